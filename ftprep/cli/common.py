@@ -1,0 +1,59 @@
+"""What every command shares: exit codes, error rendering, the guarded runner, shared options."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from ftprep.errors import FtprepError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str) -> click.exceptions.Exit:
+    """Print ``ftprep: error: message`` on stderr and return the exit-2 exception to raise."""
+    click.echo(f"ftprep: error: {message}", err=True)
+    return click.exceptions.Exit(EXIT_USAGE)
+
+
+def run_guarded(command: click.Command, argv: list[str] | None) -> int:
+    """Run a click command standalone-free: library errors become one clear line and exit 2."""
+    try:
+        result = command.main(args=argv, prog_name="ftprep", standalone_mode=False)
+    except FtprepError as exc:
+        click.echo(f"ftprep: error: {exc}", err=True)
+        return EXIT_USAGE
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.exceptions.Abort:
+        click.echo("ftprep: aborted", err=True)
+        return 130
+    except BrokenPipeError:
+        # A closed pipe (`ftprep ... | head`) is not an error of ours; silence the interpreter's report.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def quiet_option(func: F) -> F:
+    """``--quiet``: no progress bar and no summary chatter on stderr."""
+    return click.option("--quiet", "-q", is_flag=True, help="No progress bar or chatter on stderr.")(func)
+
+
+def progress_enabled(quiet: bool) -> bool:
+    """Progress bars show on an interactive stderr only: not when piped, under pre-commit, or --quiet."""
+    if quiet or os.environ.get("PRE_COMMIT") or os.environ.get("CI"):
+        return False
+    return sys.stderr.isatty()

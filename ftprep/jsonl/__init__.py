@@ -1,0 +1,1 @@
+"""Byte-level JSONL reading, strict JSON parsing and atomic writing."""

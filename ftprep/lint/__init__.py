@@ -1,0 +1,1 @@
+"""Findings, rules and the rule registry."""

@@ -1,0 +1,64 @@
+"""The context a record check runs in, and the registry of record checks per record kind.
+
+A record check is a plain function ``check(record, ctx)`` that walks one parsed record and calls
+``ctx.emit(RuleClass, pointer, message, fix)`` for each problem. Checks are registered per record kind
+(``chat``, ``preference``, ``completion``) with :func:`record_check`; the engine runs them in
+registration order. Emitting a rule that is not selected is a no-op, so checks need not know the selection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ftprep.lint.finding import Finding
+from ftprep.lint.registry import Rule
+
+Record = dict[str, Any]
+
+
+@dataclass(slots=True)
+class RecordContext:
+    """Where a record sits and what the job is: path, line, method, model; collects findings."""
+
+    path: str
+    enabled: frozenset[str]
+    method: str = "supervised"
+    model: str | None = None
+    line: int | None = None
+    findings: list[Finding] = field(default_factory=list)
+    # Free-form facts checks share within one record (e.g. declared tool names); reset per record.
+    scratch: dict[str, Any] = field(default_factory=dict)
+
+    def emit(self, rule: type[Rule], pointer: str | None, message: str, fix: str = "",
+             column: int | None = None, *, file_level: bool = False) -> None:
+        """Record a finding of ``rule`` at the current line (or for the file) if the rule is enabled."""
+        if rule.code not in self.enabled:
+            return
+        self.findings.append(Finding(
+            code=rule.code, name=rule.name, severity=rule.severity, path=self.path,
+            line=None if file_level else self.line, column=column, pointer=pointer,
+            message=message, fix=fix,
+        ))
+
+    def at(self, line: int | None) -> RecordContext:
+        """Point the context at a new line and clear the per-record scratch space."""
+        self.line = line
+        self.scratch.clear()
+        return self
+
+
+RecordCheck = Callable[[Record, RecordContext], None]
+RECORD_CHECKS: dict[str, list[RecordCheck]] = {}
+
+
+def record_check(*kinds: str) -> Callable[[RecordCheck], RecordCheck]:
+    """Decorator: run this check on every record of the given kinds."""
+
+    def add(func: RecordCheck) -> RecordCheck:
+        for kind in kinds:
+            RECORD_CHECKS.setdefault(kind, []).append(func)
+        return func
+
+    return add

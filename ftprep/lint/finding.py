@@ -1,0 +1,62 @@
+"""Findings: the facts ftprep reports about a file, as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """How bad a finding is: error (the API rejects it or the job fails), warning (harmful), info."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for errors, 1 for warnings, 2 for info: sorts the worst first."""
+        return _RANK[self]
+
+
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem at one place: rule code and name, severity, location, message and fix.
+
+    ``line`` is 1-based and ``None`` for file-level findings; ``pointer`` is an RFC 6901 JSON pointer into
+    the record (``/messages/2/role``) or ``None``; ``column`` is 1-based when known.
+    """
+
+    code: str
+    name: str
+    severity: Severity
+    path: str
+    line: int | None
+    column: int | None
+    pointer: str | None
+    message: str
+    fix: str
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        """Order: by file, file-level first, then line, column and code."""
+        return (self.path, self.line or 0, self.column or 0, self.code, self.pointer or "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract's finding object."""
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        return data
+
+
+def escape_pointer_token(token: str | int) -> str:
+    """Escape one reference token for an RFC 6901 JSON pointer (``~`` -> ``~0``, ``/`` -> ``~1``)."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*tokens: str | int) -> str:
+    """Build an RFC 6901 pointer from reference tokens: ``pointer("messages", 2)`` -> ``/messages/2``."""
+    return "".join("/" + escape_pointer_token(t) for t in tokens)
