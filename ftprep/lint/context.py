@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, Self
 
 from ftprep.lint.finding import Finding
 from ftprep.lint.registry import Rule
@@ -27,6 +27,8 @@ class RecordContext:
     method: str = "supervised"
     model: str | None = None
     line: int | None = None
+    # Size in bytes of the current line: lets checks skip work that cannot matter (a token is >= 1 byte).
+    raw_size: int = 0
     findings: list[Finding] = field(default_factory=list)
     # Free-form facts checks share within one record (e.g. declared tool names); reset per record.
     scratch: dict[str, Any] = field(default_factory=dict)
@@ -62,3 +64,17 @@ def record_check(*kinds: str) -> Callable[[RecordCheck], RecordCheck]:
         return func
 
     return add
+
+
+class RecordObserver(Protocol):
+    """Something the engine's one pass feeds every parsed record to (token counts, digests ...).
+
+    ``kind`` is the detected record kind; ``raw`` the line's bytes. Observers built for byte ranges of one
+    file are merged in line order with :meth:`merge`, so parallel and serial runs give the same result.
+    """
+
+    def observe(self, line: int, kind: str, record: Record, raw: bytes) -> None:
+        """Take one record."""
+
+    def merge(self, other: Self) -> None:
+        """Fold in the observer of the following byte range."""
