@@ -1,0 +1,1 @@
+"""Tokens: offline tokenizer loading, per-example accounting and token statistics."""
