@@ -28,8 +28,8 @@ ENDOFPROMPT = "<|endofprompt|>"
 # Copied verbatim from tiktoken_ext/openai_public.py (tiktoken 0.14); a test rebuilds tiktoken's own
 # constructor arguments and compares them with these, so a drift is caught.
 _CL100K_PAT = (
-    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|"""
-    r"""\s+(?!\S)|\s"""
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|"""
+    r"""\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
 )
 _O200K_PAT = "|".join(
     [

@@ -1,0 +1,1 @@
+"""Packaged data: the model table (models.toml) and its loader."""

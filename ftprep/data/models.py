@@ -1,0 +1,181 @@
+"""The model table: which models can be fine-tuned, with what tokenizer, limits, methods and prices.
+
+``models.toml`` (packaged) holds one entry per dated snapshot; aliases resolve to snapshots. Each
+figure carries its source URL and the date it was read. Users override fields or add models with
+entries of the same shape (``[tool.ftprep.models.<name>]`` in the configuration, ``--price``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ftprep.errors import ConfigError
+
+Method = Literal["supervised", "dpo", "reinforcement"]
+Format = Literal["chat", "completion", "preference"]
+USER_SOURCE = "user configuration"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limit(_Frozen):
+    """Maximum training tokens per example; ``value`` is None when no source gives it."""
+
+    value: int | None = Field(default=None, gt=0)
+    source: str = USER_SOURCE
+    as_of: dt.date | None = None
+    note: str = ""
+
+
+class Price(_Frozen):
+    """Training price: USD per 1M trained tokens, or per hour of training (reinforcement on o4-mini)."""
+
+    value: float = Field(ge=0)
+    unit: Literal["usd_per_1m_tokens", "usd_per_hour"] = "usd_per_1m_tokens"
+    source: str = USER_SOURCE
+    as_of: dt.date | None = None
+    note: str = ""
+
+
+class DateFact(_Frozen):
+    """A lifecycle date with its source; ``date`` is None when no source gives it."""
+
+    date: dt.date | None = None
+    source: str = USER_SOURCE
+    as_of: dt.date | None = None
+    note: str = ""
+
+
+class ImageFormula(_Frozen):
+    """How an image is counted: 512px tiles (base + tile x n) or 32px patches (x multiplier)."""
+
+    kind: Literal["tiles", "patches"]
+    base: int = 0
+    tile: int = 0
+    multiplier: float = 1.0
+
+
+class ModelInfo(_Frozen):
+    """Everything ftprep knows about one fine-tunable snapshot."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    encoding: Literal["o200k_base", "cl100k_base"]
+    methods: tuple[Method, ...] = ("supervised",)
+    formats: tuple[Format, ...] = ("chat",)
+    vision: bool = False
+    image: ImageFormula | None = None
+    limit: Limit = Limit()
+    price: Price | None = None
+    job_creation_cutoff: DateFact = DateFact()
+    shutdown: DateFact = DateFact()
+
+    @property
+    def max_tokens(self) -> int | None:
+        """The per-example training limit, or None when unknown."""
+        return self.limit.value
+
+
+def _packaged_table() -> dict[str, Any]:
+    text = resources.files("ftprep.data").joinpath("models.toml").read_text(encoding="utf-8")
+    table: dict[str, Any] = tomllib.loads(text)["models"]
+    return table
+
+
+def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Field-wise merge: nested tables (price, limit ...) merge their keys; everything else replaces."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = {**merged[key], **value}
+            if key in ("price", "limit", "job_creation_cutoff", "shutdown") and "source" not in value:
+                # An overridden figure is no longer the packaged one: do not keep its source and date.
+                merged[key].update(source=USER_SOURCE, as_of=None, note="")
+        else:
+            merged[key] = value
+    return merged
+
+
+class ModelTable:
+    """Models by snapshot name, with alias resolution."""
+
+    def __init__(self, models: Mapping[str, ModelInfo]):
+        self.models = dict(models)
+        self.aliases = {alias: m.name for m in self.models.values() for alias in m.aliases}
+
+    def names(self) -> list[str]:
+        """Every known name: snapshots and aliases, sorted."""
+        return sorted([*self.models, *self.aliases])
+
+    def resolve(self, name: str) -> ModelInfo:
+        """The snapshot for a name or alias; ``ft:<base>:...`` fine-tuned names resolve to their base.
+
+        Raises :class:`ConfigError` listing the known models when ``name`` is unknown.
+        """
+        key = name.strip()
+        if key.startswith("ft:"):
+            key = key.split(":")[1]
+        key = self.aliases.get(key, key)
+        if key in self.models:
+            return self.models[key]
+        raise ConfigError(
+            f"unknown model {name!r}; known models: {', '.join(self.names())}. "
+            "Add it under [tool.ftprep.models] or pass --encoding to count tokens without model data"
+        )
+
+
+def load_models(extra: Mapping[str, Mapping[str, Any]] | None = None) -> ModelTable:
+    """The packaged model table with user entries applied.
+
+    ``extra`` maps a model name (snapshot or alias) to a table in the shape of a ``models.toml`` entry;
+    fields of known models are overridden, unknown names are added (``encoding`` is then required).
+    Raises :class:`ConfigError` naming the model and field when an entry is invalid.
+    """
+    raw = _packaged_table()
+    aliases = {a: name for name, entry in raw.items() for a in entry.get("aliases", [])}
+    for name, entry in (extra or {}).items():
+        target = aliases.get(name, name)
+        raw[target] = _merge(raw.get(target, {}), entry)
+    models: dict[str, ModelInfo] = {}
+    for name, entry in raw.items():
+        try:
+            models[name] = ModelInfo(name=name, **entry)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
+            raise ConfigError(f"model {name!r}: {problems}; fix [tool.ftprep.models.{name!r}]") from exc
+        except TypeError as exc:
+            raise ConfigError(f"model {name!r}: {exc}; an entry must be a table") from exc
+    return ModelTable(models)
+
+
+def price_overrides(prices: Mapping[str, float], *,
+                    today: dt.date | None = None) -> dict[str, dict[str, Any]]:
+    """``--price MODEL=USD`` values as ``load_models`` entries (source: the command line)."""
+    as_of = today or dt.date.today()
+    return {
+        model: {"price": {"value": float(usd), "unit": "usd_per_1m_tokens", "source": "--price",
+                          "as_of": as_of, "note": "given on the command line"}}
+        for model, usd in prices.items()
+    }
+
+
+@cache
+def default_models() -> ModelTable:
+    """The packaged table without user entries (cached)."""
+    return load_models()
+
+
+def resolve_model(name: str, table: ModelTable | None = None) -> ModelInfo:
+    """Resolve a model name or alias to its snapshot's :class:`ModelInfo`."""
+    return (table or default_models()).resolve(name)
