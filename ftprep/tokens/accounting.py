@@ -1,0 +1,328 @@
+"""Per-example token accounting: how many tokens one training example costs and trains on.
+
+Chat (SFT and RFT rows): per message 3 + tokens(role) + tokens(content text), +1 + tokens(name) when the
+message is named; tool calls (and legacy ``function_call``) count as their serialised JSON; tool
+definitions follow the function-definition formula of the OpenAI cookbook ("How to count tokens with
+tiktoken", ``num_tokens_for_tools``); images follow the vision cost formula of the model; +3 per example
+(the reply primer). Completion: tokens(prompt) + tokens(completion). Preference (DPO): the input as a chat
+example plus every message of both outputs.
+
+Records arrive as parsed JSON that may be malformed: nothing here raises on odd shapes; whatever is not
+countable is skipped. Accounting is split in two steps, planning (walk the record, collect texts per
+bucket and constant tokens) and encoding, so that many examples can be encoded in one
+``encode_ordinary_batch`` call.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import tiktoken
+from PIL import Image, UnidentifiedImageError
+
+from ftprep.data.models import ImageFormula, ModelInfo
+
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMER = 3
+
+# Buckets of an example's tokens.
+SYSTEM, USER, ASSISTANT, ASSISTANT_UNTRAINED, TOOL, TOOLS_DEF, OTHER = range(7)
+N_BUCKETS = 7
+_ROLE_BUCKET = {"system": SYSTEM, "developer": SYSTEM, "user": USER, "assistant": ASSISTANT,
+                "tool": TOOL, "function": TOOL}
+
+# Function-definition constants (cookbook num_tokens_for_tools): gpt-3.5-turbo / gpt-4 (cl100k) start each
+# function with 10 tokens, gpt-4o / gpt-4o-mini (o200k) with 7; the rest is shared.
+_FUNC_INIT = {"cl100k_base": 10, "o200k_base": 7}
+PROP_INIT, PROP_KEY, ENUM_INIT, ENUM_ITEM, FUNC_END = 3, 3, -3, 3, 12
+
+# Remote images cannot be measured offline: assume a 1024x1024 image at high detail (marked estimated).
+ASSUMED_REMOTE_SIZE = (1024, 1024)
+# The formula used when no model is known: gpt-4o's tiles (marked estimated).
+DEFAULT_IMAGE = ImageFormula(kind="tiles", base=85, tile=170)
+# Enough base64 for any common image header (PNG/GIF/WebP: bytes; JPEG: SOF after EXIF, usually < 64 KiB).
+_HEADER_B64 = 96 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleTokens:
+    """Tokens of one example: the total, what is trained on, and the split by role.
+
+    ``trainable`` counts assistant messages with a weight other than 0 (and, for completions, the
+    completion; for DPO, both outputs). ``tools`` is the tool definitions; ``other`` the per-example
+    primer and unknown roles. ``images_estimated`` is set when an image's size had to be assumed.
+    """
+
+    total: int
+    trainable: int
+    system: int = 0
+    user: int = 0
+    assistant: int = 0
+    tool: int = 0
+    tools: int = 0
+    other: int = 0
+    images_estimated: bool = False
+
+    def by_role(self) -> dict[str, int]:
+        """Token totals per role (``tools`` = definitions, ``other`` = primer and unknown roles)."""
+        return {"system": self.system, "user": self.user, "assistant": self.assistant, "tool": self.tool,
+                "tools": self.tools, "other": self.other}
+
+
+@dataclass(slots=True)
+class Plan:
+    """What to encode for one example: texts with their bucket, plus constant tokens per bucket."""
+
+    texts: list[str] = field(default_factory=list)
+    buckets: list[int] = field(default_factory=list)
+    const: list[int] = field(default_factory=lambda: [0] * N_BUCKETS)
+    images_estimated: bool = False
+
+    def text(self, bucket: int, value: str) -> None:
+        if value:
+            self.texts.append(value)
+            self.buckets.append(bucket)
+
+
+class Accountant:
+    """Plans examples for one encoding and model; caches the token length of short repeated strings."""
+
+    def __init__(self, enc: tiktoken.Encoding, model: ModelInfo | None = None):
+        self.enc = enc
+        self.model = model
+        self.func_init = _FUNC_INIT.get(enc.name, 7)
+        self.image = (model.image if model is not None else None) or DEFAULT_IMAGE
+        self.image_formula_known = model is not None and model.image is not None
+        self._short: dict[str, int] = {}
+
+    def short_len(self, value: str) -> int:
+        """Token length of a role or name: few distinct values, so cached."""
+        n = self._short.get(value)
+        if n is None:
+            n = len(self.enc.encode_ordinary(value))
+            if len(self._short) < 4096:
+                self._short[value] = n
+        return n
+
+    # -- planning ---------------------------------------------------------------------------------
+
+    def plan(self, record: Any, kind: str) -> Plan:
+        """Walk a record of ``kind`` (chat, completion, preference) into a :class:`Plan`; never raises."""
+        plan = Plan()
+        if not isinstance(record, dict):
+            return plan
+        if kind == "completion":
+            prompt, completion = record.get("prompt"), record.get("completion")
+            if isinstance(prompt, str):
+                plan.text(USER, prompt)
+            if isinstance(completion, str):
+                plan.text(ASSISTANT, completion)
+        elif kind == "preference":
+            source = record.get("input")
+            self._chat(plan, source if isinstance(source, dict) else {})
+            for key in ("preferred_output", "non_preferred_output"):
+                outputs = record.get(key)
+                if isinstance(outputs, list):
+                    for message in outputs:
+                        self._message(plan, message, force_trainable=True)
+        else:
+            self._chat(plan, record)
+        return plan
+
+    def _chat(self, plan: Plan, record: dict[str, Any]) -> None:
+        messages = record.get("messages")
+        if isinstance(messages, list):
+            for message in messages:
+                self._message(plan, message)
+        tools = record.get("tools")
+        if isinstance(tools, list):
+            self._tools(plan, [t.get("function") if isinstance(t, dict) else None for t in tools])
+        functions = record.get("functions")
+        if isinstance(functions, list):
+            self._tools(plan, functions)
+        plan.const[OTHER] += REPLY_PRIMER
+
+    def _message(self, plan: Plan, message: Any, *, force_trainable: bool = False) -> None:
+        if not isinstance(message, dict):
+            return
+        role = message.get("role")
+        bucket = _ROLE_BUCKET.get(role, OTHER) if isinstance(role, str) else OTHER
+        if bucket == ASSISTANT and not force_trainable and message.get("weight", 1) == 0:
+            bucket = ASSISTANT_UNTRAINED
+        plan.const[bucket] += TOKENS_PER_MESSAGE + (self.short_len(role) if isinstance(role, str) else 0)
+        name = message.get("name")
+        if isinstance(name, str):
+            plan.const[bucket] += TOKENS_PER_NAME + self.short_len(name)
+        self._content(plan, bucket, message.get("content"))
+        for key in ("tool_calls", "function_call"):
+            calls = message.get(key)
+            if calls:
+                plan.text(bucket, json_text(calls))
+
+    def _content(self, plan: Plan, bucket: int, content: Any) -> None:
+        if isinstance(content, str):
+            plan.text(bucket, content)
+            return
+        if not isinstance(content, list):
+            return
+        for part in content:
+            if not isinstance(part, dict):
+                continue
+            text = part.get("text")
+            if isinstance(text, str):
+                plan.text(bucket, text)
+            image = part.get("image_url")
+            if isinstance(image, dict):
+                tokens, estimated = self.image_tokens(image.get("url"), image.get("detail"))
+                plan.const[bucket] += tokens
+                plan.images_estimated |= estimated
+
+    def _tools(self, plan: Plan, functions: Sequence[Any]) -> None:
+        counted = False
+        for function in functions:
+            if not isinstance(function, dict):
+                continue
+            counted = True
+            plan.const[TOOLS_DEF] += self.func_init
+            name = _as_text(function.get("name"))
+            description = _as_text(function.get("description")).removesuffix(".")
+            plan.text(TOOLS_DEF, f"{name}:{description}")
+            parameters = function.get("parameters")
+            properties = parameters.get("properties") if isinstance(parameters, dict) else None
+            if not isinstance(properties, dict) or not properties:
+                continue
+            plan.const[TOOLS_DEF] += PROP_INIT
+            for key, spec in properties.items():
+                plan.const[TOOLS_DEF] += PROP_KEY
+                spec = spec if isinstance(spec, dict) else {}
+                enum = spec.get("enum")
+                if isinstance(enum, list):
+                    plan.const[TOOLS_DEF] += ENUM_INIT
+                    for item in enum:
+                        plan.const[TOOLS_DEF] += ENUM_ITEM
+                        plan.text(TOOLS_DEF, _as_text(item))
+                p_desc = _as_text(spec.get("description")).removesuffix(".")
+                plan.text(TOOLS_DEF, f"{key}:{_as_text(spec.get('type'))}:{p_desc}")
+        if counted:
+            plan.const[TOOLS_DEF] += FUNC_END
+
+    # -- images -----------------------------------------------------------------------------------
+
+    def image_tokens(self, url: Any, detail: Any) -> tuple[int, bool]:
+        """Tokens of one image and whether its size was assumed (remote URL, unreadable data URL)."""
+        formula = self.image
+        estimated = not self.image_formula_known
+        if formula.kind == "tiles" and detail == "low":
+            return formula.base, estimated
+        size = data_url_size(url) if isinstance(url, str) else None
+        if size is None:
+            size, estimated = ASSUMED_REMOTE_SIZE, True
+        return image_formula_tokens(formula, *size), estimated
+
+    # -- encoding ---------------------------------------------------------------------------------
+
+    def finish(self, plan: Plan, lengths: Sequence[int]) -> ExampleTokens:
+        """Combine a plan with the token lengths of its texts."""
+        sums = list(plan.const)
+        for bucket, n in zip(plan.buckets, lengths, strict=True):
+            sums[bucket] += n
+        assistant = sums[ASSISTANT] + sums[ASSISTANT_UNTRAINED]
+        return ExampleTokens(
+            total=sum(sums), trainable=sums[ASSISTANT], system=sums[SYSTEM], user=sums[USER],
+            assistant=assistant, tool=sums[TOOL], tools=sums[TOOLS_DEF], other=sums[OTHER],
+            images_estimated=plan.images_estimated,
+        )
+
+    def count(self, record: Any, kind: str) -> ExampleTokens:
+        """Count one example (texts encoded one by one)."""
+        plan = self.plan(record, kind)
+        encode = self.enc.encode_ordinary
+        return self.finish(plan, [len(encode(t)) for t in plan.texts])
+
+    def count_many(self, items: Sequence[tuple[Any, str]], num_threads: int = 8) -> list[ExampleTokens]:
+        """Count many ``(record, kind)`` examples with one ``encode_ordinary_batch`` call."""
+        plans = [self.plan(record, kind) for record, kind in items]
+        texts = [t for plan in plans for t in plan.texts]
+        lengths = [len(ids) for ids in self.enc.encode_ordinary_batch(texts, num_threads=num_threads)]
+        out: list[ExampleTokens] = []
+        start = 0
+        for plan in plans:
+            end = start + len(plan.texts)
+            out.append(self.finish(plan, lengths[start:end]))
+            start = end
+        return out
+
+
+def count_example(record: Any, kind: str, enc: tiktoken.Encoding, *,
+                  model: ModelInfo | None = None) -> ExampleTokens:
+    """Tokens of one example of ``kind`` (``chat``, ``completion``, ``preference``); never raises."""
+    return Accountant(enc, model).count(record, kind)
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json_text(value) if isinstance(value, (list, dict)) else str(value)
+
+
+def json_text(value: Any) -> str:
+    """Compact JSON of a parsed value (orjson; the standard library for integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def data_url_size(url: str) -> tuple[int, int] | None:
+    """Width and height of a ``data:image/...;base64,`` image read from its header, or None."""
+    if not url.startswith("data:"):
+        return None
+    head, _, payload = url.partition(",")
+    if ";base64" not in head:
+        return None
+    for chunk in (payload[: _HEADER_B64 - _HEADER_B64 % 4], payload):
+        try:
+            raw = base64.b64decode(chunk + "=" * (-len(chunk) % 4))
+            with Image.open(io.BytesIO(raw)) as image:
+                width, height = image.size
+            if width > 0 and height > 0:
+                return width, height
+        except (binascii.Error, UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+            pass
+        if len(chunk) == len(payload):
+            break
+    return None
+
+
+def image_formula_tokens(formula: ImageFormula, width: int, height: int) -> int:
+    """Tokens of a ``width`` x ``height`` image at high detail under ``formula`` (OpenAI vision costs)."""
+    if formula.kind == "tiles":
+        # Fit in 2048x2048, then scale the shortest side down to 768, then count 512px tiles.
+        w, h = float(width), float(height)
+        if max(w, h) > 2048:
+            scale = 2048 / max(w, h)
+            w, h = w * scale, h * scale
+        if min(w, h) > 768:
+            scale = 768 / min(w, h)
+            w, h = w * scale, h * scale
+        tiles = math.ceil(w / 512) * math.ceil(h / 512)
+        return formula.base + formula.tile * tiles
+    # Patches: 32px patches, at most 1536; a larger image is scaled down to fit whole patches.
+    patches = math.ceil(width / 32) * math.ceil(height / 32)
+    if patches > 1536:
+        shrink = math.sqrt(32 * 32 * 1536 / (width * height))
+        w, h = width * shrink, height * shrink
+        shrink *= min(math.floor(w / 32) / (w / 32), math.floor(h / 32) / (h / 32))
+        patches = min(1536, math.ceil(int(width * shrink) / 32) * math.ceil(int(height * shrink) / 32))
+    return int(patches * formula.multiplier)

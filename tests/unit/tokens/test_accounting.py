@@ -1,0 +1,194 @@
+"""Per-example token accounting against the published conventions, with the real encodings."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tiktoken
+from PIL import Image
+
+from ftprep.data.models import ImageFormula, resolve_model
+from ftprep.tokens.accounting import Accountant, count_example, data_url_size, image_formula_tokens
+from ftprep.tokens.encoding import get_encoding
+
+CORPUS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus"
+TOY = CORPUS / "openai-cookbook" / "toy_chat_fine_tuning.jsonl"
+CL100K = get_encoding("cl100k_base")
+O200K = get_encoding("o200k_base")
+
+
+def cookbook_num_tokens_from_messages(messages: list[dict[str, str]], enc: tiktoken.Encoding) -> int:
+    """The cookbook's convention, written out independently: 3 per message, +1 per name, +3 per example."""
+    total = 0
+    for message in messages:
+        total += 3
+        for key, value in message.items():
+            total += len(enc.encode(value))
+            if key == "name":
+                total += 1
+    return total + 3
+
+
+def cookbook_num_tokens_for_tools(functions: list[dict[str, Any]], enc: tiktoken.Encoding,
+                                  func_init: int) -> int:
+    """The cookbook's function-definition formula (num_tokens_for_tools), without its messages part."""
+    count = 0
+    for f in functions:
+        count += func_init
+        function = f["function"]
+        count += len(enc.encode(function["name"] + ":" + function["description"].removesuffix(".")))
+        properties = function["parameters"]["properties"]
+        if properties:
+            count += 3
+            for key, spec in properties.items():
+                count += 3
+                if "enum" in spec:
+                    count += -3
+                    for item in spec["enum"]:
+                        count += 3 + len(enc.encode(item))
+                count += len(enc.encode(f"{key}:{spec['type']}:{spec['description'].removesuffix('.')}"))
+    return count + 12 if functions else count
+
+
+def msg(role: str, content: Any, **extra: Any) -> dict[str, Any]:
+    return {"role": role, "content": content, **extra}
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not TOY.exists(), reason="corpus not present")
+def test_toy_chat_totals_equal_cookbook_convention() -> None:
+    records = [json.loads(line) for line in TOY.read_text().splitlines()]
+    model = resolve_model("gpt-3.5-turbo")
+    ours = [count_example(r, "chat", CL100K, model=model).total for r in records]
+    assert ours == [cookbook_num_tokens_from_messages(r["messages"], CL100K) for r in records]
+    # The cookbook notebook "Data preparation and analysis for chat model fine-tuning" prints
+    # min 26 / max 8032 for this file.
+    assert ours == [45, 111, 26, 28, 8032]
+
+
+def test_chat_message_accounting_by_hand() -> None:
+    record = {"messages": [msg("system", "You are terse."), msg("user", "hello world"),
+                           msg("assistant", "hi")]}
+    tokens = count_example(record, "chat", CL100K)
+    expected_system = 3 + 1 + len(CL100K.encode("You are terse."))
+    assert (tokens.system, tokens.user, tokens.assistant) == (expected_system, 3 + 1 + 2, 3 + 1 + 1)
+    assert tokens.total == tokens.system + tokens.user + tokens.assistant + 3
+    assert tokens.trainable == tokens.assistant
+
+
+def test_name_adds_one_plus_its_tokens() -> None:
+    plain = count_example({"messages": [msg("user", "x")]}, "chat", CL100K).total
+    named = count_example({"messages": [msg("user", "x", name="bob")]}, "chat", CL100K).total
+    assert named - plain == 1 + len(CL100K.encode("bob"))
+
+
+def test_weight_zero_assistant_is_billed_but_not_trained() -> None:
+    record = {"messages": [msg("user", "q"), msg("assistant", "a", weight=0),
+                           msg("assistant", "b", weight=1)]}
+    tokens = count_example(record, "chat", O200K)
+    assert tokens.assistant == 2 * (3 + 1 + 1)
+    assert tokens.trainable == 3 + 1 + 1
+
+
+def test_tool_calls_count_as_serialised_json() -> None:
+    calls = [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{\"a\": 1}"}}]
+    record = {"messages": [msg("user", "q"), {"role": "assistant", "tool_calls": calls}]}
+    tokens = count_example(record, "chat", O200K)
+    serialised = '[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\\"a\\": 1}"}}]'
+    assert tokens.assistant == 3 + 1 + len(O200K.encode(serialised))
+
+
+TOOLS = [{"type": "function", "function": {
+    "name": "get_current_weather", "description": "Get the current weather in a given location",
+    "parameters": {"type": "object", "properties": {
+        "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+        "unit": {"type": "string", "description": "The unit of temperature to return",
+                 "enum": ["celsius", "fahrenheit"]}},
+        "required": ["location"]}}}]
+
+
+@pytest.mark.parametrize(("enc", "func_init", "pinned"), [(O200K, 7, 68), (CL100K, 10, 71)])
+def test_tool_definitions_follow_cookbook_formula(enc: tiktoken.Encoding, func_init: int,
+                                                  pinned: int) -> None:
+    record = {"messages": [msg("user", "What's the weather like in San Francisco?")], "tools": TOOLS}
+    tokens = count_example(record, "chat", enc)
+    assert tokens.tools == cookbook_num_tokens_for_tools(TOOLS, enc, func_init) == pinned
+
+
+def test_completion_is_prompt_plus_completion() -> None:
+    tokens = count_example({"prompt": "hello world", "completion": " hi"}, "completion", CL100K)
+    assert (tokens.total, tokens.trainable) == (3, 1)
+
+
+def test_preference_counts_input_and_both_outputs() -> None:
+    record = {"input": {"messages": [msg("user", "q")]},
+              "preferred_output": [msg("assistant", "yes")], "non_preferred_output": [msg("assistant", "no")]}
+    tokens = count_example(record, "preference", O200K)
+    assert tokens.total == (3 + 1 + 1) + 3 + 2 * (3 + 1 + 1)
+    assert tokens.trainable == 2 * (3 + 1 + 1)
+
+
+@pytest.mark.parametrize("record", [
+    None, [], "text", {"messages": "nope"}, {"messages": [1, None, {"role": 5, "content": {"x": 1}}]},
+    {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": 7}}, "x"]}]},
+    {"tools": [{"function": {"name": None, "parameters": {"properties": {"a": 3}}}}, 4]},
+    {"messages": [{"role": "assistant", "tool_calls": [{"n": 2**70}]}]},
+])
+def test_malformed_records_never_raise(record: Any) -> None:
+    assert count_example(record, "chat", O200K).total >= 0
+
+
+@pytest.mark.parametrize(("size", "expected"), [((1024, 1024), 765), ((2048, 4096), 1105), ((600, 400), 425)])
+def test_tile_formula_examples(size: tuple[int, int], expected: int) -> None:
+    assert image_formula_tokens(ImageFormula(kind="tiles", base=85, tile=170), *size) == expected
+
+
+@pytest.mark.parametrize(("size", "multiplier", "expected"), [
+    ((1024, 1024), 1.62, 1658), ((1800, 2400), 1.0, 1452), ((100, 100), 2.46, 39),
+])
+def test_patch_formula_examples(size: tuple[int, int], multiplier: float, expected: int) -> None:
+    assert image_formula_tokens(ImageFormula(kind="patches", multiplier=multiplier), *size) == expected
+
+
+def png_data_url(width: int, height: int) -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 10, 10)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def image_record(url: str, detail: str | None = None) -> dict[str, Any]:
+    image: dict[str, Any] = {"url": url} | ({"detail": detail} if detail else {})
+    return {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": image}]}]}
+
+
+def test_data_url_size_from_header() -> None:
+    assert data_url_size(png_data_url(600, 400)) == (600, 400)
+
+
+def test_data_url_image_is_exact_for_gpt_4o() -> None:
+    tokens = count_example(image_record(png_data_url(600, 400)), "chat", O200K, model=resolve_model("gpt-4o"))
+    assert (tokens.user, tokens.images_estimated) == (3 + 1 + 425, False)
+
+
+def test_remote_image_is_estimated() -> None:
+    tokens = count_example(image_record("https://example.com/cat.png"), "chat", O200K,
+                           model=resolve_model("gpt-4o"))
+    assert (tokens.user, tokens.images_estimated) == (3 + 1 + 765, True)
+
+
+def test_low_detail_tile_image_is_base_only() -> None:
+    tokens = count_example(image_record("https://example.com/cat.png", "low"), "chat", O200K,
+                           model=resolve_model("gpt-4o"))
+    assert (tokens.user, tokens.images_estimated) == (3 + 1 + 85, False)
+
+
+def test_count_many_equals_count_one_by_one() -> None:
+    records = [({"messages": [msg("user", f"question {i} " * i), msg("assistant", "ok")]}, "chat")
+               for i in range(50)] + [({"prompt": "p", "completion": "c"}, "completion")]
+    accountant = Accountant(O200K)
+    assert accountant.count_many(records) == [accountant.count(r, k) for r, k in records]
