@@ -1,0 +1,170 @@
+"""Token statistics of a file, collected in the engine's one pass.
+
+:class:`TokenCollector` is a :class:`~ftprep.lint.context.RecordObserver`: the engine hands it every
+parsed record; it counts tokens in batches (one ``encode_ordinary_batch`` call per batch, which spreads
+the work over tiktoken's threads) and keeps only integers: one ``uint32`` per example plus sums, so memory
+is O(examples) no matter how long the lines are. Collectors of consecutive byte ranges merge in order.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Self
+
+import tiktoken
+
+from ftprep.data.models import ModelInfo
+from ftprep.tokens.accounting import Accountant, ExampleTokens
+
+ROLES = ("system", "user", "assistant", "tool", "tools", "other")
+# Flush the batch at this many records or buffered line bytes: bounds memory, amortises thread start-up.
+BATCH_RECORDS = 512
+BATCH_BYTES = 8 * 1024 * 1024
+MAX_LISTED_LINES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Distribution of tokens per example: true percentiles (linear interpolation between ranks)."""
+
+    mean: float
+    median: float
+    p5: float
+    p95: float
+    min: int
+    max: int
+
+
+def percentile(ordered: array[int] | list[int], q: float) -> float:
+    """The ``q``-th percentile (0..100) of sorted values, interpolating linearly between closest ranks."""
+    if not ordered:
+        return 0.0
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+class TokenCollector:
+    """Counts every record it observes and aggregates per-example totals, limits and role shares."""
+
+    def __init__(self, enc: tiktoken.Encoding, model: ModelInfo | None = None, *,
+                 limit: int | None = None, num_threads: int = 8) -> None:
+        self.accountant = Accountant(enc, model)
+        self.limit = limit if limit is not None else (model.max_tokens if model is not None else None)
+        self.num_threads = num_threads
+        self.totals = array("I")
+        self.lines = array("I")
+        self.trainable = 0
+        self.roles = dict.fromkeys(ROLES, 0)
+        self.over_limit = 0
+        self.truncated_tokens = 0
+        self.zero_trainable = 0
+        self.images_estimated = 0
+        self.kinds: Counter[str] = Counter()
+        self.over_limit_lines: list[int] = []
+        self._batch: list[tuple[int, dict[str, Any], str]] = []
+        self._batch_bytes = 0
+
+    # -- RecordObserver ---------------------------------------------------------------------------
+
+    def observe(self, line: int, kind: str, record: dict[str, Any], raw: bytes) -> None:
+        """Queue one record; counted when the batch is full or at :meth:`flush`."""
+        self._batch.append((line, record, kind))
+        self._batch_bytes += len(raw)
+        if len(self._batch) >= BATCH_RECORDS or self._batch_bytes >= BATCH_BYTES:
+            self.flush()
+
+    def merge(self, other: Self) -> None:
+        """Append the statistics of the following byte range."""
+        self.flush()
+        other.flush()
+        self.totals.extend(other.totals)
+        self.lines.extend(other.lines)
+        self.trainable += other.trainable
+        for role in ROLES:
+            self.roles[role] += other.roles[role]
+        self.over_limit += other.over_limit
+        self.truncated_tokens += other.truncated_tokens
+        self.zero_trainable += other.zero_trainable
+        self.images_estimated += other.images_estimated
+        self.kinds.update(other.kinds)
+        room = MAX_LISTED_LINES - len(self.over_limit_lines)
+        self.over_limit_lines.extend(other.over_limit_lines[:max(room, 0)])
+
+    # -- counting ---------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Count the queued records."""
+        if not self._batch:
+            return
+        batch, self._batch, self._batch_bytes = self._batch, [], 0
+        counted = self.accountant.count_many([(record, kind) for _, record, kind in batch],
+                                             num_threads=self.num_threads)
+        for (line, _, kind), tokens in zip(batch, counted, strict=True):
+            self.add(line, kind, tokens)
+
+    def add(self, line: int, kind: str, tokens: ExampleTokens) -> None:
+        """Add one counted example."""
+        total = tokens.total
+        self.totals.append(min(total, 0xFFFFFFFF))
+        self.lines.append(line)
+        self.trainable += tokens.trainable
+        for role, n in tokens.by_role().items():
+            self.roles[role] += n
+        self.kinds[kind] += 1
+        if tokens.trainable == 0:
+            self.zero_trainable += 1
+        if tokens.images_estimated:
+            self.images_estimated += 1
+        if self.limit is not None and total > self.limit:
+            self.over_limit += 1
+            self.truncated_tokens += total - self.limit
+            if len(self.over_limit_lines) < MAX_LISTED_LINES:
+                self.over_limit_lines.append(line)
+
+    # -- results ----------------------------------------------------------------------------------
+
+    @property
+    def examples(self) -> int:
+        """Number of examples counted (call :meth:`flush` first, or use :meth:`finish`)."""
+        return len(self.totals)
+
+    @property
+    def total_tokens(self) -> int:
+        """Sum of all example totals."""
+        return sum(self.totals)
+
+    @property
+    def billing_tokens(self) -> int:
+        """Sum over examples of min(limit, total): what one epoch is billed (truncation cuts the rest)."""
+        return self.total_tokens - self.truncated_tokens
+
+    def finish(self) -> Self:
+        """Count what is still queued; returns self."""
+        self.flush()
+        return self
+
+    def summary(self) -> Summary:
+        """Mean, median, p5, p95, min and max tokens per example."""
+        ordered = sorted(self.totals)
+        if not ordered:
+            return Summary(0.0, 0.0, 0.0, 0.0, 0, 0)
+        return Summary(mean=sum(ordered) / len(ordered), median=percentile(ordered, 50),
+                       p5=percentile(ordered, 5), p95=percentile(ordered, 95),
+                       min=ordered[0], max=ordered[-1])
+
+    def histogram(self, bins: int = 10) -> list[tuple[int, int, int]]:
+        """``bins`` equal-width bins ``(low, high, count)`` over [min, max]; ``high`` is inclusive."""
+        if not self.totals:
+            return []
+        low, high = min(self.totals), max(self.totals)
+        width = max(1, math.ceil((high - low + 1) / bins))
+        counts = [0] * bins
+        for value in self.totals:
+            counts[min((value - low) // width, bins - 1)] += 1
+        return [(low + i * width, min(low + (i + 1) * width - 1, high), c) for i, c in enumerate(counts)
+                if low + i * width <= high]

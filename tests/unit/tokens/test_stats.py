@@ -1,0 +1,71 @@
+"""Token statistics: exact sums, percentiles, limits, merging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ftprep.data.models import load_models
+from ftprep.tokens.encoding import get_encoding
+from ftprep.tokens.stats import TokenCollector, percentile
+
+O200K = get_encoding("o200k_base")
+
+
+def record(words: int, weight: int = 1) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": "hi"},
+                         {"role": "assistant", "content": " x" * words, "weight": weight}]}
+
+
+def feed(collector: TokenCollector, records: list[dict[str, Any]], first_line: int = 1) -> TokenCollector:
+    for i, r in enumerate(records):
+        collector.observe(first_line + i, "chat", r, orjson.dumps(r))
+    return collector.finish()
+
+
+def test_totals_per_example_in_line_order() -> None:
+    # user: 3 + 1 + 1 ("hi"); assistant: 3 + 1 + words (" x" is one token); primer 3
+    collector = feed(TokenCollector(O200K), [record(1), record(10), record(5)])
+    assert list(collector.totals) == [13, 22, 17]
+    assert list(collector.lines) == [1, 2, 3]
+    assert collector.trainable == 5 + 14 + 9
+    assert collector.roles["user"] == 15 and collector.roles["other"] == 9
+
+
+def test_percentiles_interpolate() -> None:
+    values = list(range(1, 11))
+    assert (percentile(values, 50), percentile(values, 5), percentile(values, 95)) == (5.5, 1.45, 9.55)
+
+
+def test_summary() -> None:
+    summary = feed(TokenCollector(O200K), [record(n) for n in (1, 2, 3, 4)]).summary()
+    assert (summary.min, summary.max, summary.median, summary.mean) == (13, 16, 14.5, 14.5)
+
+
+def test_over_limit_counts_and_truncated_tokens() -> None:
+    table = load_models({"tiny": {"encoding": "o200k_base", "limit": {"value": 15}}})
+    collector = feed(TokenCollector(O200K, table.resolve("tiny")), [record(1), record(10), record(5)])
+    assert (collector.over_limit, collector.truncated_tokens) == (2, 7 + 2)
+    assert collector.over_limit_lines == [2, 3]
+    assert collector.billing_tokens == 13 + 15 + 15
+
+
+def test_zero_trainable_counted() -> None:
+    assert feed(TokenCollector(O200K), [record(3, weight=0), record(3)]).zero_trainable == 1
+
+
+def test_merge_equals_single_pass() -> None:
+    records = [record(n) for n in range(30)]
+    whole = feed(TokenCollector(O200K), records)
+    first = feed(TokenCollector(O200K), records[:13])
+    first.merge(feed(TokenCollector(O200K), records[13:], first_line=14))
+    assert (first.totals, first.lines, first.trainable, first.roles) == \
+        (whole.totals, whole.lines, whole.trainable, whole.roles)
+
+
+def test_histogram_covers_every_example() -> None:
+    collector = feed(TokenCollector(O200K), [record(n) for n in range(100)])
+    bins = collector.histogram(10)
+    assert sum(c for _, _, c in bins) == 100
+    assert (bins[0][0], bins[-1][1]) == (12, 111)
