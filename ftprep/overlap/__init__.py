@@ -1,0 +1,28 @@
+"""Train/validation overlap and within-file duplicates: canonical hashing, normalisation, MinHash/LSH.
+
+Memory holds digests and MinHash signatures only, never the texts (see ``docs/overlap.md``).
+"""
+
+from __future__ import annotations
+
+from ftprep.overlap.compare import (
+    OVERLAP_KINDS,
+    DigestCollector,
+    Duplicate,
+    OverlapPair,
+    OverlapReport,
+    compare_collectors,
+    find_duplicates,
+    find_overlap,
+)
+
+__all__ = [
+    "OVERLAP_KINDS",
+    "DigestCollector",
+    "Duplicate",
+    "OverlapPair",
+    "OverlapReport",
+    "compare_collectors",
+    "find_duplicates",
+    "find_overlap",
+]

@@ -1,0 +1,401 @@
+"""Train/validation overlap and within-file duplicates from per-record digests.
+
+:class:`DigestCollector` is a record observer: the engine's one pass (or :func:`find_overlap`'s own
+reading) feeds it every parsed record, and it keeps 88 bytes of digests per record (line number and five
+128-bit digests: raw bytes, canonical record, normalised text, prompt, answer) plus, when near-duplicate
+search is on, a MinHash signature. Everything else is computed from those arrays with numpy after the pass.
+
+Overlap kinds, strongest first (a pair is reported once, under its strongest kind):
+
+``exact``        the same record after parsing (canonical serialisation);
+``normalised``   the same compared text after normalisation (:mod:`ftprep.overlap.normalize`);
+``same-prompt``  the same normalised prompt (conversation up to the last assistant message), another answer;
+``near``         estimated Jaccard similarity of word shingles at or above the threshold.
+
+Equal raw bytes imply equal records, which imply equal normalised text, which implies an equal prompt, so
+the kinds nest and "strongest kind" is well defined.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import orjson
+
+from ftprep.formats.detect import detect_format
+from ftprep.jsonl.reader import display_name, iter_lines
+from ftprep.overlap.hashing import digest_bytes, record_digest
+from ftprep.overlap.near import (
+    DEFAULT_NUM_PERM,
+    DEFAULT_THRESHOLD,
+    NearIndex,
+    ShingleCounts,
+    Template,
+    signature,
+)
+from ftprep.overlap.normalize import text_digests, words_of
+
+EXACT = "exact"
+NORMALISED = "normalised"
+SAME_PROMPT = "same-prompt"
+NEAR = "near"
+OVERLAP_KINDS = (EXACT, NORMALISED, SAME_PROMPT, NEAR)
+
+_ROW = np.dtype([("line", "<u8"), ("raw", "S16"), ("exact", "S16"), ("normalised", "S16"),
+                 ("prompt", "S16"), ("answer", "S16")])
+ROW_BYTES = _ROW.itemsize
+
+
+@dataclass(frozen=True, slots=True)
+class OverlapPair:
+    """A validation line that also appears in the training file, under its strongest overlap kind.
+
+    ``similarity`` is 1.0 for exact and normalised matches, the estimated Jaccard similarity for near
+    matches, and ``None`` for same-prompt matches (the prompts are equal, the answers differ).
+    """
+
+    kind: str
+    train_line: int
+    validation_line: int
+    similarity: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """A line that repeats an earlier line of the same file: ``first_line`` is the earlier line.
+
+    ``answers_differ`` marks normalised duplicates whose answers (DPO outputs, reinforcement reference
+    values) differ: contradictory labels for the same prompt.
+    """
+
+    kind: str
+    line: int
+    first_line: int
+    similarity: float | None = None
+    answers_differ: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OverlapReport:
+    """Everything ``find_overlap`` learned about a training/validation pair."""
+
+    train_path: str
+    validation_path: str
+    train_examples: int
+    validation_examples: int
+    threshold: float
+    kinds: tuple[str, ...]
+    pairs: tuple[OverlapPair, ...]
+    train_duplicates: tuple[Duplicate, ...] = ()
+    validation_duplicates: tuple[Duplicate, ...] = ()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Number of leaking validation lines per overlap kind (every kind searched, zeros included)."""
+        counts = dict.fromkeys(self.kinds, 0)
+        for pair in self.pairs:
+            counts[pair.kind] = counts.get(pair.kind, 0) + 1
+        return counts
+
+    @property
+    def leak_share(self) -> float:
+        """Share of validation examples that leak from the training file (0.0 for an empty file)."""
+        return len(self.pairs) / self.validation_examples if self.validation_examples else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view: paths, sizes, counts, leak share, pairs and duplicates."""
+        return {
+            "train": {"path": self.train_path, "examples": self.train_examples,
+                      "duplicates": [_duplicate_dict(d) for d in self.train_duplicates]},
+            "validation": {"path": self.validation_path, "examples": self.validation_examples,
+                           "duplicates": [_duplicate_dict(d) for d in self.validation_duplicates]},
+            "threshold": self.threshold,
+            "counts": self.counts,
+            "leaked": len(self.pairs),
+            "leak_share": round(self.leak_share, 6),
+            "pairs": [{"kind": p.kind, "train_line": p.train_line, "validation_line": p.validation_line,
+                       "similarity": None if p.similarity is None else round(p.similarity, 4)}
+                      for p in self.pairs],
+        }
+
+
+def _duplicate_dict(dup: Duplicate) -> dict[str, Any]:
+    return {"kind": dup.kind, "line": dup.line, "first_line": dup.first_line,
+            "similarity": None if dup.similarity is None else round(dup.similarity, 4),
+            "answers_differ": dup.answers_differ}
+
+
+@dataclass(slots=True)
+class DigestCollector:
+    """Record observer keeping the digests of every record (and optionally MinHash signatures).
+
+    ``signatures``: index every record's MinHash (needed on the side other files are compared against).
+    ``within_near``: also find near-duplicates inside this file (implies ``signatures``).
+    ``probe``: an index of the *other* file; each record is looked up in it as it streams past, so the
+    other file's near matches are found without keeping this file's signatures. ``probe_is_validation``
+    says which file the probe indexes, so results are keyed by validation line either way.
+    """
+
+    signatures: bool = False
+    within_near: bool = False
+    threshold: float = DEFAULT_THRESHOLD
+    num_perm: int = DEFAULT_NUM_PERM
+    probe: NearIndex | None = None
+    probe_is_validation: bool = False
+    template: Template | None = None
+    _rows: bytearray = field(default_factory=bytearray)
+    index: NearIndex | None = None
+    # later line -> (similarity, earlier line): best in-file near match.
+    near_duplicates: dict[int, tuple[float, int]] = field(default_factory=dict)
+    # validation line -> (similarity, training line): best cross-file near match.
+    cross_near: dict[int, tuple[float, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.within_near:
+            self.signatures = True
+        if self.signatures and self.index is None:
+            self.index = NearIndex(self.threshold, self.num_perm)
+
+    def __len__(self) -> int:
+        return len(self._rows) // ROW_BYTES
+
+    def observe(self, line: int, kind: str, record: Any, raw: bytes) -> None:
+        """Digest one record (``kind`` as detected: chat, preference, completion, or anything else)."""
+        texts = text_digests(kind, record)
+        prompt = texts.prompt if texts.prompt != _EMPTY_PROMPT else texts.normalised
+        self._rows += (line.to_bytes(8, "little") + digest_bytes(raw) + record_digest(record)
+                       + texts.normalised + prompt + texts.answer)
+        if self.index is None and self.probe is None:
+            return
+        minhash = signature(texts.words, self.num_perm, self.template)
+        if minhash is None:
+            return
+        if self.probe is not None:
+            for match in self.probe.query(minhash):
+                if self.probe_is_validation:
+                    _keep_best(self.cross_near, match.line, match.similarity, line)
+                else:
+                    _keep_best(self.cross_near, line, match.similarity, match.line)
+                    break
+        if self.index is not None:
+            if self.within_near:
+                matches = self.index.query(minhash)
+                if matches:
+                    _keep_best(self.near_duplicates, line, matches[0].similarity, matches[0].line)
+            self.index.add(line, minhash)
+
+    def merge(self, other: Self) -> None:
+        """Fold in the collector of the following byte range (same options), keeping line order."""
+        if self.index is not None and other.index is not None:
+            for line, minhash in other.index.items():
+                if self.within_near:
+                    matches = self.index.query(minhash)
+                    if matches:
+                        _keep_best(self.near_duplicates, line, matches[0].similarity, matches[0].line)
+                self.index.add(line, minhash)
+        for line, (sim, first) in other.near_duplicates.items():
+            _keep_best(self.near_duplicates, line, sim, first)
+        for line, (sim, first) in other.cross_near.items():
+            _keep_best(self.cross_near, line, sim, first)
+        self._rows += other._rows
+
+    def rows(self) -> np.ndarray:
+        """The digests as a structured array (fields line, raw, exact, normalised, prompt, answer)."""
+        return np.frombuffer(bytes(self._rows), dtype=_ROW)
+
+
+_EMPTY_PROMPT = text_digests("completion", {}).prompt
+
+
+def _keep_best(table: dict[int, tuple[float, int]], key: int, similarity: float, other: int) -> None:
+    """Keep the most similar match per key; ties go to the lower line so results do not depend on order."""
+    current = table.get(key)
+    if current is None or (similarity, -other) > (current[0], -current[1]):
+        table[key] = (similarity, other)
+
+
+def _groups(rows: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the first (lowest) line with the same value of field ``name``, and whether it is that line."""
+    if len(rows) == 0:
+        empty = np.zeros(0, dtype=np.uint64)
+        return empty, empty.astype(bool)
+    order = np.lexsort((rows["line"], rows[name]))
+    keys = rows[name][order]
+    starts = np.empty(len(keys), dtype=bool)
+    starts[0] = True
+    starts[1:] = keys[1:] != keys[:-1]
+    group = np.cumsum(starts) - 1
+    first_sorted = rows["line"][order][starts][group]
+    first = np.empty_like(first_sorted)
+    first[order] = first_sorted
+    return first, first == rows["line"]
+
+
+def find_duplicates(collector: DigestCollector) -> list[Duplicate]:
+    """Within-file duplicates, each pointing at the first occurrence, ordered by line.
+
+    ``exact``: the same record as an earlier line although the bytes differ (byte-identical lines are the
+    dataset rule FT5xx's to report); ``normalised``: the same normalised text as an earlier line but not the
+    same record; ``same-prompt``: the same prompt as an earlier line with a different answer; ``near``
+    (only when the collector searched for them): similar to an earlier line without sharing its prompt.
+    """
+    rows = collector.rows()
+    _, raw_first = _groups(rows, "raw")
+    exact_line, exact_first = _groups(rows, "exact")
+    norm_line, norm_first = _groups(rows, "normalised")
+    prompt_line, prompt_first = _groups(rows, "prompt")
+    lines = rows["line"]
+    found: list[Duplicate] = []
+    for i in np.flatnonzero(~exact_first & raw_first):
+        found.append(Duplicate(EXACT, int(lines[i]), int(exact_line[i]), 1.0))
+    answer_of = dict(zip(lines.tolist(), rows["answer"].tolist(), strict=True))
+    for i in np.flatnonzero(~norm_first & exact_first):
+        first = int(norm_line[i])
+        found.append(Duplicate(NORMALISED, int(lines[i]), first, 1.0,
+                               answers_differ=answer_of[first] != rows["answer"][i]))
+    for i in np.flatnonzero(~prompt_first & norm_first):
+        found.append(Duplicate(SAME_PROMPT, int(lines[i]), int(prompt_line[i]), None, answers_differ=True))
+    if collector.near_duplicates:
+        unique_prompt = dict(zip(lines.tolist(), prompt_first.tolist(), strict=True))
+        for line, (sim, first) in collector.near_duplicates.items():
+            if unique_prompt.get(line, False):
+                found.append(Duplicate(NEAR, line, first, sim))
+    found.sort(key=lambda d: (d.line, d.first_line))
+    return found
+
+
+def _lookup(train: np.ndarray, valid: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """For each validation row: whether its ``name`` digest occurs in training, and the first such line."""
+    if len(train) == 0 or len(valid) == 0:
+        return np.zeros(len(valid), dtype=bool), np.zeros(len(valid), dtype=np.uint64)
+    first, is_first = _groups(train, name)
+    keys = train[name][is_first]
+    lines = first[is_first]
+    order = np.argsort(keys, kind="stable")
+    keys, lines = keys[order], lines[order]
+    pos = np.minimum(np.searchsorted(keys, valid[name]), len(keys) - 1)
+    return keys[pos] == valid[name], lines[pos]
+
+
+def compare_collectors(train: DigestCollector, validation: DigestCollector, *,
+                       kinds: Iterable[str] = OVERLAP_KINDS) -> list[OverlapPair]:
+    """Leaking validation lines, one pair each under the strongest kind among ``kinds``, ordered by line.
+
+    Near matches come from whichever collector streamed against the other's index (``probe``), or, when
+    both collectors kept signatures, by querying the validation signatures against the training index.
+    """
+    wanted = set(kinds)
+    unknown = wanted - set(OVERLAP_KINDS)
+    if unknown:
+        raise ValueError(f"unknown overlap kind(s) {sorted(unknown)}; choose from {', '.join(OVERLAP_KINDS)}")
+    t_rows, v_rows = train.rows(), validation.rows()
+    pairs: dict[int, OverlapPair] = {}
+    for kind, name in ((EXACT, "exact"), (NORMALISED, "normalised"), (SAME_PROMPT, "prompt")):
+        if kind not in wanted:
+            continue
+        hit, line = _lookup(t_rows, v_rows, name)
+        for i in np.flatnonzero(hit):
+            v_line = int(v_rows["line"][i])
+            if v_line not in pairs:
+                sim = None if kind == SAME_PROMPT else 1.0
+                pairs[v_line] = OverlapPair(kind, int(line[i]), v_line, sim)
+    if NEAR in wanted:
+        for v_line, (sim, t_line) in _cross_near(train, validation).items():
+            if v_line not in pairs:
+                pairs[v_line] = OverlapPair(NEAR, t_line, v_line, sim)
+    return [pairs[k] for k in sorted(pairs)]
+
+
+def _cross_near(train: DigestCollector, validation: DigestCollector) -> dict[int, tuple[float, int]]:
+    best: dict[int, tuple[float, int]] = {}
+    for v_line, (sim, t_line) in [*train.cross_near.items(), *validation.cross_near.items()]:
+        _keep_best(best, v_line, sim, t_line)
+    if not best and train.index is not None and validation.index is not None:
+        for v_line, minhash in validation.index.items():
+            matches = train.index.query(minhash)
+            if matches:
+                _keep_best(best, v_line, matches[0].similarity, matches[0].line)
+    return best
+
+
+Observer = Callable[[int, str, Any, bytes], None]
+
+
+def scan_records(path: str | os.PathLike[str], observe: Observer) -> None:
+    """Feed every parseable JSON object of ``path`` to ``observe(line, kind, record, raw)``.
+
+    Unparseable lines and non-objects are skipped: reporting them is ``ftprep check``'s job. This is the
+    one place that reads files for :func:`find_overlap`, to be replaced by the engine's pass when present.
+    """
+    for raw in iter_lines(path):
+        try:
+            record = orjson.loads(raw.data)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            observe(raw.lineno, detect_format(record) or "unknown", record, raw.data)
+
+
+def _size(path: str | os.PathLike[str]) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
+
+
+def learn_template(*paths: str | os.PathLike[str]) -> Template:
+    """Count the shingles of every record of each file and return the filter of their template shingles.
+
+    An extra pass over each file: a shingle in at least 5% of one file's records (and in at least 5 of
+    them) is template there, and does not count towards near-duplicate similarity anywhere.
+    """
+    tables = []
+    for path in paths:
+        counts = ShingleCounts()
+
+        def count(_line: int, kind: str, record: Any, _raw: bytes, counts: ShingleCounts = counts) -> None:
+            counts.add(words_of(kind, record))
+
+        scan_records(path, count)
+        tables.append(counts)
+    return Template.of(*tables)
+
+
+def find_overlap(train_path: str | os.PathLike[str], valid_path: str | os.PathLike[str], *,
+                 threshold: float = DEFAULT_THRESHOLD, kinds: Iterable[str] = OVERLAP_KINDS,
+                 num_perm: int = DEFAULT_NUM_PERM, within_near: bool = False) -> OverlapReport:
+    """Compare a training and a validation file: leaking validation lines and each file's duplicates.
+
+    One pass over each file. With near-duplicate search on, the smaller file (by size on disk) is read
+    first and its signatures indexed (after a first pass over both that learns their template shingles,
+    see :func:`learn_template`); the larger file is then streamed against that index, so only the
+    smaller side's signatures are held. ``within_near`` also searches near-duplicates inside each file,
+    which indexes both files' signatures. Raises :class:`~ftprep.errors.InputError` for unreadable files
+    and ``ValueError`` for a threshold outside (0, 1] or an unknown kind.
+    """
+    kinds = tuple(k for k in OVERLAP_KINDS if k in set(kinds))
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    near = NEAR in kinds
+    valid_first = _size(valid_path) <= _size(train_path)
+    small_path, large_path = (valid_path, train_path) if valid_first else (train_path, valid_path)
+    template = learn_template(small_path, large_path) if near or within_near else None
+    small = DigestCollector(signatures=near, within_near=within_near, threshold=threshold, num_perm=num_perm,
+                            template=template)
+    scan_records(small_path, small.observe)
+    large = DigestCollector(within_near=within_near, threshold=threshold, num_perm=num_perm,
+                            probe=small.index if near else None, probe_is_validation=valid_first,
+                            template=template)
+    scan_records(large_path, large.observe)
+    train, valid = (large, small) if valid_first else (small, large)
+    return OverlapReport(
+        train_path=display_name(train_path), validation_path=display_name(valid_path),
+        train_examples=len(train), validation_examples=len(valid), threshold=threshold, kinds=kinds,
+        pairs=tuple(compare_collectors(train, valid, kinds=kinds)),
+        train_duplicates=tuple(find_duplicates(train)), validation_duplicates=tuple(find_duplicates(valid)),
+    )

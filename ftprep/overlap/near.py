@@ -1,0 +1,193 @@
+"""Near-duplicates: MinHash signatures over word shingles, candidate search with datasketch's MinHashLSH.
+
+A record's compared words (see :mod:`ftprep.overlap.normalize`) are cut into shingles of ``SHINGLE_WORDS``
+consecutive words; each shingle is hashed to 32 bits and the record's signature is a datasketch
+``MinHash`` (scheme ``affine32``: 4 bytes per permutation). An index keeps only the signatures
+(``num_perm`` x 4 bytes per record, in one flat array) and the LSH buckets, never the texts. LSH returns
+candidates; the reported similarity is the estimated Jaccard similarity of the two signatures, and only
+candidates at or above the threshold are kept.
+"""
+
+from __future__ import annotations
+
+import zlib
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+DEFAULT_THRESHOLD = 0.8
+# 64 permutations: the standard error of a Jaccard estimate is about sqrt(J(1-J)/64) = 0.05 at J=0.8,
+# and a signature costs 256 bytes (bench/overlap_memory.py measures the whole index).
+DEFAULT_NUM_PERM = 64
+SHINGLE_WORDS = 3
+SEED = 1
+# A shingle in 5% of a file's records (and in at least 5) is template, not content.
+TEMPLATE_SHARE = 0.05
+TEMPLATE_MINIMUM = 5
+_SCHEME = "affine32"
+# Odd multipliers that make a shingle's hash depend on word order.
+_MIX = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1], dtype=np.uint64)
+
+
+@cache
+def _permutations(num_perm: int) -> np.ndarray:
+    permutations: np.ndarray = MinHash(num_perm=num_perm, seed=SEED, scheme=_SCHEME).permutations
+    return permutations
+
+
+def _identity(value: int) -> int:
+    return value
+
+
+def shingle_hashes(words: Sequence[str], size: int = SHINGLE_WORDS) -> np.ndarray:
+    """Distinct 32-bit hashes (uint64 array) of the ``size``-word shingles of ``words``.
+
+    A record with fewer than ``size`` words is one shingle; one without words has none.
+    """
+    if not words:
+        return np.zeros(0, dtype=np.uint64)
+    word_hashes = np.fromiter((zlib.crc32(w.encode("utf-8", "surrogatepass")) for w in words),
+                              dtype=np.uint64, count=len(words))
+    width = min(size, len(words))
+    count = len(words) - width + 1
+    combined = np.zeros(count, dtype=np.uint64)
+    for offset in range(width):
+        combined = combined * np.uint64(31) + word_hashes[offset:offset + count] * _MIX[offset % len(_MIX)]
+    return np.unique((combined ^ (combined >> np.uint64(32))) & np.uint64(0xFFFFFFFF))
+
+
+class ShingleCounts:
+    """How many records contain each shingle, estimated with a count-min sketch of fixed size.
+
+    Shingles that occur in a large share of a file are its template (a shared system prompt, an
+    instruction block): two records sharing only the template are not duplicates, so those shingles are
+    left out of signatures. A count-min sketch never underestimates and needs 12 MiB whatever the input.
+    """
+
+    WIDTH_BITS = 20
+    DEPTH = 3
+
+    def __init__(self) -> None:
+        self.records = 0
+        self._table = np.zeros((self.DEPTH, 1 << self.WIDTH_BITS), dtype=np.uint32)
+        rng = np.random.default_rng(SEED)
+        self._mult = rng.integers(1, 1 << 31, size=self.DEPTH, dtype=np.uint64) * 2 + 1
+
+    def _cells(self, hashes: np.ndarray) -> list[np.ndarray]:
+        return [((hashes * m) & np.uint64(0xFFFFFFFF)) >> np.uint64(32 - self.WIDTH_BITS) for m in self._mult]
+
+    def add(self, words: Sequence[str]) -> None:
+        """Count the distinct shingles of one record."""
+        self.records += 1
+        hashes = shingle_hashes(words)
+        for row, cells in zip(self._table, self._cells(hashes), strict=True):
+            np.add.at(row, cells.astype(np.intp), 1)
+
+    def estimate(self, hashes: np.ndarray) -> np.ndarray:
+        """Estimated number of records containing each shingle (never less than the truth)."""
+        cells = self._cells(hashes)
+        counts = [row[c.astype(np.intp)] for row, c in zip(self._table, cells, strict=True)]
+        return np.minimum.reduce(counts) if counts else np.zeros(len(hashes), dtype=np.uint32)
+
+    def cutoff(self, share: float = TEMPLATE_SHARE, minimum: int = TEMPLATE_MINIMUM) -> int:
+        """Records a shingle must be in to be template: ``share`` of them, and at least ``minimum``."""
+        return max(minimum, int(np.ceil(share * self.records)))
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """Drops template shingles: those in at least ``cutoff`` records of any of the counted files.
+
+    One template serves every file compared, so that all signatures are over the same shingle universe.
+    """
+
+    files: tuple[tuple[ShingleCounts, int], ...]
+
+    @classmethod
+    def of(cls, *counts: ShingleCounts) -> Template:
+        """The template of files counted with :class:`ShingleCounts`, at the default share and minimum."""
+        return cls(tuple((c, c.cutoff()) for c in counts))
+
+    def keep(self, hashes: np.ndarray) -> np.ndarray:
+        """The shingles of ``hashes`` that are not template."""
+        for counts, cutoff in self.files:
+            if len(hashes) == 0:
+                break
+            hashes = hashes[counts.estimate(hashes) < cutoff]
+        return hashes
+
+
+def signature(words: Sequence[str], num_perm: int = DEFAULT_NUM_PERM,
+              template: Template | None = None) -> MinHash | None:
+    """The MinHash of a record's word shingles (template shingles left out), ``None`` if none remain."""
+    hashes = shingle_hashes(words)
+    if template is not None:
+        hashes = template.keep(hashes)
+    if len(hashes) == 0:
+        return None
+    minhash = MinHash(num_perm=num_perm, seed=SEED, hashfunc=_identity, permutations=_permutations(num_perm),
+                      scheme=_SCHEME)
+    minhash.update_batch(hashes.tolist())
+    return minhash
+
+
+@dataclass(frozen=True, slots=True)
+class NearMatch:
+    """An indexed line whose estimated Jaccard similarity with the query reaches the threshold."""
+
+    line: int
+    similarity: float
+
+
+@dataclass(slots=True)
+class NearIndex:
+    """LSH index of signatures keyed by line number; stores signatures only, as packed uint32 values."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    num_perm: int = DEFAULT_NUM_PERM
+    _lsh: MinHashLSH = field(init=False)
+    _lines: array[int] = field(init=False, default_factory=lambda: array("Q"))
+    _signatures: array[int] = field(init=False, default_factory=lambda: array("I"))
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError(f"near-duplicate threshold must be in (0, 1], got {self.threshold}")
+        self._lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def add(self, line: int, minhash: MinHash) -> None:
+        """Index the signature of ``line``."""
+        self._lsh.insert(len(self._lines), minhash, check_duplication=False)
+        self._lines.append(line)
+        self._signatures.frombytes(minhash.hashvalues.astype(np.uint32, copy=False).tobytes())
+
+    def query(self, minhash: MinHash) -> list[NearMatch]:
+        """Indexed lines whose estimated similarity with ``minhash`` is at least the threshold, best first."""
+        keys = self._lsh.query(minhash)
+        if not keys:
+            return []
+        positions = np.fromiter(keys, dtype=np.int64, count=len(keys))
+        table = np.frombuffer(self._signatures, dtype=np.uint32).reshape(-1, self.num_perm)
+        similarity = (table[positions] == minhash.hashvalues.astype(np.uint32)).mean(axis=1)
+        keep = similarity >= self.threshold
+        matches = [NearMatch(self._lines[int(p)], float(s)) for p, s in zip(positions[keep], similarity[keep],
+                                                                             strict=True)]
+        matches.sort(key=lambda m: (-m.similarity, m.line))
+        return matches
+
+    def items(self) -> list[tuple[int, MinHash]]:
+        """(line, signature) of every indexed record in insertion order, to replay into another index."""
+        table = np.frombuffer(self._signatures, dtype=np.uint32).reshape(-1, self.num_perm)
+        return [(self._lines[i], MinHash(num_perm=self.num_perm, seed=SEED, hashvalues=table[i],
+                                         permutations=_permutations(self.num_perm), scheme=_SCHEME))
+                for i in range(len(self._lines))]
+
+    def signature_bytes(self) -> int:
+        """Bytes held by the packed signatures and line numbers (the LSH buckets come on top)."""
+        return self._signatures.itemsize * len(self._signatures) + self._lines.itemsize * len(self._lines)

@@ -1,0 +1,209 @@
+"""The texts of a record that are trained on or prompt the model, and their normalised digests.
+
+What is compared, per record kind:
+
+- ``chat`` with an assistant message: every message's text (string content, text parts, tool-call names
+  and arguments, image references), split into the *prompt* (everything before the last assistant
+  message) and the *answer* (the last assistant message and anything after it);
+- ``chat`` without an assistant message (reinforcement rows): the messages are the prompt; the other
+  top-level fields (the grader's reference values) are the answer; comparison is on the messages only;
+- ``preference`` (DPO): ``input`` is the prompt, the preferred and non-preferred outputs the answer;
+  comparison is on ``input`` only;
+- ``completion``: ``prompt`` and ``completion``.
+
+Normalisation is Unicode NFKC, case folding, punctuation replaced by spaces and whitespace collapsed, so
+``"Hello,  World!"`` and ``"hello world"`` are equal. Punctuation becomes a space rather than vanishing so
+that ``"2-3"`` and ``"23"`` stay different. Image references are compared as they are (base64 is
+case-sensitive). Role names are part of the digest, so a system text never equals a user text.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from hashlib import blake2b
+from typing import Any
+
+from ftprep.overlap.hashing import DIGEST_SIZE, canonical_bytes, digest_bytes
+
+Segment = tuple[str, str]
+"""(tag, text): where a text came from (a role, ``tool_call``, ``image``, ``prompt`` ...) and the text."""
+
+IMAGE_TAG = "image"
+# Top-level chat keys that are not a reinforcement row's reference answer.
+_CHAT_STRUCTURE_KEYS = frozenset({"messages", "tools", "functions", "parallel_tool_calls", "metadata"})
+
+
+@cache
+def _punctuation() -> re.Pattern[str]:
+    """A character class of every Unicode punctuation code point (categories Pc Pd Ps Pe Pi Pf Po)."""
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)).startswith("P")]
+    return re.compile("[" + "".join(re.escape(c) for c in chars) + "]+")
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, case folding, punctuation to spaces, whitespace collapsed to single spaces and trimmed."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_punctuation().sub(" ", folded).split())
+
+
+@dataclass(frozen=True, slots=True)
+class RecordText:
+    """The compared texts of one record: prompt segments, answer segments, and what comparison covers."""
+
+    prompt: tuple[Segment, ...]
+    answer: tuple[Segment, ...]
+    # False for DPO and reinforcement rows: the issue's contract compares those on the prompt alone.
+    compare_answer: bool
+
+    def compared(self) -> tuple[Segment, ...]:
+        """The segments that normalised and near-duplicate comparison look at."""
+        return self.prompt + self.answer if self.compare_answer else self.prompt
+
+
+@dataclass(frozen=True, slots=True)
+class TextDigests:
+    """Normalised digests of a record plus the normalised words used for MinHash shingles."""
+
+    normalised: bytes
+    prompt: bytes
+    answer: bytes
+    words: tuple[str, ...]
+
+
+def _as_text(value: Any) -> str:
+    """A string as is; anything else (malformed content) as its canonical JSON, so nothing crashes."""
+    return value if isinstance(value, str) else canonical_bytes(value).decode("utf-8", "replace")
+
+
+def _content_segments(tag: str, content: Any) -> Iterator[Segment]:
+    if content is None:
+        return
+    if isinstance(content, str):
+        yield tag, content
+        return
+    if not isinstance(content, list):
+        yield tag, _as_text(content)
+        return
+    for part in content:
+        if not isinstance(part, dict):
+            yield tag, _as_text(part)
+        elif isinstance(part.get("text"), str):
+            yield tag, part["text"]
+        elif "image_url" in part:
+            image = part["image_url"]
+            url = image.get("url") if isinstance(image, dict) else image
+            yield IMAGE_TAG, _as_text(url)
+        else:
+            yield tag, _as_text(part)
+
+
+def _call_segments(call: Any) -> Iterator[Segment]:
+    function = call.get("function", call) if isinstance(call, dict) else call
+    if not isinstance(function, dict):
+        yield "tool_call", _as_text(function)
+        return
+    yield "tool_call", _as_text(function.get("name", ""))
+    if "arguments" in function:
+        yield "arguments", _as_text(function["arguments"])
+
+
+def message_segments(message: Any) -> list[Segment]:
+    """Texts of one message: content (text parts, images), tool calls, legacy function call."""
+    if not isinstance(message, dict):
+        return [("message", _as_text(message))]
+    role = message.get("role")
+    tag = role if isinstance(role, str) else "message"
+    segments = list(_content_segments(tag, message.get("content")))
+    calls = message.get("tool_calls")
+    if isinstance(calls, list):
+        for call in calls:
+            segments.extend(_call_segments(call))
+    if isinstance(message.get("function_call"), dict):
+        segments.extend(_call_segments(message["function_call"]))
+    return segments
+
+
+def _messages_segments(messages: Iterable[Any]) -> tuple[Segment, ...]:
+    return tuple(s for m in messages for s in message_segments(m))
+
+
+def _messages(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("messages"), list):
+        return list(value["messages"])
+    return [] if value is None else [value]
+
+
+def record_text(kind: str | None, record: Any) -> RecordText:
+    """Split a record of ``kind`` (chat, preference, completion, or unknown) into prompt and answer."""
+    if not isinstance(record, dict):
+        return RecordText((("value", _as_text(record)),), (), compare_answer=False)
+    if kind == "chat":
+        messages = _messages(record.get("messages"))
+        assistant = [i for i, m in enumerate(messages)
+                     if isinstance(m, dict) and m.get("role") == "assistant"]
+        last = assistant[-1] if assistant else None
+        if last is None:
+            reference = {k: v for k, v in record.items() if k not in _CHAT_STRUCTURE_KEYS}
+            answer: tuple[Segment, ...] = (("reference", _as_text(reference)),) if reference else ()
+            return RecordText(_messages_segments(messages), answer, compare_answer=False)
+        return RecordText(_messages_segments(messages[:last]), _messages_segments(messages[last:]),
+                          compare_answer=True)
+    if kind == "preference":
+        answer = (_messages_segments(_messages(record.get("preferred_output")))
+                  + _messages_segments(_messages(record.get("non_preferred_output"))))
+        return RecordText(_messages_segments(_messages(record.get("input"))), answer, compare_answer=False)
+    if kind == "completion":
+        prompt = (("prompt", _as_text(record["prompt"])),) if "prompt" in record else ()
+        answer = (("completion", _as_text(record["completion"])),) if "completion" in record else ()
+        return RecordText(prompt, answer, compare_answer=True)
+    # Unknown shape: every top-level value, in key order, is prompt.
+    return RecordText(tuple((str(k), _as_text(record[k])) for k in sorted(record)), (), compare_answer=False)
+
+
+def _normal(segment: Segment) -> Segment:
+    tag, text = segment
+    return (tag, text) if tag == IMAGE_TAG else (tag, normalize_text(text))
+
+
+def _digest(segments: Iterable[Segment]) -> bytes:
+    h = blake2b(digest_size=DIGEST_SIZE)
+    for tag, text in segments:
+        # Separators that cannot occur in tags and are collapsed out of normalised text keep
+        # ("a b", "c") and ("a", "b c") apart.
+        h.update(tag.encode("utf-8", "surrogatepass") + b"\x1f")
+        h.update(text.encode("utf-8", "surrogatepass") + b"\x1e")
+    return h.digest()
+
+
+def _words(segments: Iterable[Segment]) -> Iterator[str]:
+    for tag, text in segments:
+        if tag == IMAGE_TAG:
+            # One opaque token per image: equal images share it, different ones do not.
+            yield "\x00img:" + digest_bytes(text.encode("utf-8", "surrogatepass")).hex()[:16]
+        else:
+            yield from text.split(" ") if text else ()
+
+
+def text_digests(kind: str | None, record: Any) -> TextDigests:
+    """Normalised, prompt and answer digests of a record and the normalised words it is compared on."""
+    text = record_text(kind, record)
+    prompt = tuple(_normal(s) for s in text.prompt)
+    answer = tuple(_normal(s) for s in text.answer)
+    compared = prompt + answer if text.compare_answer else prompt
+    return TextDigests(
+        normalised=_digest(compared), prompt=_digest(prompt), answer=_digest(answer),
+        words=tuple(_words(compared)),
+    )
+
+
+def words_of(kind: str | None, record: Any) -> tuple[str, ...]:
+    """The normalised words a record is compared on (for shingling)."""
+    text = record_text(kind, record)
+    return tuple(_words(_normal(s) for s in text.compared()))
