@@ -1,0 +1,68 @@
+"""Following a fine-tuning job: poll its status, hand out its new events, stop at a final state."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import openai
+from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
+
+from ftprep.upload.client import api_error
+
+TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+# A paused job makes no progress until someone resumes it: waiting on it would never end.
+STOP_STATUSES = TERMINAL_STATUSES | {"paused"}
+DEFAULT_POLL_INTERVAL = 10.0
+_EVENT_PAGE = 100
+
+
+def retrieve_job(client: openai.OpenAI, job_id: str) -> FineTuningJob:
+    """The job as the API reports it now; UploadError with the API's reason when that fails."""
+    try:
+        return client.fine_tuning.jobs.retrieve(job_id)
+    except openai.OpenAIError as exc:
+        raise api_error(exc, f"reading job {job_id}") from None
+
+
+def recent_events(
+    client: openai.OpenAI, job_id: str, *, limit: int = _EVENT_PAGE
+) -> list[FineTuningJobEvent]:
+    """Up to ``limit`` most recent events of a job, oldest first (the API lists newest first)."""
+    try:
+        page = client.fine_tuning.jobs.list_events(job_id, limit=limit)
+    except openai.OpenAIError as exc:
+        raise api_error(exc, f"reading the events of job {job_id}") from None
+    return list(reversed(page.data))
+
+
+def follow_job(
+    client: openai.OpenAI,
+    job_id: str,
+    *,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    on_status: Callable[[FineTuningJob], None] | None = None,
+    on_event: Callable[[FineTuningJobEvent], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> FineTuningJob:
+    """Poll a job until it succeeds, fails, is cancelled or paused; return its last state.
+
+    ``on_status`` is called when the status changes (and once at the start), ``on_event`` once per event,
+    oldest first, including the events that happened before following began.
+    """
+    seen: set[str] = set()
+    last_status: str | None = None
+    while True:
+        job = retrieve_job(client, job_id)
+        if on_event is not None:
+            for event in recent_events(client, job_id):
+                if event.id not in seen:
+                    seen.add(event.id)
+                    on_event(event)
+        if job.status != last_status:
+            last_status = job.status
+            if on_status is not None:
+                on_status(job)
+        if job.status in STOP_STATUSES:
+            return job
+        sleep(poll_interval)
