@@ -25,10 +25,9 @@ from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
-import orjson
 
-from ftprep.formats.detect import detect_format
-from ftprep.jsonl.reader import display_name, iter_lines
+from ftprep.jsonl.reader import display_name
+from ftprep.lint.context import RecordObserver
 from ftprep.overlap.hashing import digest_bytes, record_digest
 from ftprep.overlap.near import (
     DEFAULT_NUM_PERM,
@@ -323,22 +322,25 @@ def _cross_near(train: DigestCollector, validation: DigestCollector) -> dict[int
     return best
 
 
-Observer = Callable[[int, str, Any, bytes], None]
+@dataclass(slots=True)
+class _Callback:
+    """Adapts a function to the engine's record-observer protocol (one process: merge is never needed)."""
+
+    observe: Callable[[int, str, Any, bytes], None]
+
+    def merge(self, other: Self) -> None:
+        raise NotImplementedError("a callback observer is not split over byte ranges")
 
 
-def scan_records(path: str | os.PathLike[str], observe: Observer) -> None:
-    """Feed every parseable JSON object of ``path`` to ``observe(line, kind, record, raw)``.
+def scan_records(path: str | os.PathLike[str], observer: RecordObserver) -> None:
+    """Feed every record of ``path`` to ``observer`` through the engine's one pass.
 
-    Unparseable lines and non-objects are skipped: reporting them is ``ftprep check``'s job. This is the
-    one place that reads files for :func:`find_overlap`, to be replaced by the engine's pass when present.
+    Lines that are not JSON objects are skipped (reporting them is ``ftprep check``'s job); no finding is
+    collected because no rule is enabled.
     """
-    for raw in iter_lines(path):
-        try:
-            record = orjson.loads(raw.data)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(record, dict):
-            observe(raw.lineno, detect_format(record) or "unknown", record, raw.data)
+    from ftprep.engine import ScanOptions, scan_file  # the engine sits above the rules that import us
+
+    scan_file(str(path), ScanOptions(enabled=frozenset()), [observer])
 
 
 def _size(path: str | os.PathLike[str]) -> int:
@@ -361,7 +363,7 @@ def learn_template(*paths: str | os.PathLike[str]) -> Template:
         def count(_line: int, kind: str, record: Any, _raw: bytes, counts: ShingleCounts = counts) -> None:
             counts.add(words_of(kind, record))
 
-        scan_records(path, count)
+        scan_records(path, _Callback(count))
         tables.append(counts)
     return Template.of(*tables)
 
@@ -387,11 +389,11 @@ def find_overlap(train_path: str | os.PathLike[str], valid_path: str | os.PathLi
     template = learn_template(small_path, large_path) if near or within_near else None
     small = DigestCollector(signatures=near, within_near=within_near, threshold=threshold, num_perm=num_perm,
                             template=template)
-    scan_records(small_path, small.observe)
+    scan_records(small_path, small)
     large = DigestCollector(within_near=within_near, threshold=threshold, num_perm=num_perm,
                             probe=small.index if near else None, probe_is_validation=valid_first,
                             template=template)
-    scan_records(large_path, large.observe)
+    scan_records(large_path, large)
     train, valid = (large, small) if valid_first else (small, large)
     return OverlapReport(
         train_path=display_name(train_path), validation_path=display_name(valid_path),
