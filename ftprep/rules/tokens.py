@@ -1,0 +1,222 @@
+"""FT400-FT419: tokens and limits: examples over the model's limit, nothing to train on, special tokens.
+
+The limit check tokenizes only examples whose size could exceed the limit: a token covers at least one
+byte of text and the per-message overheads stay under one token per byte of JSON syntax, so a line of
+``n`` bytes without images has fewer than ``2n + 16`` tokens; smaller lines are skipped untokenized.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from ftprep.data.models import ModelInfo, ModelTable, default_models
+from ftprep.errors import ConfigError
+from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE, detect_format
+from ftprep.lint.context import Record, RecordContext, record_check
+from ftprep.lint.finding import Severity, pointer
+from ftprep.lint.registry import Rule, register
+from ftprep.tokens.accounting import REPLY_PRIMER, Accountant
+from ftprep.tokens.encoding import ENDOFPROMPT, ENDOFTEXT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, get_encoding
+
+SPECIAL_TOKENS = (ENDOFTEXT, FIM_PREFIX, FIM_MIDDLE, FIM_SUFFIX, ENDOFPROMPT)
+MAX_SPECIAL_FINDINGS = 5
+
+
+@register
+class ExampleOverLimit(Rule):
+    """What it does
+    Flags an example whose token count (by the accounting of `ftprep estimate`) exceeds the model's
+    maximum training tokens per example (65,536 for gpt-4o-mini, 16,385 for gpt-3.5-turbo ...). The
+    message gives the count, how far it is over, and from which message on the text is cut.
+
+    Why it matters
+    Training truncates the example from its end: the assistant answer, the part that teaches, is what is
+    lost. The cut tokens are not billed, but the example teaches an incomplete answer.
+
+    Example
+    A 40,000-token transcript in a file for `--model gpt-3.5-turbo` (16,385 tokens per example).
+
+    Fix
+    Shorten the example (trim the context, split the conversation) or pick a model with a larger limit.
+    """
+
+    code = "FT400"
+    name = "example-over-token-limit"
+    severity = Severity.WARNING
+
+
+@register
+class NoTrainableTokens(Rule):
+    """What it does
+    Flags a chat example whose every assistant message has `"weight": 0`, so that no token is trained.
+
+    Why it matters
+    The example is billed (its tokens count towards trained_tokens) but teaches nothing.
+
+    Example
+    `{"messages": [{"role": "user", "content": "Hi"},
+                   {"role": "assistant", "content": "Hello", "weight": 0}]}`
+
+    Fix
+    Set `"weight": 1` on the assistant message(s) to learn from, or drop the example.
+    """
+
+    code = "FT401"
+    name = "zero-trainable-tokens"
+    severity = Severity.WARNING
+
+
+@register
+class SpecialTokenText(Rule):
+    """What it does
+    Flags any string in a record that contains the text of a tokenizer special token: `<|endoftext|>`,
+    `<|fim_prefix|>`, `<|fim_middle|>`, `<|fim_suffix|>` or `<|endofprompt|>`.
+
+    Why it matters
+    The fine-tuning service rejects training data containing special tokens: the job fails after upload.
+
+    Example
+    `{"role": "assistant", "content": "Done.<|endoftext|>"}` (a leftover from a completions-era export).
+
+    Fix
+    Delete the marker text (it was never meant as content), or write it another way, e.g. `<| endoftext |>`.
+    """
+
+    code = "FT402"
+    name = "special-token-text"
+    severity = Severity.ERROR
+
+
+_TABLE: list[ModelTable] = []
+
+
+def use_model_table(table: ModelTable) -> None:
+    """Resolve ``ctx.model`` against ``table`` (the configuration's models) instead of the packaged one."""
+    _TABLE[:] = [table]
+    _model_info.cache_clear()
+
+
+@cache
+def _model_info(name: str) -> ModelInfo | None:
+    try:
+        return (_TABLE[0] if _TABLE else default_models()).resolve(name)
+    except ConfigError:
+        return None  # unknown models are reported by the job rules; no limit to check against here
+
+
+@cache
+def _accountant(name: str) -> Accountant | None:
+    model = _model_info(name)
+    return Accountant(get_encoding(model.encoding), model) if model is not None else None
+
+
+def _has_image(record: Record) -> bool:
+    sources: list[Any] = [record.get("messages"), record.get("preferred_output"),
+                          record.get("non_preferred_output")]
+    source = record.get("input")
+    if isinstance(source, dict):
+        sources.append(source.get("messages"))
+    for messages in sources:
+        if not isinstance(messages, list):
+            continue
+        for message in messages:
+            content = message.get("content") if isinstance(message, dict) else None
+            if isinstance(content, list) and any(isinstance(p, dict) and "image_url" in p for p in content):
+                return True
+    return False
+
+
+@record_check(CHAT, PREFERENCE, COMPLETION)
+def check_token_limit(record: Record, ctx: RecordContext) -> None:
+    """FT400: tokenize (only when the line could be over the limit) and compare with the model's limit."""
+    if ExampleOverLimit.code not in ctx.enabled or ctx.model is None:
+        return
+    model = _model_info(ctx.model)
+    limit = model.max_tokens if model is not None else None
+    if limit is None or (ctx.raw_size * 2 + 16 <= limit and not _has_image(record)):
+        return
+    accountant = _accountant(ctx.model)
+    if accountant is None:
+        return
+    kind = detect_format(record) or CHAT
+    total = accountant.count(record, kind).total
+    if total <= limit:
+        return
+    where, cut_from = _cut_point(accountant, record, kind, limit)
+    name = model.name if model is not None else ctx.model
+    ctx.emit(ExampleOverLimit, where,
+             f"example has {total:,} tokens, {total - limit:,} over the {limit:,}-token limit of {name}; "
+             f"training cuts it from the end{cut_from}",
+             "shorten the example or split the conversation; the cut part (usually the answer) is not "
+             "learned")
+
+
+def _cut_point(accountant: Accountant, record: Record, kind: str, limit: int) -> tuple[str, str]:
+    """Pointer to the first message that does not fit whole, and a phrase naming it."""
+    if kind != CHAT or not isinstance(record.get("messages"), list):
+        return "", ""
+    definitions = {"tools": record.get("tools"), "functions": record.get("functions")}
+    running = accountant.count(definitions, CHAT).total - REPLY_PRIMER
+    messages = record["messages"]
+    for index, message in enumerate(messages):
+        running += accountant.count({"messages": [message]}, CHAT).total - REPLY_PRIMER
+        if running > limit:
+            role = message.get("role") if isinstance(message, dict) else None
+            later = len(messages) - index - 1
+            rest = f" and the {later} message(s) after it are lost" if later else " is cut"
+            return pointer("messages", index), f": message {index} ({role or 'unknown role'}){rest}"
+    return "/messages", ""
+
+
+@record_check(CHAT)
+def check_trainable(record: Record, ctx: RecordContext) -> None:
+    """FT401: assistant messages present, all with weight 0."""
+    if NoTrainableTokens.code not in ctx.enabled or ctx.method == "reinforcement":
+        return
+    messages = record.get("messages")
+    if not isinstance(messages, list):
+        return
+    assistants = [m for m in messages if isinstance(m, dict) and m.get("role") == "assistant"]
+    if assistants and all(m.get("weight", 1) == 0 for m in assistants):
+        ctx.emit(NoTrainableTokens, "/messages",
+                 f"all {len(assistants)} assistant message(s) have weight 0: the example is billed but "
+                 "trains nothing",
+                 'set "weight": 1 on the answer to learn from, or drop the example')
+
+
+@record_check(CHAT, PREFERENCE, COMPLETION)
+def check_special_tokens(record: Record, ctx: RecordContext) -> None:
+    """FT402: special-token text in any string (values and keys) of the record."""
+    if SpecialTokenText.code not in ctx.enabled:
+        return
+    found = 0
+    for path, text in _strings(record, ()):
+        if "<|" not in text:
+            continue
+        for token in SPECIAL_TOKENS:
+            if token in text:
+                ctx.emit(SpecialTokenText, pointer(*path),
+                         f"text contains the special token {token} (at character {text.index(token) + 1})",
+                         f"remove {token} from the text; the fine-tuning service rejects special tokens")
+                found += 1
+                break
+        if found >= MAX_SPECIAL_FINDINGS:
+            return
+
+
+def _strings(value: Any, path: tuple[str | int, ...]) -> Any:
+    """Yield ``(path, string)`` for every string value and key in a parsed JSON value."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            yield where, item
+        elif isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                if "<|" in key:
+                    yield (*where, key), key
+                stack.append(((*where, key), child))
+        elif isinstance(item, list):
+            for index in range(len(item) - 1, -1, -1):
+                stack.append(((*where, index), item[index]))
