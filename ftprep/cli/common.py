@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from ftprep.config import Config, load_config
 from ftprep.errors import FtprepError
 
 EXIT_OK = 0
@@ -57,3 +59,20 @@ def progress_enabled(quiet: bool) -> bool:
     if quiet or os.environ.get("PRE_COMMIT") or os.environ.get("CI"):
         return False
     return sys.stderr.isatty()
+
+
+def config_options(func: F) -> F:
+    """``--config PATH`` and ``--isolated``."""
+    func = click.option("--isolated", is_flag=True, help="Ignore all configuration files.")(func)
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Use this ftprep.toml / pyproject.toml instead of searching.")(func)
+
+
+def load_cli_config(config_path: Path | None, isolated: bool) -> Config:
+    """The configuration for this run (closest file from the working directory)."""
+    return load_config(explicit=config_path, isolated=isolated)
+
+
+def split_selectors(values: tuple[str, ...]) -> list[str]:
+    """``--select FT1,FT2 --select FT3`` -> ``["FT1", "FT2", "FT3"]``."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]

@@ -1,0 +1,51 @@
+# ftprep: `make run` sets up and runs ftprep on samples/; `make test` sets up and runs every check.
+# Both create .venv when it is missing and (re)install when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint typecheck pytest browser bench schemas clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@echo "== ftprep check: valid chat and completions samples"
+	$(BIN)/ftprep check samples/chat_valid.jsonl
+	$(BIN)/ftprep check samples/completions_valid.jsonl --model davinci-002
+	@echo "== ftprep check: the deliberately broken sample (findings expected; does not fail the run)"
+	$(BIN)/ftprep check samples/chat_broken.jsonl --exit-zero
+
+# Headless Chromium for the HTML report test, from the distribution's packages (root with apt only).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "== installing chromium (Debian package) for the browser test"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium could not be installed: the browser test will be skipped"; \
+	else echo "no chromium and no apt-get as root: the browser test will be skipped"; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check ftprep tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) browser
+	$(BIN)/pytest -n 2 -q -p no:cacheprovider
+
+test: lint typecheck pytest
+
+schemas: $(STAMP)
+	$(BIN)/python -m ftprep.formats.schemas schemas
+
+bench: $(STAMP)
+	$(BIN)/python bench/run
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

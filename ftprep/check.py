@@ -1,0 +1,99 @@
+"""``check_files``: the library entry point behind ``ftprep check`` (and the upload gate)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ftprep.config import Config
+from ftprep.data.models import ModelInfo, load_models
+from ftprep.engine import FileScan, ScanOptions, scan_file
+from ftprep.errors import ConfigError
+from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
+from ftprep.lint.context import RecordObserver
+from ftprep.lint.finding import Finding, Severity
+from ftprep.lint.registry import select_codes
+from ftprep.rules.dataset import MIN_EXAMPLES
+
+DEFAULT_MODEL = "gpt-4o-mini"
+METHODS = ("supervised", "dpo", "reinforcement")
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """The outcome of checking one or more files: per-file scans and every finding, in file/line order."""
+
+    files: list[FileScan] = field(default_factory=list)
+    model: str = DEFAULT_MODEL
+    extra_findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """All findings of all files, file-level ones first within each file."""
+        found = [f for scan in self.files for f in scan.findings] + self.extra_findings
+        return sorted(found, key=Finding.sort_key)
+
+    def count(self, severity: Severity) -> int:
+        """Number of findings of one severity."""
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    @property
+    def errors(self) -> int:
+        """Number of errors (the exit code is 1 when this is not 0)."""
+        return self.count(Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        """Number of warnings."""
+        return self.count(Severity.WARNING)
+
+
+def expected_kinds(model: ModelInfo, method: str | None) -> frozenset[str]:
+    """The record kinds a job with this model and method takes (method None: any the model takes)."""
+    formats = set(model.formats)
+    if method == "dpo":
+        return frozenset({PREFERENCE})
+    if method in ("supervised", "reinforcement"):
+        return frozenset(formats & {CHAT, COMPLETION})
+    return frozenset(formats)
+
+
+def check_files(
+    paths: Sequence[str],
+    *,
+    validation: str | None = None,
+    model: str | None = None,
+    method: str | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    config: Config | None = None,
+    observers: Callable[[str], Sequence[RecordObserver]] | None = None,
+    min_examples: int = MIN_EXAMPLES,
+) -> CheckResult:
+    """Check training files (and a validation file) against the format the API enforces.
+
+    ``model``/``method``/``select``/``ignore`` default to the configuration's values. ``observers`` makes
+    the observers to feed for a path (the same pass collects token counts or digests); ``min_examples``
+    is the training file's minimum (a validation file needs one). Raises
+    :class:`ConfigError` for an unknown model, method or rule selector and :class:`InputError` for an
+    unreadable file.
+    """
+    config = config or Config()
+    model_name = model or config.model or DEFAULT_MODEL
+    method = method or config.method
+    if method is not None and method not in METHODS:
+        raise ConfigError(f"unknown method {method!r}; use one of: {', '.join(METHODS)}")
+    table = load_models(config.models)
+    info = table.resolve(model_name)
+    result = CheckResult(model=info.name)
+    base_select = list(select or config.select)
+    base_ignore = list(ignore) + list(config.ignore)
+    for path in [*paths, *([validation] if validation else [])]:
+        enabled = select_codes(base_select, base_ignore + config.ignored_for(path))
+        options = ScanOptions(
+            enabled=enabled, model=info.name, method=method,
+            expected_kinds=expected_kinds(info, method), model_label=model_name,
+            min_examples=min_examples if path != validation else 1,
+        )
+        result.files.append(scan_file(path, options, observers(path) if observers else ()))
+    return result

@@ -1,0 +1,38 @@
+"""``ftprep check``: the pre-flight validator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ftprep.check import METHODS, check_files
+from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, config_options, load_cli_config, split_selectors
+from ftprep.config import Config
+from ftprep.report import CHECK_REPORTERS
+
+
+@click.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--validation", type=click.Path(dir_okay=False), help="Validation file; also checked for overlap.")
+@click.option("--model", "-m", help="Target model (default: gpt-4o-mini, or [tool.ftprep] model).")
+@click.option("--method", type=click.Choice(METHODS), help="Fine-tuning method (default: from the file's format).")
+@click.option("--output-format", "-f", type=click.Choice(sorted(CHECK_REPORTERS)), default="text", show_default=True)
+@click.option("--select", multiple=True,
+              help="Only these rules: codes, prefixes (FT2) or names; repeat or comma-separate.")
+@click.option("--ignore", multiple=True, help="Skip these rules: codes, prefixes or names.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when errors are found.")
+@config_options
+def check_command(files: tuple[str, ...], validation: str | None, model: str | None, method: str | None,
+                  output_format: str, select: tuple[str, ...], ignore: tuple[str, ...], exit_zero: bool,
+                  config_path: Path | None, isolated: bool) -> int:
+    """Check FILES (JSONL, .gz or - for stdin) against the format the fine-tuning API enforces.
+
+    Every problem is reported at once with file, line, JSON pointer, rule code and fix.
+    Exit 0: no errors; 1: errors found; 2: usage, configuration or I/O failure.
+    """
+    config: Config = load_cli_config(config_path, isolated)
+    result = check_files(list(files), validation=validation, model=model, method=method,
+                         select=split_selectors(select), ignore=split_selectors(ignore), config=config)
+    click.echo(CHECK_REPORTERS[output_format](result), nl=False)
+    return EXIT_FINDINGS if result.errors and not exit_zero else EXIT_OK

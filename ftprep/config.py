@@ -1,0 +1,132 @@
+"""Configuration: ``[tool.ftprep]`` in ``pyproject.toml`` or the top level of ``ftprep.toml``.
+
+The closest file wins, searching from the working directory upwards (``ftprep.toml`` before
+``pyproject.toml`` in the same folder; a ``pyproject.toml`` without ``[tool.ftprep]`` is passed over).
+Unknown keys are errors. Paths in the file are relative to the file's folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ftprep.errors import ConfigError
+
+CONFIG_FILES = ("ftprep.toml", "pyproject.toml")
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True)
+
+
+class Pair(_Section):
+    """A training file and the validation file that goes with it (checked by ``ftprep overlap --from-config``)."""
+
+    train: str
+    validation: str
+
+
+class Config(_Section):
+    """The ``[tool.ftprep]`` settings."""
+
+    model: str | None = None
+    method: str | None = None
+    select: list[str] = Field(default_factory=list)
+    ignore: list[str] = Field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict)
+    pairs: list[Pair] = Field(default_factory=list)
+    prices: dict[str, float] = Field(default_factory=dict)
+    models: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Where the settings came from (None: defaults); not a key of the file.
+    source: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def root(self) -> Path:
+        """The folder paths in the file are relative to."""
+        return self.source.parent if self.source else Path.cwd()
+
+    def ignored_for(self, path: str) -> list[str]:
+        """Selectors ignored for ``path`` by ``per-file-ignores`` (globs relative to the config's folder)."""
+        candidates = {path}
+        with contextlib.suppress(ValueError):  # a file outside the config's folder: match its path as given
+            candidates.add(str(Path(path).resolve().relative_to(self.root.resolve())))
+        return [sel for pattern, sels in self.per_file_ignores.items()
+                if any(fnmatch.fnmatch(c, pattern) for c in candidates) for sel in sels]
+
+    def resolved_pairs(self) -> list[tuple[str, str]]:
+        """``pairs`` as paths usable from the working directory."""
+        return [(str(self.root / p.train), str(self.root / p.validation)) for p in self.pairs]
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc}); fix the syntax") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+
+
+def _section(path: Path) -> dict[str, Any] | None:
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        section = data.get("tool", {}).get("ftprep")
+        return section if isinstance(section, dict) else None
+    return data
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The closest ``ftprep.toml`` or ``pyproject.toml`` with ``[tool.ftprep]`` at or above ``start``."""
+    folder = start.resolve()
+    for candidate_dir in (folder, *folder.parents):
+        for name in CONFIG_FILES:
+            path = candidate_dir / name
+            if path.is_file() and _section(path) is not None:
+                return path
+    return None
+
+
+def parse_config(data: dict[str, Any], source: Path | None) -> Config:
+    """Validate a settings table; every problem is listed in one :class:`ConfigError`."""
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        where = f"{source} [tool.ftprep]" if source and source.name == "pyproject.toml" else str(source or "config")
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: "
+            + ("unknown key" if err["type"] == "extra_forbidden" else err["msg"])
+            for err in exc.errors()
+        )
+        raise ConfigError(f"{where}: {problems}") from exc
+    return config.model_copy(update={"source": source})
+
+
+def load_config(start: Path | None = None, *, explicit: Path | None = None, isolated: bool = False) -> Config:
+    """Load the settings that apply at ``start`` (default: the working directory).
+
+    ``explicit`` names a file to use instead of searching; ``isolated`` ignores every file.
+    """
+    if isolated:
+        return Config()
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: no such configuration file")
+        section = _section(explicit)
+        if section is None:
+            raise ConfigError(f"{explicit}: has no [tool.ftprep] section")
+        return parse_config(section, explicit)
+    path = find_config_file(start or Path.cwd())
+    if path is None:
+        return Config()
+    section = _section(path)
+    return parse_config(section or {}, path)

@@ -1,0 +1,44 @@
+"""Plain text for people: one finding per line with its fix, then a summary."""
+
+from __future__ import annotations
+
+from ftprep.check import CheckResult
+from ftprep.lint.finding import Finding
+
+
+def format_location(finding: Finding) -> str:
+    """``path:line:col`` (``path`` alone for file-level findings)."""
+    where = finding.path
+    if finding.line is not None:
+        where += f":{finding.line}"
+        if finding.column is not None:
+            where += f":{finding.column}"
+    return where
+
+
+def render_finding(finding: Finding) -> str:
+    """Two lines: location, code, severity, message and pointer; then the fix."""
+    at = f" at {finding.pointer}" if finding.pointer else ""
+    head = f"{format_location(finding)}: {finding.code} {finding.severity.value} [{finding.name}] {finding.message}{at}"
+    return head + (f"\n    fix: {finding.fix}" if finding.fix else "")
+
+
+def summary_line(result: CheckResult) -> str:
+    """One line: files, examples, errors, warnings."""
+    examples = sum(s.examples for s in result.files)
+    info = len(result.findings) - result.errors - result.warnings
+    files = len(result.files)
+    return (f"{files} file{'s' if files != 1 else ''}, {examples} example{'s' if examples != 1 else ''} "
+            f"(model {result.model}): {result.errors} error{'s' if result.errors != 1 else ''}, "
+            f"{result.warnings} warning{'s' if result.warnings != 1 else ''}, {info} info")
+
+
+def render(result: CheckResult) -> str:
+    """The text report."""
+    lines = [render_finding(f) for f in result.findings]
+    for scan in result.files:
+        verdict = "ok" if scan.errors == 0 else "FAILS"
+        lines.append(f"{scan.path}: {verdict} - {scan.kind or 'unknown'} format, {scan.examples} example(s), "
+                     f"method {scan.method}, {scan.errors} error(s), {scan.warnings} warning(s)")
+    lines.append(summary_line(result))
+    return "\n".join(lines) + "\n"

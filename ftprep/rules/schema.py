@@ -1,0 +1,457 @@
+"""FT200-FT229: record shape per format (chat, completions), checked key by key with JSON pointers.
+
+The shape is the one in :mod:`ftprep.formats`; tool definitions, tool calls and image parts are checked
+in depth by :mod:`ftprep.rules.tools` and :mod:`ftprep.rules.vision`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ftprep.formats.detect import CHAT, COMPLETION
+from ftprep.lint.context import Record, RecordContext, record_check
+from ftprep.lint.finding import Severity, pointer
+from ftprep.lint.registry import Rule, register
+
+ROLES = ("system", "user", "assistant", "tool", "function")
+MESSAGE_KEYS: dict[str, frozenset[str]] = {
+    "system": frozenset({"role", "content", "name"}),
+    "user": frozenset({"role", "content", "name"}),
+    "assistant": frozenset({"role", "content", "name", "tool_calls", "function_call", "weight"}),
+    "tool": frozenset({"role", "content", "tool_call_id"}),
+    "function": frozenset({"role", "content", "name"}),
+}
+CHAT_TOP_KEYS = frozenset({"messages", "tools", "functions", "parallel_tool_calls"})
+COMPLETION_KEYS = frozenset({"prompt", "completion"})
+CONTENT_LOOKALIKES = ("contents", "text", "value", "Content")
+PART_TYPES = frozenset({"text", "image_url"})
+NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+# Common misspellings and look-alikes, so the fix can say what was meant.
+KEY_HINTS = {
+    "contents": "content", "text": "content", "value": "content", "from": "role", "speaker": "role",
+    "author": "role", "toolcalls": "tool_calls", "tool_call": "tool_calls", "functioncall": "function_call",
+    "loss_weight": "weight", "conversations": "messages", "conversation": "messages", "system": "a system message",
+    "message": "messages", "chat": "messages",
+}
+ROLE_HINTS = {"human": "user", "gpt": "assistant", "bot": "assistant", "model": "assistant", "ai": "assistant",
+              "developer": "system", "observation": "tool", "function_call": "assistant", "User": "user",
+              "Assistant": "assistant", "System": "system"}
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number",
+            float: "number"}.get(type(value), type(value).__name__)
+
+
+def key_hint(key: str) -> str:
+    """'; did you mean X?' for a known misspelling or look-alike key, else ''."""
+    hint = KEY_HINTS.get(key) or KEY_HINTS.get(key.lower())
+    return f"; did you mean {hint!r}?" if hint else ""
+
+
+@register
+class UnrecognizedRecord(Rule):
+    """What it does
+    Flags an object that is in none of the fine-tuning formats: it has no `messages` (chat),
+    no `input`/`preferred_output`/`non_preferred_output` (DPO) and no `prompt`/`completion` (completions).
+
+    Why it matters
+    Data exported from other tools (Alpaca, ShareGPT, Bedrock) looks like training data but the API
+    rejects it.
+
+    Example
+    `{"instruction": "Translate", "input": "Bonjour", "output": "Hello"}` (Alpaca)
+
+    Fix
+    Convert it: `ftprep convert in.jsonl out.jsonl --to chat` detects Alpaca, ShareGPT and others.
+    """
+
+    code = "FT200"
+    name = "unrecognized-record"
+    severity = Severity.ERROR
+
+
+@register
+class MessagesNotList(Rule):
+    """What it does
+    Flags a `messages` value that is not a non-empty array.
+
+    Why it matters
+    A chat example is a list of messages; an empty list, a single object or a string is rejected.
+
+    Example
+    `{"messages": []}` or `{"messages": {"role": "user", "content": "hi"}}`
+
+    Fix
+    Put the conversation in an array of message objects, with at least one assistant message.
+    """
+
+    code = "FT201"
+    name = "messages-not-list"
+    severity = Severity.ERROR
+
+
+@register
+class MessageNotObject(Rule):
+    """What it does
+    Flags an element of `messages` that is not an object.
+
+    Why it matters
+    Each message needs a role and content; a bare string cannot say who is speaking.
+
+    Example
+    `{"messages": ["hi", "hello"]}`
+
+    Fix
+    Write each message as `{"role": "...", "content": "..."}`.
+    """
+
+    code = "FT202"
+    name = "message-not-object"
+    severity = Severity.ERROR
+
+
+@register
+class InvalidRole(Rule):
+    """What it does
+    Flags a message whose `role` is missing or not one of system, user, assistant, tool, function.
+
+    Why it matters
+    The API knows only these roles (and `developer`, the system role of reasoning models, in
+    reinforcement rows). Other tools' names (human, gpt, model) are rejected.
+
+    Example
+    `{"role": "human", "content": "hi"}`
+
+    Fix
+    Use user for the person, assistant for the model's answer, system for instructions.
+    """
+
+    code = "FT203"
+    name = "invalid-role"
+    severity = Severity.ERROR
+
+
+@register
+class UnknownMessageKey(Rule):
+    """What it does
+    Flags a key a message of that role may not have (a misspelt `contents`, `weight` spelled
+    `loss_weight`, `tool_call_id` on an assistant message...).
+
+    Why it matters
+    The API rejects unknown keys, and a misspelt key means the intended field is missing too.
+
+    Example
+    `{"role": "user", "contents": "hi"}`
+
+    Fix
+    Rename the key to the documented one or remove it. Allowed: system/user: role, content, name;
+    assistant: role, content, name, tool_calls, function_call, weight; tool: role, content, tool_call_id;
+    function: role, content, name.
+    """
+
+    code = "FT204"
+    name = "unknown-message-key"
+    severity = Severity.ERROR
+
+
+@register
+class InvalidContent(Rule):
+    """What it does
+    Flags a message `content` that is missing or of the wrong type: it must be a string or a list of
+    content parts; it may be null (or absent) only on an assistant message that makes a tool or function
+    call; a tool message's content must be a string.
+
+    Why it matters
+    The API rejects the example, and a null answer would train the model to say nothing.
+
+    Example
+    `{"role": "user", "content": null}` or `{"role": "assistant", "content": 42}`
+
+    Fix
+    Give the message its text as a string, or add the tool call the null content stands beside.
+    """
+
+    code = "FT205"
+    name = "invalid-content"
+    severity = Severity.ERROR
+
+
+@register
+class InvalidContentPart(Rule):
+    """What it does
+    Flags a content part that is not an object, has no known `type` (text, image_url), or lacks its
+    payload (`text` string for text parts, `image_url.url` string for images).
+
+    Why it matters
+    Content parts from other tools (`{"type": "text", "value": ...}`, `{"type": "image", ...}`) look right
+    but are rejected.
+
+    Example
+    `{"type": "text", "value": "hi"}`
+
+    Fix
+    Use `{"type": "text", "text": "..."}` or `{"type": "image_url", "image_url": {"url": "..."}}`.
+    """
+
+    code = "FT206"
+    name = "invalid-content-part"
+    severity = Severity.ERROR
+
+
+@register
+class InvalidWeight(Rule):
+    """What it does
+    Flags a `weight` that is not the integer 0 or 1, or that sits on a message that is not an assistant
+    message.
+
+    Why it matters
+    Weights choose which assistant messages are trained on; any other value or place is rejected.
+
+    Example
+    `{"role": "assistant", "content": "ok", "weight": 0.5}` or `"weight": true`
+
+    Fix
+    Use 0 (do not train on this message) or 1 (train on it), on assistant messages only.
+    """
+
+    code = "FT207"
+    name = "invalid-weight"
+    severity = Severity.ERROR
+
+
+@register
+class NoAssistantMessage(Rule):
+    """What it does
+    Flags a supervised chat example with no assistant message.
+
+    Why it matters
+    The assistant messages are what the model learns; an example without one is rejected.
+
+    Example
+    `{"messages": [{"role": "user", "content": "hi"}]}`
+
+    Fix
+    Add the answer as an assistant message, or drop the example. (Reinforcement fine-tuning rows end with a
+    user message instead: pass `--method reinforcement`.)
+    """
+
+    code = "FT208"
+    name = "no-assistant-message"
+    severity = Severity.ERROR
+
+
+@register
+class UnknownTopLevelKey(Rule):
+    """What it does
+    Flags a top-level key the record's format does not have. Chat: messages, tools, functions,
+    parallel_tool_calls; completions: prompt, completion; DPO: input, preferred_output,
+    non_preferred_output. (Reinforcement rows may carry extra keys: they are grader variables.)
+
+    Why it matters
+    The API rejects unknown keys; they are often metadata (ids, labels, a top-level `system`) that should
+    live elsewhere.
+
+    Example
+    `{"system": "Be brief.", "messages": [...]}` (Bedrock style)
+
+    Fix
+    Remove the key, or move its content where it belongs (a top-level system prompt becomes the first
+    message with role system).
+    """
+
+    code = "FT209"
+    name = "unknown-top-level-key"
+    severity = Severity.ERROR
+
+
+@register
+class InvalidName(Rule):
+    """What it does
+    Flags a message `name` that is not a string of 1-64 letters, digits, underscores or hyphens.
+
+    Why it matters
+    The API validates names with this pattern; spaces or dots are rejected.
+
+    Example
+    `{"role": "user", "name": "Dr. Smith", "content": "..."}`
+
+    Fix
+    Use a name such as `dr_smith`, or drop the field.
+    """
+
+    code = "FT210"
+    name = "invalid-name"
+    severity = Severity.ERROR
+
+
+@register
+class InvalidCompletionField(Rule):
+    """What it does
+    Flags a completions record whose `prompt` or `completion` is missing or not a string.
+
+    Why it matters
+    Legacy completion models (babbage-002, davinci-002) train on exactly these two strings.
+
+    Example
+    `{"prompt": "2+2=", "completion": 4}`
+
+    Fix
+    Write both fields as strings: `{"prompt": "2+2=", "completion": " 4"}`.
+    """
+
+    code = "FT220"
+    name = "invalid-completion-field"
+    severity = Severity.ERROR
+
+
+def check_unknown_top_keys(record: Record, ctx: RecordContext, allowed: frozenset[str], label: str) -> None:
+    """Emit :class:`UnknownTopLevelKey` for every key of ``record`` not in ``allowed``."""
+    for key in record:
+        if key not in allowed:
+            ctx.emit(UnknownTopLevelKey, pointer(key), f"unknown top-level key {key!r} in a {label} record"
+                     + key_hint(key), f"remove {key!r}; allowed keys: {', '.join(sorted(allowed))}")
+
+
+@record_check(CHAT)
+def check_chat_shape(record: Record, ctx: RecordContext) -> None:
+    """The chat record: top-level keys and every message's role, keys, content, name and weight."""
+    if ctx.method != "reinforcement":
+        check_unknown_top_keys(record, ctx, CHAT_TOP_KEYS, "chat")
+    messages = record.get("messages")
+    if not isinstance(messages, list) or not messages:
+        what = "an empty array" if messages == [] else _type_name(messages)
+        ctx.emit(MessagesNotList, "/messages", f"`messages` must be a non-empty array of messages, not {what}",
+                 "put the conversation in an array of {role, content} objects")
+        return
+    check_messages(messages, ctx, ("messages",))
+    if ctx.method == "supervised" and not any(
+        isinstance(m, dict) and m.get("role") == "assistant" for m in messages
+    ):
+        ctx.emit(NoAssistantMessage, "/messages", "no assistant message: this example trains nothing",
+                 "add the answer as an assistant message or drop the example")
+
+
+def check_messages(messages: list[Any], ctx: RecordContext, base: tuple[str | int, ...]) -> None:
+    """Check each message of a message list at ``base`` (``("messages",)`` or ``("input", "messages")``)."""
+    for index, message in enumerate(messages):
+        where = (*base, index)
+        if not isinstance(message, dict):
+            ctx.emit(MessageNotObject, pointer(*where), f"message {index} is {_type_name(message)}, not an object",
+                     'write it as {"role": "...", "content": "..."}')
+            continue
+        check_message(message, ctx, where)
+
+
+def check_message(message: dict[str, Any], ctx: RecordContext, where: tuple[str | int, ...]) -> None:
+    """One message: role, allowed keys, content, name, weight."""
+    role = message.get("role")
+    if role == "developer" and ctx.method == "reinforcement":
+        # Reasoning models take developer instructions; reinforcement rows for o-series models use them.
+        role = "system"
+    if role not in MESSAGE_KEYS:
+        if "role" not in message:
+            ctx.emit(InvalidRole, pointer(*where), "message has no `role`" + (
+                " (it has `from`: ShareGPT style)" if "from" in message else ""),
+                "add role: system, user, assistant or tool")
+        else:
+            hint = ROLE_HINTS.get(role) if isinstance(role, str) else None
+            ctx.emit(InvalidRole, pointer(*where, "role"), f"unknown role {role!r}",
+                     f"use {hint!r}" if hint else "use one of: " + ", ".join(ROLES))
+        allowed = frozenset().union(*MESSAGE_KEYS.values())
+    else:
+        allowed = MESSAGE_KEYS[role]
+    for key in message:
+        if key not in allowed:
+            if key == "weight" and role in MESSAGE_KEYS:
+                ctx.emit(InvalidWeight, pointer(*where, key), f"`weight` on a {role} message",
+                         "weights go on assistant messages only; remove it")
+                continue
+            ctx.emit(UnknownMessageKey, pointer(*where, key),
+                     f"unknown key {key!r} in a {role if isinstance(role, str) else ''} message".replace(
+                         "a  message", "a message") + key_hint(key),
+                     f"rename or remove it; allowed: {', '.join(sorted(allowed))}")
+    _check_content(message, role, ctx, where)
+    if "name" in message and role != "function":
+        name = message["name"]
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            ctx.emit(InvalidName, pointer(*where, "name"), f"name {name!r} is not 1-64 of [a-zA-Z0-9_-]",
+                     "use letters, digits, _ and - only, or drop the name")
+    if role == "assistant" and "weight" in message:
+        weight = message["weight"]
+        if type(weight) is not int or weight not in (0, 1):
+            ctx.emit(InvalidWeight, pointer(*where, "weight"), f"weight {weight!r} is not the integer 0 or 1",
+                     "use 0 (not trained) or 1 (trained)")
+
+
+def _check_content(message: dict[str, Any], role: Any, ctx: RecordContext, where: tuple[str | int, ...]) -> None:
+    calls = role == "assistant" and (bool(message.get("tool_calls")) or bool(message.get("function_call")))
+    here = pointer(*where, "content")
+    if "content" not in message:
+        # A misspelt content key is already reported as unknown-message-key: one finding per defect.
+        if not calls and role in MESSAGE_KEYS and not any(k in message for k in CONTENT_LOOKALIKES):
+            ctx.emit(InvalidContent, pointer(*where), f"{role} message has no `content`",
+                     "add the message text as `content`")
+        return
+    content = message["content"]
+    if content is None:
+        if not calls and role in ("system", "user", "assistant", "tool"):
+            ctx.emit(InvalidContent, here, f"null content on a {role} message without a tool call",
+                     "give the message its text, or add the tool call it stands beside")
+        return
+    if isinstance(content, str):
+        return
+    if role == "tool":
+        ctx.emit(InvalidContent, here, f"tool message content must be a string, not {_type_name(content)}",
+                 "serialise the tool result to a string")
+        return
+    if not isinstance(content, list):
+        ctx.emit(InvalidContent, here, f"content must be a string or an array of parts, not {_type_name(content)}",
+                 "write the text as a string")
+        return
+    for index, part in enumerate(content):
+        _check_part(part, ctx, (*where, "content", index))
+
+
+def _check_part(part: Any, ctx: RecordContext, where: tuple[str | int, ...]) -> None:
+    if not isinstance(part, dict):
+        ctx.emit(InvalidContentPart, pointer(*where), f"content part is {_type_name(part)}, not an object",
+                 'use {"type": "text", "text": "..."}')
+        return
+    kind = part.get("type")
+    if kind not in PART_TYPES:
+        ctx.emit(InvalidContentPart, pointer(*where, "type") if "type" in part else pointer(*where),
+                 f"content part type {kind!r} is not text or image_url",
+                 'use {"type": "text", "text": "..."} or {"type": "image_url", "image_url": {"url": "..."}}')
+        return
+    extra = [key for key in part if key not in ("type", kind)]
+    for key in extra:
+        ctx.emit(InvalidContentPart, pointer(*where, key), f"unknown key {key!r} in a {kind} part",
+                 f"a {kind} part has only `type` and `{kind}`")
+    if kind not in part and extra:
+        return  # the payload is under a wrong key, reported just above: one finding per defect
+    if kind == "text":
+        if not isinstance(part.get("text"), str):
+            ctx.emit(InvalidContentPart, pointer(*where, "text") if "text" in part else pointer(*where),
+                     "text part without a string `text`", 'write {"type": "text", "text": "..."}')
+        return
+    image = part.get("image_url")
+    if not isinstance(image, dict) or not isinstance(image.get("url"), str):
+        ctx.emit(InvalidContentPart, pointer(*where, "image_url"), "image_url part needs an object with a string `url`",
+                 'write {"type": "image_url", "image_url": {"url": "https://..."}}')
+
+
+@record_check(COMPLETION)
+def check_completion_shape(record: Record, ctx: RecordContext) -> None:
+    """The completions record: exactly string `prompt` and `completion`."""
+    check_unknown_top_keys(record, ctx, COMPLETION_KEYS, "completions")
+    for key in ("prompt", "completion"):
+        if key not in record:
+            ctx.emit(InvalidCompletionField, "", f"completions record has no {key!r}",
+                     f"add {key!r} as a string")
+        elif not isinstance(record[key], str):
+            ctx.emit(InvalidCompletionField, pointer(key),
+                     f"{key!r} must be a string, not {_type_name(record[key])}", f"write {key!r} as a string")

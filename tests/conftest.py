@@ -1,0 +1,35 @@
+"""Shared fixtures: repository paths and small file writers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "samples"
+CORPUS = (REPO.parent / "shared" / "corpus").resolve()
+
+
+def chat_line(user: str = "Hello", answer: str = "Hi there.") -> bytes:
+    """One valid chat record as JSONL bytes (no newline)."""
+    return orjson.dumps({"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]})
+
+
+def valid_chat_lines(n: int = 10) -> list[bytes]:
+    """``n`` distinct valid chat records."""
+    return [chat_line(f"Question {i}?", f"Answer {i}.") for i in range(n)]
+
+
+@pytest.fixture
+def write_lines(tmp_path: Path) -> Callable[..., Path]:
+    """Write byte lines joined by ``\\n`` (with a final newline) to a file in tmp_path."""
+
+    def write(lines: list[bytes], name: str = "data.jsonl") -> Path:
+        path = tmp_path / name
+        path.write_bytes(b"".join(line + b"\n" for line in lines))
+        return path
+
+    return write

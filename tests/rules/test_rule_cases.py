@@ -1,0 +1,79 @@
+"""Data-driven rule cases: ``cases/<CODE>.toml`` holds failing and passing examples for one rule.
+
+Case file keys: ``code``; optional ``model``, ``method``, ``min_examples`` (default 1) for every example.
+Each ``[[fail]]`` / ``[[pass]]`` entry has ``record`` (one JSONL line), ``file`` (a whole file as text) or
+``file_hex`` (a whole file as hex bytes), and may override ``model``/``method``/``min_examples``. A fail
+entry yields exactly one finding of the rule, at ``line`` (default 1; ``file_level = true`` for none) and
+``pointer`` when given. A pass entry yields no finding at all.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ftprep.check import check_files
+from ftprep.lint.finding import Finding
+from ftprep.lint.registry import all_rules
+
+CASES = Path(__file__).parent / "cases"
+
+
+def _load(path: Path) -> dict[str, Any]:
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def _examples(kind: str) -> list[Any]:
+    params = []
+    for path in sorted(CASES.glob("*.toml")):
+        case = _load(path)
+        for index, example in enumerate(case.get(kind, [])):
+            params.append(pytest.param(case, example, id=f"{case['code']}-{kind}-{index}"))
+    return params
+
+
+def _run(case: dict[str, Any], example: dict[str, Any], tmp_path: Path) -> list[Finding]:
+    path = tmp_path / "case.jsonl"
+    if "record" in example:
+        path.write_bytes(example["record"].encode() + b"\n")
+    elif "file" in example:
+        path.write_bytes(example["file"].encode())
+    else:
+        path.write_bytes(bytes.fromhex(example["file_hex"].replace(" ", "").replace("\n", "")))
+    settings = {**case, **example}
+    result = check_files(
+        [str(path)], model=settings.get("model"), method=settings.get("method"),
+        min_examples=settings.get("min_examples", 1),
+    )
+    return result.findings
+
+
+def test_every_rule_has_cases() -> None:
+    covered = {_load(p)["code"] for p in CASES.glob("*.toml")}
+    missing = sorted(r.code for r in all_rules() if r.code not in covered)
+    assert missing == []
+
+
+def test_case_files_are_named_after_their_code() -> None:
+    for path in CASES.glob("*.toml"):
+        assert path.stem == _load(path)["code"]
+
+
+@pytest.mark.parametrize(("case", "example"), _examples("fail"))
+def test_failing_example_gets_exactly_one_finding(case: dict[str, Any], example: dict[str, Any],
+                                                 tmp_path: Path) -> None:
+    hits = [f for f in _run(case, example, tmp_path) if f.code == case["code"]]
+    assert len(hits) == 1, hits
+    expected_line = None if example.get("file_level") else example.get("line", 1)
+    assert hits[0].line == expected_line
+    if "pointer" in example:
+        assert (hits[0].pointer or "") == example["pointer"]
+
+
+@pytest.mark.parametrize(("case", "example"), _examples("pass"))
+def test_passing_example_gets_no_finding(case: dict[str, Any], example: dict[str, Any], tmp_path: Path) -> None:
+    assert _run(case, example, tmp_path) == []
