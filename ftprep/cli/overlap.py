@@ -1,0 +1,53 @@
+"""``ftprep overlap``: training/validation leakage and within-file duplicates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, config_options, fail, load_cli_config, quiet_option
+from ftprep.overlap import OVERLAP_KINDS, OverlapReport, find_overlap
+from ftprep.overlap.near import DEFAULT_THRESHOLD
+from ftprep.report.overlap_text import OVERLAP_REPORTERS
+
+
+@click.command("overlap")
+@click.argument("train", required=False, type=click.Path(dir_okay=False))
+@click.argument("validation", required=False, type=click.Path(dir_okay=False))
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=DEFAULT_THRESHOLD,
+              show_default=True, help="Estimated Jaccard similarity from which two examples are near-duplicates.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(OVERLAP_KINDS),
+              help="Only these overlap kinds (repeatable; default: all).")
+@click.option("--within-near", is_flag=True,
+              help="Also list near-duplicates inside each file (keeps a signature per example).")
+@click.option("--from-config", is_flag=True,
+              help="Check every [[tool.ftprep.pairs]] train/validation pair of the configuration.")
+@click.option("--output-format", "-f", type=click.Choice(sorted(OVERLAP_REPORTERS)), default="text",
+              show_default=True)
+@quiet_option
+@config_options
+def overlap_command(train: str | None, validation: str | None, threshold: float, kinds: tuple[str, ...],
+                    within_near: bool, from_config: bool, output_format: str, quiet: bool,
+                    config_path: Path | None, isolated: bool) -> int:
+    """Find validation examples that leak from TRAIN into VALIDATION (exact, normalised, near, same prompt).
+
+    Exit 0: no leak; 1: leaks found; 2: usage or I/O failure. Duplicates inside each file are listed but do
+    not change the exit code (`ftprep check` reports them as findings).
+    """
+    if from_config:
+        if train or validation:
+            raise fail("--from-config takes no file arguments")
+        pairs = load_cli_config(config_path, isolated).resolved_pairs()
+        if not pairs:
+            raise fail("no [[tool.ftprep.pairs]] in the configuration; add train = ... validation = ... entries")
+    elif train and validation:
+        pairs = [(train, validation)]
+    else:
+        raise fail("give TRAIN and VALIDATION files, or --from-config")
+    reports: list[OverlapReport] = []
+    for train_path, valid_path in pairs:
+        reports.append(find_overlap(train_path, valid_path, threshold=threshold, kinds=kinds or OVERLAP_KINDS,
+                                    within_near=within_near))
+    click.echo(OVERLAP_REPORTERS[output_format](reports, quiet=quiet), nl=False)
+    return EXIT_FINDINGS if any(r.pairs for r in reports) else EXIT_OK
