@@ -27,9 +27,11 @@ cli.add_command(rule_command)
 def _add_optional_commands() -> None:
     """Commands added by their modules; each module exposes one click command or group."""
     from ftprep.cli.check import check_command
+    from ftprep.cli.estimate import estimate_command
     from ftprep.cli.overlap import overlap_command
 
     cli.add_command(check_command)
+    cli.add_command(estimate_command)
     cli.add_command(overlap_command)
 
 
