@@ -28,10 +28,14 @@ def _add_optional_commands() -> None:
     """Commands added by their modules; each module exposes one click command or group."""
     from ftprep.cli.check import check_command
     from ftprep.cli.estimate import estimate_command
+    from ftprep.cli.jobs import jobs_group
+    from ftprep.cli.upload import upload_command
     from ftprep.cli.overlap import overlap_command
 
     cli.add_command(check_command)
     cli.add_command(estimate_command)
+    cli.add_command(upload_command)
+    cli.add_command(jobs_group)
     cli.add_command(overlap_command)
 
 

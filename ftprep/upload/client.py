@@ -9,25 +9,17 @@ for itself except to scrub it out of text it is about to show (:func:`redact`).
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 import openai
 
 from ftprep.errors import ConfigError, UploadError
+from ftprep.upload.secrets import redact, strip_userinfo
 
 # Retries for 429 and 5xx are the SDK's (exponential backoff, honours Retry-After); a few more than its
 # default of 2 because an upload is long and a transient failure near its end is expensive.
 DEFAULT_MAX_RETRIES = 4
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-_SECRET_ENV = ("OPENAI_API_KEY", "OPENAI_ADMIN_KEY", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN")
-# Defensive patterns for secrets ftprep was never told about: OpenAI-style keys and bearer tokens.
-_SECRET_PATTERNS = (
-    re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/]{8,}=*"),
-    re.compile(r"(?i)(api[-_]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{8,}"),
-)
-_URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 
 
 def using_azure() -> bool:
@@ -55,25 +47,6 @@ def configured_base_url() -> str:
     if using_azure():
         return strip_userinfo(os.environ["AZURE_OPENAI_ENDPOINT"].rstrip("/") + "/openai")
     return strip_userinfo(os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-
-
-def strip_userinfo(url: str) -> str:
-    """Drop ``user:password@`` from a URL so it can be shown and stored."""
-    return _URL_USERINFO.sub("", url)
-
-
-def _known_secrets(extra: tuple[str | None, ...] = ()) -> list[str]:
-    values = [os.environ.get(name) for name in _SECRET_ENV]
-    return sorted({v for v in (*values, *extra) if v and len(v) >= 4}, key=len, reverse=True)
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """``text`` with every known secret (environment keys, ``secrets``) and key-like string masked."""
-    for secret in _known_secrets(secrets):
-        text = text.replace(secret, "[redacted]")
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "[redacted]", text)
-    return strip_userinfo(text)
 
 
 def _api_message(exc: openai.APIStatusError) -> str:

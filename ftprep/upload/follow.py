@@ -9,11 +9,11 @@ import openai
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
 from ftprep.upload.client import api_error
+from ftprep.upload.limits import DEFAULT_POLL_INTERVAL
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 # A paused job makes no progress until someone resumes it: waiting on it would never end.
 STOP_STATUSES = TERMINAL_STATUSES | {"paused"}
-DEFAULT_POLL_INTERVAL = 10.0
 _EVENT_PAGE = 100
 
 
@@ -25,9 +25,7 @@ def retrieve_job(client: openai.OpenAI, job_id: str) -> FineTuningJob:
         raise api_error(exc, f"reading job {job_id}") from None
 
 
-def recent_events(
-    client: openai.OpenAI, job_id: str, *, limit: int = _EVENT_PAGE
-) -> list[FineTuningJobEvent]:
+def recent_events(client: openai.OpenAI, job_id: str, *, limit: int = _EVENT_PAGE) -> list[FineTuningJobEvent]:
     """Up to ``limit`` most recent events of a job, oldest first (the API lists newest first)."""
     try:
         page = client.fine_tuning.jobs.list_events(job_id, limit=limit)

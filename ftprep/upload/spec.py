@@ -40,9 +40,7 @@ def _is_number(value: object, kind: type) -> bool:
     return isinstance(value, int) if kind is int else isinstance(value, int | float)
 
 
-def _auto_or(
-    kind: type, low: float | None, high: float | None, *, low_open: bool = False
-) -> Callable[[Any], Any]:
+def _auto_or(kind: type, low: float | None, high: float | None, *, low_open: bool = False) -> Callable[[Any], Any]:
     """A before-validator giving one clear message for "auto or a number in range" fields."""
     if kind is int:
         what = f"an integer from {low:g} to {high:g}" if high is not None else f"an integer >= {low:g}"
@@ -68,12 +66,8 @@ def _auto_or(
 
 # Each type keeps the real constraint in the schema (for the generated JSON Schema) and validates through
 # one before-validator, so a user sees "must be 'auto' or an integer from 1 to 50", not a union dump.
-NEpochs = Annotated[
-    Literal["auto"] | Annotated[int, Field(ge=1, le=50)], BeforeValidator(_auto_or(int, 1, 50))
-]
-BatchSize = Annotated[
-    Literal["auto"] | Annotated[int, Field(ge=1, le=256)], BeforeValidator(_auto_or(int, 1, 256))
-]
+NEpochs = Annotated[Literal["auto"] | Annotated[int, Field(ge=1, le=50)], BeforeValidator(_auto_or(int, 1, 50))]
+BatchSize = Annotated[Literal["auto"] | Annotated[int, Field(ge=1, le=256)], BeforeValidator(_auto_or(int, 1, 256))]
 PositiveFactor = Annotated[
     Literal["auto"] | Annotated[float, Field(gt=0)], BeforeValidator(_auto_or(float, 0, None, low_open=True))
 ]
@@ -81,9 +75,7 @@ Beta = Annotated[
     Literal["auto"] | Annotated[float, Field(gt=0, le=2)],
     BeforeValidator(_auto_or(float, 0, 2, low_open=True)),
 ]
-PositiveCount = Annotated[
-    Literal["auto"] | Annotated[int, Field(ge=1)], BeforeValidator(_auto_or(int, 1, None))
-]
+PositiveCount = Annotated[Literal["auto"] | Annotated[int, Field(ge=1)], BeforeValidator(_auto_or(int, 1, None))]
 
 
 class _Strict(BaseModel):
@@ -153,8 +145,7 @@ class Method(_Strict):
         for other in METHOD_TYPES:
             if other != self.type and getattr(self, other) is not None:
                 raise ValueError(
-                    f"method.{other} is given but method.type is {self.type!r}; "
-                    "remove the block or change the type"
+                    f"method.{other} is given but method.type is {self.type!r}; remove the block or change the type"
                 )
         if self.type == "reinforcement" and self.reinforcement is None:
             raise ValueError("method.type 'reinforcement' needs method.reinforcement.grader")
@@ -271,9 +262,7 @@ class JobSpec(_Strict):
         body: dict[str, Any] = self.model_dump(exclude_none=True, mode="json")
         # Graders are free-form below their type; keep them exactly as given.
         if self.method is not None and self.method.reinforcement is not None:
-            body["method"]["reinforcement"]["grader"] = self.method.reinforcement.grader.model_dump(
-                mode="json"
-            )
+            body["method"]["reinforcement"]["grader"] = self.method.reinforcement.grader.model_dump(mode="json")
         return body
 
 
@@ -430,9 +419,7 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
         where = _location(error["loc"])
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            message = (
-                "unknown field (not a parameter of fine_tuning.jobs.create); remove it or fix its spelling"
-            )
+            message = "unknown field (not a parameter of fine_tuning.jobs.create); remove it or fix its spelling"
         elif error["type"] == "missing":
             message = "required"
         if "[key]" in error["loc"]:
@@ -477,8 +464,7 @@ def build_job_spec(
     warnings: list[str] = []
     if deprecated:
         warnings.append(
-            f"{source}: top-level hyperparameters are deprecated; "
-            f"sent as method.{spec.method_type}.hyperparameters"
+            f"{source}: top-level hyperparameters are deprecated; sent as method.{spec.method_type}.hyperparameters"
         )
     model_warning = _resolve_model_warning(spec.model)
     if model_warning:

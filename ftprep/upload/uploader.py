@@ -24,16 +24,17 @@ from openai.types.fine_tuning import FineTuningJob
 from ftprep.errors import ConfigError, InputError, UploadError
 from ftprep.lint.finding import Finding
 from ftprep.upload.client import api_error, base_url_of, describe_api_error
+from ftprep.upload.limits import (
+    DEFAULT_MULTIPART_THRESHOLD,
+    DEFAULT_PART_SIZE,
+    MAX_FILES_CREATE_BYTES,
+    MAX_PART_SIZE,
+    MAX_UPLOAD_BYTES,
+    MiB,
+)
 from ftprep.upload.registry import FileRecord, FileRegistry, PendingUpload
 from ftprep.upload.spec import JobSpec
 
-MiB = 1024 * 1024
-# The API's units are binary: its 64 MB part limit is 67108864 bytes.
-DEFAULT_MULTIPART_THRESHOLD = 256 * MiB
-DEFAULT_PART_SIZE = 64 * MiB
-MAX_PART_SIZE = 64 * MiB
-MAX_FILES_CREATE_BYTES = 512 * MiB
-MAX_UPLOAD_BYTES = 8 * 1024 * MiB
 UPLOAD_MIME_TYPE = "text/jsonl"
 PURPOSE: Final = "fine-tune"
 # Resuming an upload that expires within minutes would race its expiry; start a fresh one instead.
@@ -132,9 +133,7 @@ class UploadedFiles:
 def check_upload_options(multipart_threshold: int, part_size: int) -> None:
     """Reject thresholds and part sizes the API cannot take (ConfigError, before anything runs)."""
     if not 1 <= part_size <= MAX_PART_SIZE:
-        raise ConfigError(
-            f"--part-size {part_size} is out of range: a part is 1 to {MAX_PART_SIZE} bytes (64 MB)"
-        )
+        raise ConfigError(f"--part-size {part_size} is out of range: a part is 1 to {MAX_PART_SIZE} bytes (64 MB)")
     if not 0 <= multipart_threshold <= MAX_FILES_CREATE_BYTES:
         raise ConfigError(
             f"--multipart-threshold {multipart_threshold} is out of range: "
@@ -181,9 +180,7 @@ def fingerprint(path: str) -> LocalFile:
     return LocalFile(path, Path(path).name, size, sha256.hexdigest(), md5.hexdigest())
 
 
-def run_gate(
-    gate: Gate, train: str, validation: str | None, *, model: str | None, method: str | None
-) -> CheckOutcome:
+def run_gate(gate: Gate, train: str, validation: str | None, *, model: str | None, method: str | None) -> CheckOutcome:
     """Run the full check over the files to send; raise :class:`CheckFailed` on any error."""
     result = gate([train], validation=validation, model=model, method=method)
     if result.errors:
@@ -271,9 +268,7 @@ class Uploader:
     def _files_create(self, local: LocalFile) -> UploadedFile:
         try:
             with open(local.path, "rb") as handle:
-                created = self.client.files.create(
-                    file=(local.name, handle, "application/jsonl"), purpose=PURPOSE
-                )
+                created = self.client.files.create(file=(local.name, handle, "application/jsonl"), purpose=PURPOSE)
         except OSError as exc:
             raise InputError(f"{local.path}: cannot read: {exc.strerror or exc}") from None
         except openai.OpenAIError as exc:
@@ -322,13 +317,9 @@ class Uploader:
                 self.registry.drop_pending(local.sha256)
                 raise api_error(again, f"uploading {local.name} ({pending.upload_id})") from None
         try:
-            completed = self.client.uploads.complete(
-                pending.upload_id, part_ids=list(pending.part_ids), md5=local.md5
-            )
+            completed = self.client.uploads.complete(pending.upload_id, part_ids=list(pending.part_ids), md5=local.md5)
         except openai.OpenAIError as exc:
-            raise api_error(
-                exc, f"completing the multipart upload of {local.name} ({pending.upload_id})"
-            ) from None
+            raise api_error(exc, f"completing the multipart upload of {local.name} ({pending.upload_id})") from None
         if completed.status != "completed" or completed.file is None:
             self.registry.drop_pending(local.sha256)
             raise UploadError(
@@ -336,9 +327,7 @@ class Uploader:
                 "without a file; run again to upload it afresh"
             )
         self._remember(local, completed.file.id)
-        return UploadedFile(
-            local.path, completed.file.id, local.sha256, local.size, False, "uploads", resumed_parts
-        )
+        return UploadedFile(local.path, completed.file.id, local.sha256, local.size, False, "uploads", resumed_parts)
 
     def _send_parts(self, local: LocalFile, pending: PendingUpload) -> PendingUpload:
         total_parts = max(1, -(-local.size // self.part_size))
@@ -356,9 +345,7 @@ class Uploader:
                     except openai.OpenAIError as exc:
                         expires = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(pending.expires_at))
                         raise UploadError(
-                            describe_api_error(
-                                exc, f"uploading part {number} of {total_parts} of {local.name}"
-                            )
+                            describe_api_error(exc, f"uploading part {number} of {total_parts} of {local.name}")
                             + f"; run the same command again to resume (upload {pending.upload_id} "
                             f"expires {expires})"
                         ) from None
@@ -456,6 +443,4 @@ def own_estimate(
     except (ConfigError, InputError) as exc:
         return OwnEstimate(None, f"no estimate: {exc}")
     tokens = getattr(result, "trained_tokens", None)
-    return (
-        OwnEstimate(int(tokens), None) if tokens is not None else OwnEstimate(None, "no estimate available")
-    )
+    return OwnEstimate(int(tokens), None) if tokens is not None else OwnEstimate(None, "no estimate available")

@@ -1,0 +1,209 @@
+"""``ftprep jobs list|show|events|wait|cancel|pause|resume``: fine-tuning job control."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, quiet_option
+from ftprep.cli.upload import echo_json, event_line, explain_unfinished, job_data, note, output_format_option
+from ftprep.upload.limits import DEFAULT_POLL_INTERVAL
+from ftprep.upload.spec import parse_metadata_pairs
+
+# The SDK is imported inside the commands (see ftprep.cli.upload).
+if TYPE_CHECKING:
+    import openai
+    from openai.types.fine_tuning import FineTuningJob
+
+
+def _when(timestamp: int | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(timestamp)) if timestamp else "-"
+
+
+def _call(action: str, func: Callable[[], FineTuningJob]) -> FineTuningJob:
+    import openai
+
+    from ftprep.upload.client import api_error
+
+    try:
+        return func()
+    except openai.OpenAIError as exc:
+        raise api_error(exc, action) from None
+
+
+def _client() -> openai.OpenAI:
+    from ftprep.upload.client import make_client
+
+    return make_client()
+
+
+def _job_summary(job: FineTuningJob) -> str:
+    return f"{job.id}  {job.status:<16} {job.model}  {job.fine_tuned_model or '-'}  {_when(job.created_at)}"
+
+
+def _estimate_of(client: openai.OpenAI, job_id: str) -> int | None:
+    from ftprep.upload.client import base_url_of
+    from ftprep.upload.registry import FileRegistry
+
+    info = FileRegistry(base_url_of(client)).job_info(job_id)
+    value = info.get("estimated_trained_tokens") if info else None
+    return value if isinstance(value, int) else None
+
+
+def _show_job(job: FineTuningJob, estimate: int | None) -> None:
+    rows: list[tuple[str, Any]] = [
+        ("id", job.id), ("status", job.status), ("model", job.model),
+        ("fine_tuned_model", job.fine_tuned_model), ("training_file", job.training_file),
+        ("validation_file", job.validation_file), ("created", _when(job.created_at)),
+        ("finished", _when(job.finished_at)), ("method", job.method.type if job.method else None),
+        ("seed", job.seed), ("trained_tokens", job.trained_tokens),
+        ("estimated_trained_tokens", estimate),
+    ]  # fmt: skip
+    if job.error is not None:
+        rows.append(("error", f"{job.error.code}: {job.error.message}"))
+    if job.metadata:
+        rows.append(("metadata", ", ".join(f"{k}={v}" for k, v in job.metadata.items())))
+    for key, value in rows:
+        if value is not None:
+            click.echo(f"{key + ':':<26}{value}")
+    if job.trained_tokens and estimate:
+        click.echo(f"{'estimate vs reported:':<26}{estimate / job.trained_tokens:.1%}")
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """List, inspect, follow and control fine-tuning jobs."""
+
+
+@jobs_group.command("list")
+@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True, help="How many jobs.")
+@click.option("--metadata", multiple=True, metavar="KEY=VALUE", help="Only jobs with this metadata; repeatable.")
+@output_format_option
+def list_command(limit: int, metadata: tuple[str, ...], output_format: str) -> int:
+    """The most recent fine-tuning jobs (JSON: a list of job objects)."""
+    import openai
+
+    from ftprep.upload.client import api_error
+
+    client = _client()
+    filters = parse_metadata_pairs(metadata)
+    try:
+        if filters:
+            page = client.fine_tuning.jobs.list(limit=limit, metadata=filters)
+        else:
+            page = client.fine_tuning.jobs.list(limit=limit)
+    except openai.OpenAIError as exc:
+        raise api_error(exc, "listing fine-tuning jobs") from None
+    jobs = page.data
+    if output_format == "json":
+        echo_json([job_data(job) for job in jobs])
+    else:
+        for job in jobs:
+            click.echo(_job_summary(job))
+    return EXIT_OK
+
+
+@jobs_group.command("show")
+@click.argument("job_id")
+@output_format_option
+def show_command(job_id: str, output_format: str) -> int:
+    """One job, with ftprep's token estimate next to the reported trained_tokens when ftprep created it."""
+    from ftprep.upload.follow import retrieve_job
+
+    client = _client()
+    job = retrieve_job(client, job_id)
+    estimate = _estimate_of(client, job_id)
+    if output_format == "json":
+        echo_json({**job_data(job), "estimated_trained_tokens": estimate})
+    else:
+        _show_job(job, estimate)
+    return EXIT_OK
+
+
+@jobs_group.command("events")
+@click.argument("job_id")
+@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True, help="How many events.")
+@click.option("--follow", is_flag=True, help="Keep printing new events until the job ends.")
+@click.option("--poll-interval", type=click.FloatRange(min=0), default=DEFAULT_POLL_INTERVAL, show_default=True,
+              help="Seconds between polls with --follow.")  # fmt: skip
+@output_format_option
+def events_command(job_id: str, limit: int, follow: bool, poll_interval: float, output_format: str) -> int:
+    """A job's events, oldest first (JSON: a list; with --follow, one JSON object per line)."""
+    from ftprep.upload.follow import follow_job, recent_events
+
+    client = _client()
+    if not follow:
+        events = recent_events(client, job_id, limit=limit)
+        if output_format == "json":
+            echo_json([event.to_dict() for event in events])
+        else:
+            for event in events:
+                click.echo(f"{_when(event.created_at)} {event_line(event)}")
+        return EXIT_OK
+
+    def emit(event: Any) -> None:
+        if output_format == "json":
+            click.echo(json.dumps(event.to_dict(), ensure_ascii=False))
+        else:
+            click.echo(f"{_when(event.created_at)} {event_line(event)}")
+
+    job = follow_job(client, job_id, poll_interval=poll_interval, on_event=emit)
+    return EXIT_OK if job.status == "succeeded" else EXIT_FINDINGS
+
+
+@jobs_group.command("wait")
+@click.argument("job_id")
+@click.option("--poll-interval", type=click.FloatRange(min=0), default=DEFAULT_POLL_INTERVAL, show_default=True,
+              help="Seconds between status polls.")  # fmt: skip
+@output_format_option
+@quiet_option
+def wait_command(job_id: str, poll_interval: float, output_format: str, quiet: bool) -> int:
+    """Follow a job (status and events on stderr) until it ends; exit 0 only if it succeeded."""
+    from ftprep.upload.follow import follow_job
+
+    client = _client()
+    job = follow_job(
+        client, job_id, poll_interval=poll_interval,
+        on_status=lambda j: note(f"{j.id}: {j.status}", quiet=quiet),
+        on_event=lambda e: note(event_line(e), quiet=quiet),
+    )  # fmt: skip
+    estimate = _estimate_of(client, job_id)
+    if output_format == "json":
+        echo_json({**job_data(job), "estimated_trained_tokens": estimate})
+    else:
+        click.echo(f"{job.id}: {job.status}")
+        if job.fine_tuned_model:
+            click.echo(f"fine_tuned_model: {job.fine_tuned_model}")
+        if job.trained_tokens is not None:
+            mine = f" (ftprep estimated {estimate})" if estimate is not None else ""
+            click.echo(f"trained_tokens: {job.trained_tokens}{mine}")
+    if job.status == "succeeded":
+        return EXIT_OK
+    explain_unfinished(job)
+    return EXIT_FINDINGS
+
+
+def _control(verb: str, doc: str) -> click.Command:
+    @click.command(verb, help=doc)
+    @click.argument("job_id")
+    @output_format_option
+    def command(job_id: str, output_format: str) -> int:
+        client = _client()
+        action = getattr(client.fine_tuning.jobs, verb)
+        job = _call(f"{verb} job {job_id}", lambda: action(job_id))
+        if output_format == "json":
+            echo_json(job_data(job))
+        else:
+            click.echo(f"{job.id}: {job.status}")
+        return EXIT_OK
+
+    return command
+
+
+jobs_group.add_command(_control("cancel", "Cancel a job that has not finished."))
+jobs_group.add_command(_control("pause", "Pause a running job (resume it later)."))
+jobs_group.add_command(_control("resume", "Resume a paused job."))

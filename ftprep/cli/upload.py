@@ -1,0 +1,346 @@
+"""``ftprep upload``: check, upload once, create the job, optionally follow it to the end."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, progress_enabled, quiet_option
+from ftprep.upload.limits import DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, DEFAULT_POLL_INTERVAL
+from ftprep.upload.secrets import redact
+from ftprep.upload.spec import (
+    METHOD_TYPES,
+    JobSpec,
+    SpecFlags,
+    build_job_spec,
+    load_spec_file,
+    parse_auto_or_number,
+    parse_metadata_pairs,
+)
+
+# The SDK-facing modules are imported inside the commands: importing `openai` costs half a second that
+# every other ftprep command (check in a pre-commit hook) should not pay.
+if TYPE_CHECKING:
+    from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
+
+    from ftprep.upload.uploader import CheckOutcome, ProgressCallback, UploadedFile
+
+_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2,
+          "g": 1024**3, "gb": 1024**3, "gib": 1024**3}  # fmt: skip
+
+
+class ByteSize(click.ParamType[int, Any]):
+    """A byte count: ``1048576``, ``256MB``, ``64MiB`` (binary units, as the API counts them)."""
+
+    name = "bytes"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        """Parse the size or fail with a usage error."""
+        if isinstance(value, int):
+            return value
+        found = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", str(value))
+        unit = found.group(2).lower() if found else ""
+        if not found or unit not in _UNITS:
+            self.fail(f"{value!r} is not a size; write e.g. 268435456, 256MB or 64MiB", param, ctx)
+        return int(found.group(1)) * _UNITS[unit]
+
+
+def output_format_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--output-format text|json``."""
+    return click.option(
+        "--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+        help="Text for people, or one JSON document.",
+    )(func)  # fmt: skip
+
+
+def echo_json(data: Any) -> None:
+    """Print one JSON document on stdout."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def note(message: str, *, quiet: bool = False) -> None:
+    """Progress and chatter on stderr (never the key: every line goes through redact)."""
+    if not quiet:
+        click.echo(redact(message), err=True)
+
+
+def job_data(job: FineTuningJob) -> dict[str, Any]:
+    """The job object as the API sent it."""
+    data: dict[str, Any] = job.to_dict()
+    return data
+
+
+def event_line(event: FineTuningJobEvent) -> str:
+    """``[level] message`` for one job event."""
+    return f"[{event.level}] {event.message}"
+
+
+def make_progress(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], None]]:
+    """A rich progress bar on stderr for multipart uploads, and the function that closes it."""
+    if not enabled:
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        console=Console(stderr=True), transient=False,
+    )  # fmt: skip
+    tasks: dict[str, Any] = {}
+
+    def update(name: str, done: int, total: int) -> None:
+        if name not in tasks:
+            if not tasks:
+                bar.start()
+            tasks[name] = bar.add_task(f"uploading {name}", total=total)
+        bar.update(tasks[name], completed=done)
+
+    def close() -> None:
+        if tasks:
+            bar.stop()
+
+    return update, close
+
+
+def render_gate_failure(result: CheckOutcome, output_format: str) -> None:
+    """The check's errors, on stdout: the reason nothing was uploaded."""
+    errors = [f for f in result.findings if f.severity.value == "error"]
+    if output_format == "json":
+        echo_json({"uploaded": False, "check": {"errors": result.errors,
+                                                "findings": [f.to_dict() for f in result.findings]}})  # fmt: skip
+    else:
+        from ftprep.report.text import render_finding
+
+        for finding in errors:
+            click.echo(render_finding(finding))
+    click.echo(
+        f"ftprep: the check found {result.errors} error{'s' if result.errors != 1 else ''}; nothing was uploaded",
+        err=True,
+    )
+
+
+def describe_file(field: str, uploaded: UploadedFile) -> str:
+    """One line per file: id and what happened."""
+    how = {"files": "uploaded", "uploads": "uploaded in parts", "record": "already uploaded, reused"}[uploaded.via]
+    if uploaded.resumed_parts:
+        how += f", resumed after {uploaded.resumed_parts} part(s)"
+    return f"{field}: {uploaded.file_id} ({uploaded.path}, {how})"
+
+
+@contextmanager
+def _closing(close: Callable[[], None]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        close()
+
+
+def _n_epochs(spec: JobSpec) -> int | str | None:
+    if spec.method is None:
+        return None
+    value = spec.method.hyperparameters().get("n_epochs")
+    return value if isinstance(value, int | str) else None
+
+
+@click.command("upload")
+@click.argument("train", type=click.Path(dir_okay=False))
+@click.option("--validation", type=click.Path(dir_okay=False), help="Validation file (checked for overlap too).")
+@click.option("--model", help="Base model to fine-tune (or `model` in --job-spec).")
+@click.option("--method", type=click.Choice(METHOD_TYPES), help="Fine-tuning method (default: supervised).")
+@click.option("--suffix", help="1-64 characters added to the fine-tuned model's name.")
+@click.option("--seed", type=int, help="Seed, 0-2147483647.")
+@click.option("--metadata", multiple=True, metavar="KEY=VALUE", help="Job metadata (up to 16 pairs); repeatable.")
+@click.option("--n-epochs", metavar="N|auto", help="Epochs, 1-50.")
+@click.option("--batch-size", metavar="N|auto", help="Batch size, 1-256.")
+@click.option("--learning-rate-multiplier", metavar="X|auto", help="Learning rate multiplier, > 0.")
+@click.option("--beta", metavar="X|auto", help="DPO beta, in (0, 2].")
+@click.option("--reasoning-effort", type=click.Choice(["default", "low", "medium", "high"]), help="RFT only.")
+@click.option("--compute-multiplier", metavar="X|auto", help="RFT compute multiplier, > 0.")
+@click.option("--eval-interval", metavar="N|auto", help="RFT steps between evaluations, >= 1.")
+@click.option("--eval-samples", metavar="N|auto", help="RFT evaluation samples per step, >= 1.")
+@click.option("--wandb-project", help="Send metrics to this Weights & Biases project.")
+@click.option("--wandb-name", help="W&B run name.")
+@click.option("--wandb-entity", help="W&B entity (team or user).")
+@click.option("--wandb-tag", "wandb_tags", multiple=True, help="W&B run tag; repeatable.")
+@click.option("--job-spec", type=click.Path(dir_okay=False, path_type=Path), help="Job parameters from .toml/.json.")
+@click.option("--multipart-threshold", type=ByteSize(), default=DEFAULT_MULTIPART_THRESHOLD, show_default=True,
+              help="Files larger than this go through the Uploads API in parts.")  # fmt: skip
+@click.option("--part-size", type=ByteSize(), default=DEFAULT_PART_SIZE, show_default=True,
+              help="Part size for the Uploads API (at most 64MB).")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Check, then print the requests that would be sent; send nothing.")
+@click.option("--wait/--no-wait", default=False, show_default=True, help="Follow the job until it ends.")
+@click.option("--poll-interval", type=click.FloatRange(min=0), default=DEFAULT_POLL_INTERVAL, show_default=True,
+              help="Seconds between status polls with --wait.")  # fmt: skip
+@output_format_option
+@quiet_option
+def upload_command(
+    train: str,
+    validation: str | None,
+    job_spec: Path | None,
+    multipart_threshold: int,
+    part_size: int,
+    dry_run: bool,
+    wait: bool,
+    poll_interval: float,
+    output_format: str,
+    quiet: bool,
+    metadata: tuple[str, ...],
+    wandb_tags: tuple[str, ...],
+    **settings: Any,
+) -> int:
+    """Check TRAIN (and --validation), upload them once, and create a fine-tuning job.
+
+    Any error found by the check stops everything: nothing leaves the machine (exit 1). A bad job request
+    is reported with every problem (exit 2). Files already uploaded with the same bytes are reused.
+    """
+    from ftprep.upload.client import make_client
+    from ftprep.upload.follow import follow_job
+    from ftprep.upload.uploader import CheckFailed, Uploader, check_upload_options, check_uploadable, own_estimate
+
+    numeric = ("n_epochs", "batch_size", "learning_rate_multiplier", "beta", "compute_multiplier",
+               "eval_interval", "eval_samples")  # fmt: skip
+    values: dict[str, Any] = {
+        k: (parse_auto_or_number(v) if k in numeric and v is not None else v) for k, v in settings.items()
+    }
+    flags = SpecFlags(**values, metadata=parse_metadata_pairs(metadata), wandb_tags=tuple(wandb_tags))
+    source = f"{job_spec} + flags" if job_spec else "flags"
+    built = build_job_spec(load_spec_file(job_spec) if job_spec else {}, flags, source=source)
+    for warning in built.warnings:
+        click.echo(f"ftprep: warning: {warning}", err=True)
+    spec = built.spec
+    check_upload_options(multipart_threshold, part_size)
+    for path in (train, validation):
+        if path is not None:
+            check_uploadable(path)
+    gate_model = spec.model if built.model_known else None
+
+    if dry_run:
+        return _dry_run(train, validation, spec, gate_model, multipart_threshold, part_size, output_format, quiet)
+
+    client = make_client()
+    progress, close_progress = make_progress(progress_enabled(quiet))
+    uploader = Uploader(client, multipart_threshold=multipart_threshold, part_size=part_size, progress=progress)
+    try:
+        with _closing(close_progress):
+            files = uploader.upload(train, validation, model=gate_model, method=spec.method_type)
+    except CheckFailed as failed:
+        render_gate_failure(failed.result, output_format)
+        return EXIT_FINDINGS
+    uploaded = [("training_file", files.training)]
+    if files.validation is not None:
+        uploaded.append(("validation_file", files.validation))
+    for field, item in uploaded:
+        note(describe_file(field, item), quiet=quiet or output_format == "json")
+    job = uploader.create_job(
+        spec.with_files(files.training.file_id, files.validation.file_id if files.validation else None)
+    )
+    note(f"created job {job.id} (status {job.status})", quiet=quiet or output_format == "json")
+    estimate = own_estimate(
+        train, validation=validation, model=spec.model, method=spec.method_type, n_epochs=_n_epochs(spec)
+    )
+    uploader.registry.remember_job(job.id, {
+        "estimated_trained_tokens": estimate.trained_tokens, "training_file": files.training.file_id,
+        "training_path": str(train), "model": spec.model,
+    })  # fmt: skip
+
+    result: dict[str, Any] = {
+        "files": {field: item.to_dict() for field, item in uploaded},
+        "job": job_data(job),
+        "warnings": list(built.warnings),
+    }
+    code = EXIT_OK
+    if wait:
+        chatter = quiet
+        job = follow_job(
+            client, job.id, poll_interval=poll_interval,
+            on_status=lambda j: note(f"{j.id}: {j.status}", quiet=chatter),
+            on_event=lambda e: note(event_line(e), quiet=chatter),
+        )  # fmt: skip
+        result["job"] = job_data(job)
+        result["fine_tuned_model"] = job.fine_tuned_model
+        result["trained_tokens"] = job.trained_tokens
+        code = EXIT_OK if job.status == "succeeded" else EXIT_FINDINGS
+    result["estimated_trained_tokens"] = estimate.trained_tokens
+    if estimate.note:
+        result["notes"] = [estimate.note]
+
+    if output_format == "json":
+        echo_json(result)
+    else:
+        _render_text(result, job, wait)
+    if code != EXIT_OK:
+        explain_unfinished(job)
+    return code
+
+
+def _render_text(result: dict[str, Any], job: FineTuningJob, waited: bool) -> None:
+    click.echo(f"job: {job.id}")
+    for field, item in result["files"].items():
+        click.echo(f"{field}: {item['id']}")
+    if waited:
+        click.echo(f"status: {job.status}")
+        if job.fine_tuned_model:
+            click.echo(f"fine_tuned_model: {job.fine_tuned_model}")
+        if job.trained_tokens is not None:
+            estimate = result.get("estimated_trained_tokens")
+            mine = f" (ftprep estimated {estimate})" if estimate is not None else ""
+            click.echo(f"trained_tokens: {job.trained_tokens}{mine}")
+    for extra in result.get("notes", []):
+        click.echo(f"note: {extra}", err=True)
+
+
+def explain_unfinished(job: FineTuningJob) -> None:
+    """Why a followed job did not succeed, on stderr: the API's error message, or what to do next."""
+    if job.status == "failed":
+        reason = job.error.message if job.error is not None else "no reason given by the API"
+        click.echo(redact(f"ftprep: job {job.id} failed: {reason}"), err=True)
+    elif str(job.status) == "paused":  # not in the SDK's status list yet, but the API reports it
+        click.echo(f"ftprep: job {job.id} is paused; resume it with: ftprep jobs resume {job.id}", err=True)
+    else:
+        click.echo(f"ftprep: job {job.id} ended as {job.status}", err=True)
+
+
+def _dry_run(
+    train: str,
+    validation: str | None,
+    spec: JobSpec,
+    gate_model: str | None,
+    multipart_threshold: int,
+    part_size: int,
+    output_format: str,
+    quiet: bool,
+) -> int:
+    from ftprep.upload.client import configured_base_url
+    from ftprep.upload.registry import FileRegistry
+    from ftprep.upload.uploader import CheckFailed, default_gate, fingerprint, plan_requests, run_gate
+
+    try:
+        run_gate(default_gate, train, validation, model=gate_model, method=spec.method_type)
+    except CheckFailed as failed:
+        render_gate_failure(failed.result, output_format)
+        return EXIT_FINDINGS
+    base_url = configured_base_url()
+    files = [("training_file", fingerprint(train))]
+    if validation is not None:
+        files.append(("validation_file", fingerprint(validation)))
+    requests = plan_requests(
+        files, spec, base_url=base_url, registry=FileRegistry(base_url),
+        multipart_threshold=multipart_threshold, part_size=part_size,
+    )  # fmt: skip
+    if output_format == "json":
+        echo_json({"dry_run": True, "requests": requests})
+        return EXIT_OK
+    for request in requests:
+        click.echo(f"{request['method']} {request['url']}")
+        for key in ("note", "json", "multipart"):
+            if key in request:
+                text = request[key] if isinstance(request[key], str) else json.dumps(request[key], indent=2)
+                click.echo("  " + text.replace("\n", "\n  "))
+    note("dry run: nothing was sent", quiet=quiet)
+    return EXIT_OK

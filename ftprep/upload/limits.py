@@ -1,0 +1,12 @@
+"""The API's size limits and ftprep's defaults for uploading and following (no SDK import: cheap)."""
+
+from __future__ import annotations
+
+MiB = 1024 * 1024
+# The API's units are binary: its 64 MB part limit is 67108864 bytes.
+DEFAULT_MULTIPART_THRESHOLD = 256 * MiB
+DEFAULT_PART_SIZE = 64 * MiB
+MAX_PART_SIZE = 64 * MiB
+MAX_FILES_CREATE_BYTES = 512 * MiB
+MAX_UPLOAD_BYTES = 8 * 1024 * MiB
+DEFAULT_POLL_INTERVAL = 10.0
