@@ -1,0 +1,119 @@
+"""``ftprep estimate`` end to end: real files, real tokenizer, exact numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ftprep.cli import main
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+TOY = CORPUS / "openai-cookbook" / "toy_chat_fine_tuning.jsonl"
+
+
+def write_chat(path: Path, n: int) -> Path:
+    lines = [orjson.dumps({"messages": [{"role": "user", "content": f"Question {i}?"},
+                                        {"role": "assistant", "content": f"Answer {i}."}]}) for i in range(n)]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object]:
+    assert main(["estimate", *args, "--output-format", "json", "--quiet", "--isolated"]) == 0
+    data: dict[str, object] = json.loads(capsys.readouterr().out)
+    return data
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not TOY.exists(), reason="corpus not present")
+def test_toy_file_with_gpt_35_turbo_matches_cookbook(capsys: pytest.CaptureFixture[str]) -> None:
+    data = run_json(capsys, str(TOY), "--model", "gpt-3.5-turbo")
+    assert (data["examples"], data["total_tokens"], data["n_epochs"]) == (5, 8242, 20)
+    assert data["trained_tokens"] == 164840
+    assert data["cost_usd"] == pytest.approx(1.31872)
+    assert data["price"] == {"value": 8.0, "unit": "usd_per_1m_tokens",
+                             "source": "https://openai.com/api/pricing/", "as_of": "2026-11-24",
+                             "note": "figure from issue 3; the official page could not be read offline"}
+
+
+def test_json_fields_per_file_and_overall(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    train = write_chat(tmp_path / "train.jsonl", 10)
+    valid = write_chat(tmp_path / "valid.jsonl", 4)
+    data = run_json(capsys, str(train), "--validation", str(valid), "--model", "gpt-4o-mini")
+    # each example: user 3+1+4 ("Question i?") + assistant 3+1+4 ("Answer i.") + 3
+    assert (data["examples"], data["total_tokens"], data["billing_tokens"]) == (10, 190, 190)
+    assert (data["n_epochs"], data["trained_tokens"]) == (10, 1900)
+    assert data["cost_usd"] == pytest.approx(1900 / 1e6 * 3.0)
+    files = data["files"]
+    assert isinstance(files, list)
+    assert [(f["role"], f["examples"], f["total_tokens"], f["trained_tokens"]) for f in files] == [
+        ("train", 10, 190, 1900), ("validation", 4, 76, None)]
+    assert "not document" in files[1]["note"]
+
+
+def test_n_epochs_and_price_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    train = write_chat(tmp_path / "train.jsonl", 10)
+    data = run_json(capsys, str(train), "--model", "gpt-4o-mini", "--n-epochs", "2", "--price", "gpt-4o-mini=10")
+    assert (data["n_epochs"], data["trained_tokens"], data["cost_usd"]) == (2, 380, pytest.approx(0.0038))
+    assert data["price"]["source"] == "--price"  # type: ignore[index]
+
+
+def test_unknown_model_is_usage_error_listing_known(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    train = write_chat(tmp_path / "train.jsonl", 10)
+    assert main(["estimate", str(train), "--model", "gpt-9", "--isolated"]) == 2
+    assert "known models: babbage-002" in capsys.readouterr().err
+
+
+def test_unknown_model_with_encoding_counts_without_price(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    train = write_chat(tmp_path / "train.jsonl", 10)
+    data = run_json(capsys, str(train), "--model", "gpt-9", "--encoding", "o200k_base")
+    assert (data["total_tokens"], data["cost_usd"], data["limit"]) == (190, None, None)
+
+
+def test_rft_on_o4_mini_says_hourly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    train = tmp_path / "rft.jsonl"
+    train.write_bytes(b"".join(orjson.dumps({"messages": [{"role": "user", "content": f"2+{i}?"}],
+                                             "answer": str(2 + i)}) + b"\n" for i in range(10)))
+    data = run_json(capsys, str(train), "--model", "o4-mini", "--method", "reinforcement")
+    assert data["cost_usd"] is None
+    assert any("billed per hour" in n for n in data["notes"])  # type: ignore[union-attr]
+
+
+def test_bad_n_epochs_is_usage_error(tmp_path: Path) -> None:
+    assert main(["estimate", str(write_chat(tmp_path / "t.jsonl", 10)), "--n-epochs", "0", "--isolated"]) == 2
+
+
+def test_bad_price_is_usage_error(tmp_path: Path) -> None:
+    assert main(["estimate", str(write_chat(tmp_path / "t.jsonl", 10)), "--price", "gpt-4o", "--isolated"]) == 2
+
+
+def test_report_is_written_to_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    train = write_chat(tmp_path / "train.jsonl", 10)
+    report = tmp_path / "estimate.md"
+    assert main(["estimate", str(train), "-m", "gpt-4o-mini", "-f", "markdown", "--report", str(report),
+                 "--quiet", "--isolated"]) == 0
+    assert capsys.readouterr().out == ""
+    text = report.read_text()
+    assert text.startswith("### ftprep estimate: `gpt-4o-mini-2024-07-18` (o200k_base, supervised)")
+    assert "| 10 (auto) | 1,900 |" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["estimate.md", "train.jsonl"]  # no temp file left
+
+
+def test_report_over_input_is_refused(tmp_path: Path) -> None:
+    train = write_chat(tmp_path / "train.jsonl", 10)
+    before = train.read_bytes()
+    assert main(["estimate", str(train), "--report", str(train), "--isolated"]) == 2
+    assert train.read_bytes() == before
+
+
+def test_text_output_has_table_cost_and_histogram(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    train = write_chat(tmp_path / "train.jsonl", 10)
+    assert main(["estimate", str(train), "-m", "gpt-4o-mini", "--quiet", "--isolated"]) == 0
+    out = capsys.readouterr().out
+    assert "  tokens / example  mean 19.0  median 19.0  p5 19.0  p95 19.0  max 19\n" in out
+    assert "  1,900 trained tokens = 10 epoch(s) (auto) x 190 billing tokens\n" in out
+    assert "tokens per example (training file)\n  19-19 | " in out
