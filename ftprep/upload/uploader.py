@@ -439,7 +439,8 @@ def own_estimate(
     except (ImportError, AttributeError):
         return OwnEstimate(None, "ftprep's estimate is not available in this installation")
     try:
-        result = estimate(train, validation=validation, model=model, method=method, n_epochs=n_epochs)
+        epochs = n_epochs if isinstance(n_epochs, int) else "auto"
+        result = estimate(train, validation=validation, model=model, method=method, n_epochs=epochs)
     except (ConfigError, InputError) as exc:
         return OwnEstimate(None, f"no estimate: {exc}")
     tokens = getattr(result, "trained_tokens", None)

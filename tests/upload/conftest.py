@@ -43,6 +43,7 @@ class Logged:
     method: str
     path: str
     authorization: str | None
+    api_key_header: str | None
     body: bytes
 
 
@@ -63,14 +64,12 @@ class FakeAPI:
         self.log: list[Logged] = []
         self.faults: list[Fault] = []
         self.script: tuple[str, ...] = SUCCESS_SCRIPT
-        self.failure_message = (
-            "The job failed due to an invalid training file: line 3 has no assistant message."
-        )
+        self.failure_message = "The job failed due to an invalid training file: line 3 has no assistant message."
         self.trained_tokens = 4321
         self.upload_expires_in = 3600
         self.interrupt_part: int | None = None  # fail this part number (1-based) of an upload, once
         self._ids = itertools.count(1)
-        server.expect_request(re.compile("^/v1/.*")).respond_with_handler(self._dispatch)
+        server.expect_request(re.compile("^/(v1|openai)/.*")).respond_with_handler(self._dispatch)
 
     # -- test helpers -------------------------------------------------------------------------------
     def fail_next(self, method: str, path: str, status: int, message: str = "boom", **kw: Any) -> None:
@@ -111,12 +110,16 @@ class FakeAPI:
 
     def _dispatch(self, request: Request) -> Response:
         body = request.get_data()
-        self.log.append(Logged(request.method, request.path, request.headers.get("Authorization"), body))
+        self.log.append(
+            Logged(
+                request.method, request.path, request.headers.get("Authorization"), request.headers.get("api-key"), body
+            )
+        )
         for fault in self.faults:
             if fault.method == request.method and fault.path.fullmatch(request.path) and fault.times > 0:
                 fault.times -= 1
                 return self._error(fault.status, fault.message, fault.headers)
-        path = request.path.removeprefix("/v1")
+        path = re.sub(r"^/(v1|openai)", "", request.path)
         routes = [
             ("POST", r"/files", self._files_create),
             ("GET", r"/files/(?P<fid>[^/]+)", self._files_retrieve),
@@ -196,9 +199,7 @@ class FakeAPI:
         pid = self._id("part")
         self.parts[pid] = request.files["data"].read()
         upload["part_ids"].append(pid)
-        return self._json(
-            {"id": pid, "object": "upload.part", "created_at": int(time.time()), "upload_id": uid}
-        )
+        return self._json({"id": pid, "object": "upload.part", "created_at": int(time.time()), "upload_id": uid})
 
     def _uploads_complete(self, request: Request, uid: str) -> Response:
         upload = self.uploads[uid]

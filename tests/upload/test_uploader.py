@@ -62,9 +62,7 @@ def test_a_recorded_file_the_api_no_longer_has_is_uploaded_again(
     assert record is not None and record.file_id == second.training.file_id
 
 
-def test_a_file_with_errors_never_reaches_the_server(
-    api: FakeAPI, client: openai.OpenAI, train: Path
-) -> None:
+def test_a_file_with_errors_never_reaches_the_server(api: FakeAPI, client: openai.OpenAI, train: Path) -> None:
     broken = train.with_name("broken.jsonl")
     broken.write_bytes(train.read_bytes() + b'{"messages": [}\n')
 
@@ -94,9 +92,7 @@ def test_large_files_go_through_the_uploads_api_in_parts_with_an_md5(
     big = write_chat(tmp_path / "big.jsonl", 40)
     size = big.stat().st_size
     progress: list[tuple[str, int, int]] = []
-    uploader = make_uploader(
-        client, multipart_threshold=1000, part_size=1024, progress=lambda *a: progress.append(a)
-    )
+    uploader = make_uploader(client, multipart_threshold=1000, part_size=1024, progress=lambda *a: progress.append(a))
 
     files = uploader.upload(str(big), model="gpt-4o-mini", method=None)
 
@@ -170,9 +166,7 @@ def test_a_rate_limited_upload_is_retried_by_the_sdk_and_sends_the_exact_bytes(
     assert api.file_content(files.training.file_id) == train.read_bytes()
 
 
-def test_a_rejected_job_is_one_line_with_status_message_and_request_id(
-    api: FakeAPI, client: openai.OpenAI
-) -> None:
+def test_a_rejected_job_is_one_line_with_status_message_and_request_id(api: FakeAPI, client: openai.OpenAI) -> None:
     api.fail_next("POST", "/v1/fine_tuning/jobs", 400, "Model gpt-4o-mini cannot be fine-tuned with dpo")
     spec = build_job_spec({"model": "gpt-4o-mini"}).spec.with_files("file-x", None)
 
