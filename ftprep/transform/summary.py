@@ -1,0 +1,126 @@
+"""Line accounting shared by split, convert and fix: where every input line (or row) went, and why.
+
+Every input line ends up in exactly one place: one of the outputs, the rejects file, or, for blank lines
+only, dropped (counted under ``FT004``). :meth:`Accounting.balanced` states that identity.
+
+A rejects file is JSONL, one object per rejected line::
+
+    {"line": 12, "record": null, "reasons": ["FT205"],
+     "findings": [{"code": "FT205", "pointer": "/messages/1/content", "message": "..."}],
+     "raw": "<the original line text>"}
+
+``line`` is the 1-based physical line of a JSONL input (``null`` for tabular and JSON-array inputs),
+``record`` the 1-based row of a tabular or JSON-array input (``null`` for JSONL); ``reasons`` are the
+distinct finding codes in order of first appearance (``ftprep rule CODE`` explains each); ``raw`` is
+the line as read (the row as JSON for tabular inputs), or ``raw_base64`` when it is not valid UTF-8.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from ftprep.lint.finding import Finding
+
+BLANK_CODE = "FT004"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a line was rejected: a finding code, where in the record, and a sentence."""
+
+    code: str
+    message: str
+    pointer: str | None = None
+
+    @classmethod
+    def of(cls, finding: Finding) -> Reason:
+        """The reason a finding gives."""
+        return cls(finding.code, finding.message, finding.pointer)
+
+
+def reject_bytes(reasons: Iterable[Reason], raw: bytes, *, line: int | None = None,
+                 record: int | None = None) -> bytes:
+    """One rejects-file line (without EOL) for a rejected input line or row."""
+    listed = list(reasons)
+    entry: dict[str, Any] = {
+        "line": line,
+        "record": record,
+        "reasons": list(dict.fromkeys(r.code for r in listed)),
+        "findings": [{"code": r.code, "pointer": r.pointer, "message": r.message} for r in listed],
+    }
+    try:
+        entry["raw"] = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        entry["raw_base64"] = base64.b64encode(raw).decode("ascii")
+    return orjson.dumps(entry)
+
+
+@dataclass(slots=True)
+class Accounting:
+    """Counts per output, per reject reason and of dropped blank lines, plus file-level notes.
+
+    ``inputs`` counts input lines (or rows); ``outputs`` lines written per output label (``train``,
+    ``valid``, ``output``); ``rejected`` lines sent to the rejects file; ``reasons`` rejected lines per
+    code (a line with two codes counts under both); ``notes`` are findings no line-level action fixes
+    (too few examples, ...), reported rather than rejected.
+    """
+
+    inputs: int = 0
+    outputs: dict[str, int] = field(default_factory=dict)
+    rejected: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    blank: int = 0
+    notes: list[str] = field(default_factory=list)
+    paths: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def output(self, label: str, path: str) -> None:
+        """Declare an output (so that it is listed with 0 lines when nothing goes there)."""
+        self.outputs.setdefault(label, 0)
+        self.paths[label] = path
+
+    def count_output(self, label: str) -> None:
+        """One line written to ``label``."""
+        self.outputs[label] += 1
+
+    def count_reject(self, codes: Iterable[str]) -> None:
+        """One line rejected for ``codes``."""
+        self.rejected += 1
+        self.reasons.update(list(dict.fromkeys(codes)))
+
+    @property
+    def balanced(self) -> bool:
+        """Every input line is in exactly one output, the rejects, or dropped as blank."""
+        return self.inputs == sum(self.outputs.values()) + self.rejected + self.blank
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (the ``--output-format json`` summary)."""
+        return {
+            "inputs": self.inputs,
+            "outputs": {label: {"path": self.paths.get(label), "lines": n} for label, n in self.outputs.items()},
+            "rejected": {"path": self.paths.get("rejects"), "lines": self.rejected,
+                         "reasons": dict(sorted(self.reasons.items()))},
+            "dropped": {BLANK_CODE: self.blank} if self.blank else {},
+            "balanced": self.balanced,
+            "notes": list(self.notes),
+            **self.extra,
+        }
+
+    def render(self) -> str:
+        """Human summary, one fact per line (for stderr)."""
+        lines = [f"{self.inputs} input line(s)"]
+        for label, n in self.outputs.items():
+            lines.append(f"  {label}: {n} -> {self.paths.get(label, '')}")
+        if self.rejected:
+            reasons = ", ".join(f"{code} x{n}" for code, n in sorted(self.reasons.items()))
+            lines.append(f"  rejected: {self.rejected} -> {self.paths.get('rejects', '')} ({reasons})")
+        if self.blank:
+            lines.append(f"  dropped: {self.blank} blank line(s) ({BLANK_CODE})")
+        lines.extend(f"  note: {note}" for note in self.notes)
+        return "\n".join(lines) + "\n"
