@@ -42,7 +42,8 @@ def test_result_does_not_depend_on_which_file_is_larger(tmp_path: Path) -> None:
     train, valid, expected, _ = build(tmp_path)
     # Pad the validation file so that it becomes the larger one and the index is built over training.
     big_valid = tmp_path / "valid_big.jsonl"
-    big_valid.write_bytes(valid.read_bytes() + b'{"messages": [{"role": "user", "content": "' + b"z" * 20000 + b'"}]}\n')
+    filler = b'{"messages": [{"role": "user", "content": "' + b"z" * 20000 + b'"}]}\n'
+    big_valid.write_bytes(valid.read_bytes() + filler)
     report = find_overlap(train, big_valid)
     assert {p.validation_line: (p.kind, p.train_line) for p in report.pairs} == expected
 
@@ -60,8 +61,10 @@ def test_dpo_rows_compare_on_input(tmp_path: Path) -> None:
                 "preferred_output": [{"role": "assistant", "content": good}],
                 "non_preferred_output": [{"role": "assistant", "content": bad}]}
 
-    train = write(tmp_path / "t.jsonl", [dpo("Is the sky blue?", "Yes.", "No."), dpo("Name a fruit.", "Apple", "Car")])
-    valid = write(tmp_path / "v.jsonl", [dpo("is the SKY blue", "It is.", "Never."), dpo("Name a car.", "Ford", "Pear")])
+    train = write(tmp_path / "t.jsonl", [dpo("Is the sky blue?", "Yes.", "No."),
+                                         dpo("Name a fruit.", "Apple", "Car")])
+    valid = write(tmp_path / "v.jsonl", [dpo("is the SKY blue", "It is.", "Never."),
+                                         dpo("Name a car.", "Ford", "Pear")])
     report = find_overlap(train, valid)
     assert [(p.kind, p.train_line, p.validation_line) for p in report.pairs] == [("normalised", 1, 1)]
 

@@ -1,0 +1,73 @@
+"""Within-file duplicates and their findings (FT524-FT527)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ftprep.lint.finding import Severity
+from ftprep.overlap import DigestCollector, find_duplicates
+from ftprep.overlap.compare import scan_records
+from ftprep.rules.overlap import duplicate_findings
+from tests.unit.overlap.leakset import chat, write
+
+
+def _collect(path: Path, **options: object) -> DigestCollector:
+    collector = DigestCollector(**options)  # type: ignore[arg-type]
+    scan_records(path, collector)
+    return collector
+
+
+def test_reordered_keys_are_a_duplicate_record_of_the_first_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.jsonl", [b'{"prompt": "a", "completion": "b"}', b'{"prompt": "x", "completion": "y"}',
+                                        b'{"completion": "b", "prompt": "a"}'])
+    assert [(d.kind, d.line, d.first_line) for d in find_duplicates(_collect(path))] == [("exact", 3, 1)]
+
+
+def test_byte_identical_lines_are_left_to_ft502(tmp_path: Path) -> None:
+    line = b'{"prompt": "a", "completion": "b"}'
+    path = write(tmp_path / "d.jsonl", [line, b'{"prompt": "x", "completion": "y"}', line])
+    assert find_duplicates(_collect(path)) == []
+
+
+def test_case_and_punctuation_variant_is_a_normalised_duplicate(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.jsonl", [chat("Hello, world!", "Hi."), chat("hello   WORLD", "hi")])
+    findings = duplicate_findings(str(path), _collect(path))
+    assert [(f.code, f.line, f.severity) for f in findings] == [("FT525", 2, Severity.WARNING)]
+    assert findings[0].message == "example is the same text (normalised) as line 1"
+
+
+def test_same_prompt_with_another_answer_is_info(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.jsonl", [chat("Is 7 prime?", "Yes"), chat("Other?", "No"), chat("Is 7 prime?", "No")])
+    findings = duplicate_findings(str(path), _collect(path))
+    assert [(f.code, f.line, f.severity) for f in findings] == [("FT527", 3, Severity.INFO)]
+    assert "line 1" in findings[0].message
+
+
+def test_reinforcement_rows_with_other_references_say_the_answers_differ(tmp_path: Path) -> None:
+    rows = [{"messages": [{"role": "user", "content": "6 x 7?"}], "ref": "42"},
+            {"messages": [{"role": "user", "content": "6 X 7"}], "ref": "43"}]
+    path = write(tmp_path / "d.jsonl", rows)
+    findings = duplicate_findings(str(path), _collect(path))
+    assert [(f.code, f.line) for f in findings] == [("FT525", 2)]
+    assert findings[0].message.endswith("; the answers differ")
+
+
+def test_near_duplicates_only_when_asked(tmp_path: Path) -> None:
+    text = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
+    path = write(tmp_path / "d.jsonl", [chat(text, "same answer here"), chat(text + " extra", "same answer here")])
+    assert find_duplicates(_collect(path)) == []
+    near = find_duplicates(_collect(path, within_near=True))
+    assert [(d.kind, d.line, d.first_line) for d in near] == [("near", 2, 1)]
+    assert [f.code for f in duplicate_findings(str(path), near)] == ["FT526"]
+
+
+def test_merged_collectors_equal_one_pass(tmp_path: Path) -> None:
+    text = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi"
+    rows = [chat(text, "x"), chat("Hello, world!", "Hi."), chat(text + " rho", "x"), chat("hello world", "hi")]
+    path = write(tmp_path / "d.jsonl", rows)
+    whole = _collect(path, within_near=True)
+    first, second = DigestCollector(within_near=True), DigestCollector(within_near=True)
+    for line, row in enumerate(rows, 1):
+        (first if line <= 2 else second).observe(line, "chat", row, b"")
+    first.merge(second)
+    assert find_duplicates(first) == find_duplicates(whole)
