@@ -335,18 +335,18 @@ def parse_metadata_pairs(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
 def load_spec_file(path: str | Path) -> dict[str, Any]:
     """Read a job spec from ``.toml`` or ``.json``; syntax errors name the file and position."""
     path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".json"):
+        raise ConfigError(f"{path}: a job spec must be a .toml or .json file")
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read job spec: {exc.strerror or exc}") from exc
-    suffix = path.suffix.lower()
     try:
         if suffix == ".toml":
             data: Any = tomllib.loads(raw.decode("utf-8"))
-        elif suffix == ".json":
-            data = json.loads(raw)
         else:
-            raise ConfigError(f"{path}: a job spec must be a .toml or .json file")
+            data = json.loads(raw)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: job spec is not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     except tomllib.TOMLDecodeError as exc:
@@ -422,6 +422,11 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
             message = "unknown field (not a parameter of fine_tuning.jobs.create); remove it or fix its spelling"
         elif error["type"] == "missing":
             message = "required"
+        elif error["type"] == "too_long" and isinstance(error.get("input"), dict | list):
+            # pydantic stops counting at the limit ("not more"); the user wants the real count.
+            limit = (error.get("ctx") or {}).get("max_length")
+            unit = "key-value pairs" if isinstance(error["input"], dict) else "items"
+            message = f"at most {limit} {unit} (got {len(error['input'])})"
         if "[key]" in error["loc"]:
             message = f"key: {message}"
         line = f"  - {where}: {message}"

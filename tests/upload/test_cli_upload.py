@@ -11,21 +11,47 @@ from ftprep.cli import main
 from tests.upload.conftest import API_KEY, FakeAPI, write_chat
 
 FULL_FLAGS = [
-    "--model", "gpt-4o-mini", "--suffix", "support-bot", "--seed", "7",
-    "--metadata", "team=search", "--metadata", "run=a=b",
-    "--n-epochs", "3", "--batch-size", "auto", "--learning-rate-multiplier", "0.5",
-    "--wandb-project", "ft-runs", "--wandb-name", "first", "--wandb-tag", "x", "--wandb-tag", "y",
-]  # fmt: skip
+    "--model",
+    "gpt-4o-mini",
+    "--suffix",
+    "support-bot",
+    "--seed",
+    "7",
+    "--metadata",
+    "team=search",
+    "--metadata",
+    "run=a=b",
+    "--n-epochs",
+    "3",
+    "--batch-size",
+    "auto",
+    "--learning-rate-multiplier",
+    "0.5",
+    "--wandb-project",
+    "ft-runs",
+    "--wandb-name",
+    "first",
+    "--wandb-tag",
+    "x",
+    "--wandb-tag",
+    "y",
+]
 
 
 def expected_body(train_id: str, valid_id: str) -> dict[str, object]:
     return {
-        "model": "gpt-4o-mini", "training_file": train_id, "validation_file": valid_id,
-        "suffix": "support-bot", "seed": 7, "metadata": {"team": "search", "run": "a=b"},
-        "method": {"type": "supervised", "supervised": {"hyperparameters": {
-            "batch_size": "auto", "learning_rate_multiplier": 0.5, "n_epochs": 3}}},
+        "model": "gpt-4o-mini",
+        "training_file": train_id,
+        "validation_file": valid_id,
+        "suffix": "support-bot",
+        "seed": 7,
+        "metadata": {"team": "search", "run": "a=b"},
+        "method": {
+            "type": "supervised",
+            "supervised": {"hyperparameters": {"batch_size": "auto", "learning_rate_multiplier": 0.5, "n_epochs": 3}},
+        },
         "integrations": [{"type": "wandb", "wandb": {"project": "ft-runs", "name": "first", "tags": ["x", "y"]}}],
-    }  # fmt: skip
+    }
 
 
 def state_text(tmp_path: Path) -> str:
@@ -127,20 +153,40 @@ def test_flags_override_the_job_spec_file_field_by_field(
     api: FakeAPI, train: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spec = tmp_path / "job.json"
-    spec.write_text(json.dumps({
-        "model": "gpt-4o-mini", "suffix": "from-file", "metadata": {"a": "1"},
-        "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 2, "batch_size": 8}}},
-    }))  # fmt: skip
+    spec.write_text(
+        json.dumps(
+            {
+                "model": "gpt-4o-mini",
+                "suffix": "from-file",
+                "metadata": {"a": "1"},
+                "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 2, "batch_size": 8}}},
+            }
+        )
+    )
 
-    code = main(["upload", str(train), "--job-spec", str(spec), "--suffix", "from-flag", "--metadata", "b=2",
-                 "--batch-size", "16"])  # fmt: skip
+    code = main(
+        [
+            "upload",
+            str(train),
+            "--job-spec",
+            str(spec),
+            "--suffix",
+            "from-flag",
+            "--metadata",
+            "b=2",
+            "--batch-size",
+            "16",
+        ]
+    )
 
     assert code == 0
     body = api.job_bodies[0]
     assert body["suffix"] == "from-flag"
     assert body["metadata"] == {"a": "1", "b": "2"}
-    assert body["method"] == {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 2,
-                                                                                       "batch_size": 16}}}  # fmt: skip
+    assert body["method"] == {
+        "type": "supervised",
+        "supervised": {"hyperparameters": {"n_epochs": 2, "batch_size": 16}},
+    }
 
 
 def test_deprecated_top_level_hyperparameters_are_sent_under_method_with_a_warning(
@@ -216,8 +262,18 @@ def test_large_files_use_the_uploads_api_through_the_cli(
     api: FakeAPI, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     big = write_chat(tmp_path / "big.jsonl", 40)
-    argv = ["upload", str(big), "--model", "gpt-4o-mini", "--multipart-threshold", "1KiB", "--part-size", "1KiB",
-            "--output-format", "json"]  # fmt: skip
+    argv = [
+        "upload",
+        str(big),
+        "--model",
+        "gpt-4o-mini",
+        "--multipart-threshold",
+        "1KiB",
+        "--part-size",
+        "1KiB",
+        "--output-format",
+        "json",
+    ]
 
     assert main(argv) == 0
 
