@@ -252,7 +252,11 @@ class Accountant:
         """Count many ``(record, kind)`` examples with one ``encode_ordinary_batch`` call."""
         plans = [self.plan(record, kind) for record, kind in items]
         texts = [t for plan in plans for t in plan.texts]
-        lengths = [len(ids) for ids in self.enc.encode_ordinary_batch(texts, num_threads=num_threads)]
+        if num_threads <= 1:  # no thread pool for one thread
+            encode = self.enc.encode_ordinary
+            lengths = [len(encode(t)) for t in texts]
+        else:
+            lengths = [len(ids) for ids in self.enc.encode_ordinary_batch(texts, num_threads=num_threads)]
         out: list[ExampleTokens] = []
         start = 0
         for plan in plans:

@@ -9,6 +9,7 @@ is O(examples) no matter how long the lines are. Collectors of consecutive byte 
 from __future__ import annotations
 
 import math
+import os
 from array import array
 from collections import Counter
 from dataclasses import dataclass
@@ -52,10 +53,11 @@ class TokenCollector:
     """Counts every record it observes and aggregates per-example totals, limits and role shares."""
 
     def __init__(self, enc: tiktoken.Encoding, model: ModelInfo | None = None, *,
-                 limit: int | None = None, num_threads: int = 8) -> None:
+                 limit: int | None = None, num_threads: int | None = None) -> None:
         self.accountant = Accountant(enc, model)
         self.limit = limit if limit is not None else (model.max_tokens if model is not None else None)
-        self.num_threads = num_threads
+        # tiktoken's batch encoder runs one thread per CPU well; more threads only add contention.
+        self.num_threads = num_threads or min(8, os.cpu_count() or 1)
         self.totals = array("I")
         self.lines = array("I")
         self.trainable = 0
