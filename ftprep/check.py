@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from ftprep.lint.context import RecordObserver
 from ftprep.lint.finding import Finding, Severity
 from ftprep.lint.registry import select_codes
 from ftprep.rules.dataset import MIN_EXAMPLES
+from ftprep.rules.lifecycle import lifecycle_findings
 
 DEFAULT_MODEL = "gpt-4o-mini"
 METHODS = ("supervised", "dpo", "reinforcement")
@@ -69,12 +71,14 @@ def check_files(
     config: Config | None = None,
     observers: Callable[[str], Sequence[RecordObserver]] | None = None,
     min_examples: int = MIN_EXAMPLES,
+    today: dt.date | None = None,
 ) -> CheckResult:
     """Check training files (and a validation file) against the format the API enforces.
 
     ``model``/``method``/``select``/``ignore`` default to the configuration's values. ``observers`` makes
     the observers to feed for a path (the same pass collects token counts or digests); ``min_examples``
-    is the training file's minimum (a validation file needs one). Raises
+    is the training file's minimum (a validation file needs one); ``today`` dates the model lifecycle
+    warnings (default: today). Raises
     :class:`ConfigError` for an unknown model, method or rule selector and :class:`InputError` for an
     unreadable file.
     """
@@ -96,4 +100,8 @@ def check_files(
             min_examples=min_examples if path != validation else 1,
         )
         result.files.append(scan_file(path, options, observers(path) if observers else ()))
+    if paths:
+        enabled = select_codes(base_select, base_ignore + config.ignored_for(paths[0]))
+        result.extra_findings += lifecycle_findings(info.name, paths[0], today or dt.date.today(), table=table,
+                                                    enabled=enabled)
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
 CORPUS = (REPO.parent / "shared" / "corpus").resolve()
+# Model lifecycle warnings depend on the date; tests that compare whole outputs run on this one.
+TODAY = dt.date(2026, 11, 24)
 
 
 def chat_line(user: str = "Hello", answer: str = "Hi there.") -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 
@@ -84,6 +84,19 @@ class AssistantMessage(Strict):
     tool_calls: list[ToolCall] | None = None
     function_call: FunctionCall | None = None
     weight: Literal[0, 1] | None = None
+
+    @field_validator("weight", mode="before")
+    @classmethod
+    def _integer_weight(cls, value: Any) -> Any:
+        if not isinstance(value, int) or isinstance(value, bool):  # JSON true is not the integer 1
+            raise ValueError("weight must be the integer 0 or 1")
+        return value
+
+    @model_validator(mode="after")
+    def _content_or_call(self) -> AssistantMessage:
+        if self.content is None and not self.tool_calls and self.function_call is None:
+            raise ValueError("content may be null or absent only next to tool_calls or function_call")
+        return self
 
 
 class ToolMessage(Strict):

@@ -78,8 +78,6 @@ def _may_have_duplicate_keys(data: bytes, value: Any) -> bool:
     one ``":`` to the bytes, so ``count('":') == members`` rules duplicates out (strings holding ``":``
     only raise the count, which sends the line to the exact scan).
     """
-    if b'":' not in data:
-        return False
     if _SPACED_COLON.search(data):
         return True
     return data.count(b'":') != _count_members(value)

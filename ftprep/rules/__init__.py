@@ -1,5 +1,5 @@
 """Rule modules; importing this package registers every rule and record check."""
 
-from ftprep.rules import bytes, content, dataset, job, schema, syntax
+from ftprep.rules import bytes, content, dataset, job, lifecycle, overlap, schema, syntax, tokens
 
-__all__ = ["bytes", "content", "dataset", "job", "schema", "syntax"]
+__all__ = ["bytes", "content", "dataset", "job", "lifecycle", "overlap", "schema", "syntax", "tokens"]

@@ -1,6 +1,7 @@
 """Data-driven rule cases: ``cases/<CODE>.toml`` holds failing and passing examples for one rule.
 
-Case file keys: ``code``; optional ``model``, ``method``, ``min_examples`` (default 1) for every example.
+Case file keys: ``code``; optional ``model``, ``method``, ``min_examples`` (default 1), ``today`` (a date)
+for every example.
 Each ``[[fail]]`` / ``[[pass]]`` entry has ``record`` (one JSONL line), ``file`` (a whole file as text) or
 ``file_hex`` (a whole file as hex bytes), and may override ``model``/``method``/``min_examples``. A fail
 entry yields exactly one finding of the rule, at ``line`` (default 1; ``file_level = true`` for none) and
@@ -9,6 +10,7 @@ entry yields exactly one finding of the rule, at ``line`` (default 1; ``file_lev
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ from ftprep.lint.finding import Finding
 from ftprep.lint.registry import all_rules
 
 CASES = Path(__file__).parent / "cases"
+# Lifecycle warnings depend on the date: cases run on a fixed one unless they give `today`.
+TODAY = dt.date(2026, 11, 24)
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -47,7 +51,7 @@ def _run(case: dict[str, Any], example: dict[str, Any], tmp_path: Path) -> list[
     settings = {**case, **example}
     result = check_files(
         [str(path)], model=settings.get("model"), method=settings.get("method"),
-        min_examples=settings.get("min_examples", 1),
+        min_examples=settings.get("min_examples", 1), today=settings.get("today", TODAY),
     )
     return result.findings
 

@@ -1,0 +1,156 @@
+"""``ftprep check`` from the command line: exit codes, selection, formats, stdin, configuration."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ftprep.cli import main
+from tests.conftest import REPO, SAMPLES, valid_chat_lines
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_valid_file_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", str(SAMPLES / "chat_valid.jsonl")], capsys)
+    assert code == 0
+    assert "0 errors" in out
+
+
+def test_errors_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", str(SAMPLES / "chat_broken.jsonl")], capsys)
+    assert code == 1
+    assert "FT204" in out
+
+
+def test_exit_zero_reports_but_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", str(SAMPLES / "chat_broken.jsonl"), "--exit-zero"], capsys)
+    assert code == 0 and "FT204" in out
+
+
+def test_missing_file_is_a_clear_message_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["check", str(tmp_path / "missing.jsonl")], capsys)
+    assert code == 2
+    assert err.strip() == f"ftprep: error: {tmp_path / 'missing.jsonl'}: no such file; check the path"
+    assert "Traceback" not in out + err
+
+
+def test_unknown_model_lists_known_ones_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["check", str(SAMPLES / "chat_valid.jsonl"), "--model", "gpt-9"], capsys)
+    assert code == 2
+    assert "unknown model 'gpt-9'" in err and "gpt-4o-mini" in err
+
+
+def test_unknown_selector_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["check", str(SAMPLES / "chat_valid.jsonl"), "--select", "FT9"], capsys)
+    assert code == 2 and "matches no rule" in err
+
+
+def test_unknown_option_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = run(["check", "--frobnicate", str(SAMPLES / "chat_valid.jsonl")], capsys)
+    assert code == 2
+
+
+def test_ignore_by_name_and_prefix(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["check", str(SAMPLES / "chat_broken.jsonl"), "-f", "json", "--ignore", "FT1,FT2", "--ignore", "blank-line"]
+    _, out, _ = run(args, capsys)
+    codes = {f["code"] for f in json.loads(out)["findings"]}
+    assert codes and not any(c.startswith(("FT1", "FT2")) or c == "FT004" for c in codes)
+
+
+def test_select_only_one_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(["check", str(SAMPLES / "chat_broken.jsonl"), "-f", "json", "--select", "FT204"], capsys)
+    assert {f["code"] for f in json.loads(out)["findings"]} == {"FT204"}
+
+
+def test_json_output_follows_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(["check", str(SAMPLES / "chat_broken.jsonl"), "-f", "json"], capsys)
+    data = json.loads(out)
+    assert data["version"] == 1
+    assert set(data["files"][0]) >= {"path", "format", "examples", "errors", "warnings"}
+    for finding in data["findings"]:
+        assert set(finding) == {"code", "name", "severity", "path", "line", "column", "pointer", "message", "fix"}
+        assert finding["line"] is None or finding["line"] >= 1
+    assert data["summary"]["errors"] == sum(1 for f in data["findings"] if f["severity"] == "error")
+
+
+def test_stdin_dash(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    data = b"".join(line + b"\n" for line in valid_chat_lines(10))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, out, _ = run(["check", "-"], capsys)
+    assert code == 0 and "<stdin>: ok" in out
+
+
+def test_config_file_sets_model_and_ignores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str],
+                                            write_lines: Callable[..., Path]) -> None:
+    path = write_lines([b'{"prompt": "p%d", "completion": " c"}' % i for i in range(10)])
+    (tmp_path / "pyproject.toml").write_text('[tool.ftprep]\nmodel = "davinci-002"\n')
+    monkeypatch.chdir(tmp_path)
+    code, _, _ = run(["check", str(path)], capsys)
+    assert code == 0
+    code, _, _ = run(["check", str(path), "--isolated"], capsys)
+    assert code == 1  # completions with the default chat model
+
+
+def test_per_file_ignores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / "a.jsonl").write_bytes((SAMPLES / "chat_valid.jsonl").read_bytes() * 2)
+    (tmp_path / "ftprep.toml").write_text('per-file-ignores = { "legacy/*.jsonl" = ["duplicate-line"] }\n')
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["check", "legacy/a.jsonl", "-f", "json"], capsys)
+    assert code == 0 and json.loads(out)["findings"] == []
+
+
+def test_unknown_config_key_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "ftprep.toml").write_text('modle = "gpt-4o"\n')
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(["check", str(SAMPLES / "chat_valid.jsonl")], capsys)
+    assert code == 2 and "modle: unknown key" in err
+
+
+def test_rule_command_prints_documentation(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["rule", "unknown-message-key"], capsys)
+    assert code == 0
+    assert out.startswith("FT204 unknown-message-key (error)")
+    for section in ("What it does", "Why it matters", "Example", "Fix"):
+        assert section in out
+
+
+def test_rule_all_documents_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    from ftprep.lint.registry import all_rules
+
+    _, out, _ = run(["rule", "--all"], capsys)
+    assert all(f"{r.code} {r.name}" in out for r in all_rules())
+
+
+def test_unknown_rule_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["rule", "FT999"], capsys)
+    assert code == 2 and "unknown rule" in err
+
+
+def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    from ftprep.cli import cli
+
+    for name in cli.commands:
+        code, out, _ = run([name, "--help"], capsys)
+        assert code == 0 and "Usage:" in out, name
+
+
+def test_python_dash_m_and_console_script_agree() -> None:
+    args = ["check", str(SAMPLES / "chat_broken.jsonl"), "-f", "json"]
+    via_module = subprocess.run([sys.executable, "-m", "ftprep", *args], capture_output=True, cwd=REPO)
+    assert via_module.returncode == 1
+    assert json.loads(via_module.stdout)["summary"]["errors"] > 0

@@ -1,0 +1,64 @@
+"""The byte reader: line numbers, offsets, end-of-line bytes, .gz and stdin."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from ftprep.errors import InputError
+from ftprep.jsonl.reader import RawLine, iter_lines, split_eol
+
+BYTE_TABLE = [
+    (b"a\nb\n", [(1, 0, b"a", b"\n"), (2, 2, b"b", b"\n")]),
+    (b"a\r\nb\r\n", [(1, 0, b"a", b"\r\n"), (2, 3, b"b", b"\r\n")]),
+    (b"a\nb", [(1, 0, b"a", b"\n"), (2, 2, b"b", b"")]),
+    (b"\xef\xbb\xbfa\n", [(1, 0, b"\xef\xbb\xbfa", b"\n")]),
+    (b"a\n\n\n", [(1, 0, b"a", b"\n"), (2, 2, b"", b"\n"), (3, 3, b"", b"\n")]),
+    (b"a\rb\n", [(1, 0, b"a\rb", b"\n")]),
+    (b"", []),
+]
+
+
+@pytest.mark.parametrize(("content", "expected"), BYTE_TABLE)
+def test_lines_numbers_offsets_and_eols(tmp_path: Path, content: bytes, expected: list[tuple[int, int, bytes, bytes]]
+                                        ) -> None:
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(content)
+    assert list(iter_lines(path)) == [RawLine(*row) for row in expected]
+
+
+def test_split_eol_keeps_a_lone_carriage_return_in_the_content() -> None:
+    assert split_eol(b"x\r") == (b"x\r", b"")
+
+
+def test_gzip_input_is_detected_by_content(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"a": 1}\n{"b": 2}\n'))
+    assert [line.data for line in iter_lines(path)] == [b'{"a": 1}', b'{"b": 2}']
+
+
+def test_truncated_gzip_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"a": 1}\n' * 1000)[:40])
+    with pytest.raises(InputError, match=r"f\.jsonl\.gz"):
+        list(iter_lines(path))
+
+
+def test_stdin_is_read_as_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = io.TextIOWrapper(io.BytesIO(b'{"a": 1}\r\n'))
+    monkeypatch.setattr(sys, "stdin", fake)
+    assert list(iter_lines("-")) == [RawLine(1, 0, b'{"a": 1}', b"\r\n")]
+
+
+def test_missing_file_is_an_input_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"nope\.jsonl: no such file"):
+        list(iter_lines(tmp_path / "nope.jsonl"))
+
+
+def test_directory_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is a directory"):
+        list(iter_lines(tmp_path))
