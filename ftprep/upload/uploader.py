@@ -13,12 +13,14 @@ import hashlib
 import importlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
 import openai
+from openai.types import Upload
 from openai.types.fine_tuning import FineTuningJob
 
 from ftprep.errors import ConfigError, InputError, UploadError
@@ -80,6 +82,15 @@ class CheckFailed(UploadError):
             f"the check found {count} error{'s' if count != 1 else ''}; nothing was uploaded. "
             "Fix them (ftprep check shows each with its fix) and run again."
         )
+
+
+class _UploadRefused(Exception):
+    """The API refused a request of a multipart upload (4xx): the upload cannot be continued."""
+
+    def __init__(self, error: openai.APIStatusError, action: str) -> None:
+        super().__init__(action)
+        self.error = error
+        self.action = action
 
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -303,23 +314,19 @@ class Uploader:
         if pending is None:
             pending = self._start_upload(local)
         try:
-            pending = self._send_parts(local, pending)
-        except openai.NotFoundError as exc:
+            pending, completed = self._finish_upload(local, pending)
+        except _UploadRefused as refused:
             self.registry.drop_pending(local.sha256)
             if not resumed_parts:
-                raise api_error(exc, f"uploading {local.name} ({pending.upload_id})") from None
-            # The recorded upload is gone on the server (cancelled or expired early): start over once.
+                raise api_error(refused.error, refused.action) from None
+            # The recorded upload is no longer usable on the server (cancelled, expired early, already
+            # completed by a run that died before recording it): start over, once.
             resumed_parts = 0
-            pending = self._start_upload(local)
             try:
-                pending = self._send_parts(local, pending)
-            except openai.NotFoundError as again:
+                pending, completed = self._finish_upload(local, self._start_upload(local))
+            except _UploadRefused as again:
                 self.registry.drop_pending(local.sha256)
-                raise api_error(again, f"uploading {local.name} ({pending.upload_id})") from None
-        try:
-            completed = self.client.uploads.complete(pending.upload_id, part_ids=list(pending.part_ids), md5=local.md5)
-        except openai.OpenAIError as exc:
-            raise api_error(exc, f"completing the multipart upload of {local.name} ({pending.upload_id})") from None
+                raise api_error(again.error, again.action) from None
         if completed.status != "completed" or completed.file is None:
             self.registry.drop_pending(local.sha256)
             raise UploadError(
@@ -329,7 +336,13 @@ class Uploader:
         self._remember(local, completed.file.id)
         return UploadedFile(local.path, completed.file.id, local.sha256, local.size, False, "uploads", resumed_parts)
 
-    def _send_parts(self, local: LocalFile, pending: PendingUpload) -> PendingUpload:
+    def _finish_upload(self, local: LocalFile, pending: PendingUpload) -> tuple[PendingUpload, Upload]:
+        """Send the missing parts and complete the upload with the file's md5.
+
+        A client error (4xx other than 429) means the upload itself is refused: :class:`_UploadRefused`.
+        Anything else (server errors after the SDK's retries, lost connection) keeps the record so that
+        running the same command again resumes from the last part the API confirmed.
+        """
         total_parts = max(1, -(-local.size // self.part_size))
         done = len(pending.part_ids) * self.part_size
         self._report(local.name, min(done, local.size), local.size)
@@ -337,25 +350,37 @@ class Uploader:
             with open(local.path, "rb") as handle:
                 handle.seek(done)
                 while chunk := handle.read(self.part_size):
-                    number = len(pending.part_ids) + 1
-                    try:
+                    action = f"uploading part {len(pending.part_ids) + 1} of {total_parts} of {local.name}"
+                    with self._resumable_call(action, pending):
                         part = self.client.uploads.parts.create(pending.upload_id, data=chunk)
-                    except openai.NotFoundError:
-                        raise
-                    except openai.OpenAIError as exc:
-                        expires = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(pending.expires_at))
-                        raise UploadError(
-                            describe_api_error(exc, f"uploading part {number} of {total_parts} of {local.name}")
-                            + f"; run the same command again to resume (upload {pending.upload_id} "
-                            f"expires {expires})"
-                        ) from None
                     pending = pending.with_part(part.id)
                     self.registry.save_pending(local.sha256, pending)
                     done += len(chunk)
                     self._report(local.name, done, local.size)
         except OSError as exc:
             raise InputError(f"{local.path}: cannot read: {exc.strerror or exc}") from None
-        return pending
+        with self._resumable_call(f"completing the upload of {local.name} ({pending.upload_id})", pending):
+            completed = self.client.uploads.complete(pending.upload_id, part_ids=list(pending.part_ids), md5=local.md5)
+        return pending, completed
+
+    @contextmanager
+    def _resumable_call(self, action: str, pending: PendingUpload) -> Iterator[None]:
+        try:
+            yield
+        except openai.APIStatusError as exc:
+            if 400 <= exc.status_code < 500 and exc.status_code != 429:
+                raise _UploadRefused(exc, action) from None
+            raise self._resume_hint(exc, action, pending) from None
+        except openai.OpenAIError as exc:
+            raise self._resume_hint(exc, action, pending) from None
+
+    @staticmethod
+    def _resume_hint(exc: openai.OpenAIError, action: str, pending: PendingUpload) -> UploadError:
+        expires = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(pending.expires_at))
+        return UploadError(
+            describe_api_error(exc, action) + f"; run the same command again to resume "
+            f"(upload {pending.upload_id} expires {expires})"
+        )
 
     def _report(self, name: str, done: int, total: int) -> None:
         if self.progress is not None:

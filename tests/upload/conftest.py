@@ -67,7 +67,9 @@ class FakeAPI:
         self.failure_message = "The job failed due to an invalid training file: line 3 has no assistant message."
         self.trained_tokens = 4321
         self.upload_expires_in = 3600
-        self.interrupt_part: int | None = None  # fail this part number (1-based) of an upload, once
+        # Answer 503 to this part number (1-based) of an upload, interrupt_times times (the SDK retries 503s).
+        self.interrupt_part: int | None = None
+        self.interrupt_times = 0
         self._ids = itertools.count(1)
         server.expect_request(re.compile("^/(v1|openai)/.*")).respond_with_handler(self._dispatch)
 
@@ -193,9 +195,9 @@ class FakeAPI:
             return self._error(404, f"No such Upload: {uid}")
         if upload["status"] != "pending":
             return self._error(400, f"Upload {uid} is {upload['status']}")
-        if self.interrupt_part == len(upload["part_ids"]) + 1:
-            self.interrupt_part = None
-            return self._error(400, "the part was interrupted")
+        if self.interrupt_part == len(upload["part_ids"]) + 1 and self.interrupt_times > 0:
+            self.interrupt_times -= 1
+            return self._error(503, "the part was interrupted", {"retry-after-ms": "1"})
         pid = self._id("part")
         self.parts[pid] = request.files["data"].read()
         upload["part_ids"].append(pid)

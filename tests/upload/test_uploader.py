@@ -120,20 +120,21 @@ def test_an_interrupted_multipart_upload_resumes_with_the_missing_parts_only(
 ) -> None:
     big = write_chat(tmp_path / "big.jsonl", 40)
     parts = -(-big.stat().st_size // 1024)
-    api.interrupt_part = 3
-    uploader = make_uploader(client, multipart_threshold=1000, part_size=1024)
+    api.interrupt_part, api.interrupt_times = 3, 3  # outlasts the SDK's 2 retries
     with pytest.raises(UploadError) as caught:
-        uploader.upload(str(big), model="gpt-4o-mini", method=None)
-    assert "uploading part 3 of" in str(caught.value)
-    assert "run the same command again to resume" in str(caught.value)
-    assert "request id req_" in str(caught.value)
+        make_uploader(client, multipart_threshold=1000, part_size=1024).upload(
+            str(big), model="gpt-4o-mini", method=None
+        )
+    message = str(caught.value)
+    assert message.startswith(f"uploading part 3 of {parts} of big.jsonl failed: HTTP 503: the part was interrupted")
+    assert "run the same command again to resume (upload upload-" in message
 
     files = make_uploader(client, multipart_threshold=1000, part_size=1024).upload(
         str(big), model="gpt-4o-mini", method=None
     )
 
     assert len(api.requests("POST", "/v1/uploads")) == 1
-    assert len(api.requests("POST", "/v1/uploads/.*/parts")) == parts + 1  # the failed one, then the rest
+    assert len(api.requests("POST", "/v1/uploads/.*/parts")) == parts + 3  # three refused attempts of part 3
     assert files.training.resumed_parts == 2
     assert api.file_content(files.training.file_id) == big.read_bytes()
     assert FileRegistry(api.base_url).pending(files.training.sha256) is None
@@ -141,7 +142,7 @@ def test_an_interrupted_multipart_upload_resumes_with_the_missing_parts_only(
 
 def test_an_expired_upload_is_not_resumed(api: FakeAPI, client: openai.OpenAI, tmp_path: Path) -> None:
     big = write_chat(tmp_path / "big.jsonl", 40)
-    api.fail_next("POST", "/v1/uploads/.*/parts", 400, "interrupted")
+    api.interrupt_part, api.interrupt_times = 2, 3
     with pytest.raises(UploadError):
         make_uploader(client, multipart_threshold=1000, part_size=1024).upload(
             str(big), model="gpt-4o-mini", method=None
@@ -149,6 +150,47 @@ def test_an_expired_upload_is_not_resumed(api: FakeAPI, client: openai.OpenAI, t
     later = make_uploader(client, multipart_threshold=1000, part_size=1024, clock=lambda: 4_000_000_000.0)
 
     files = later.upload(str(big), model="gpt-4o-mini", method=None)
+
+    assert len(api.requests("POST", "/v1/uploads")) == 2
+    assert files.training.resumed_parts == 0
+    assert api.file_content(files.training.file_id) == big.read_bytes()
+
+
+def test_a_refused_part_drops_the_upload_record_so_the_next_run_starts_afresh(
+    api: FakeAPI, client: openai.OpenAI, tmp_path: Path
+) -> None:
+    big = write_chat(tmp_path / "big.jsonl", 40)
+    api.fail_next("POST", "/v1/uploads/.*/parts", 400, "Part is larger than the upload allows")
+    with pytest.raises(UploadError) as caught:
+        make_uploader(client, multipart_threshold=1000, part_size=1024).upload(
+            str(big), model="gpt-4o-mini", method=None
+        )
+    assert "HTTP 400: Part is larger than the upload allows" in str(caught.value)
+    assert "resume" not in str(caught.value)
+
+    files = make_uploader(client, multipart_threshold=1000, part_size=1024).upload(
+        str(big), model="gpt-4o-mini", method=None
+    )
+
+    assert len(api.requests("POST", "/v1/uploads")) == 2
+    assert api.file_content(files.training.file_id) == big.read_bytes()
+
+
+def test_a_recorded_upload_the_api_no_longer_accepts_is_started_over_once(
+    api: FakeAPI, client: openai.OpenAI, tmp_path: Path
+) -> None:
+    big = write_chat(tmp_path / "big.jsonl", 40)
+    api.interrupt_part, api.interrupt_times = 2, 3
+    with pytest.raises(UploadError):
+        make_uploader(client, multipart_threshold=1000, part_size=1024).upload(
+            str(big), model="gpt-4o-mini", method=None
+        )
+    (first_upload,) = api.uploads
+    api.uploads[first_upload]["status"] = "cancelled"
+
+    files = make_uploader(client, multipart_threshold=1000, part_size=1024).upload(
+        str(big), model="gpt-4o-mini", method=None
+    )
 
     assert len(api.requests("POST", "/v1/uploads")) == 2
     assert files.training.resumed_parts == 0
