@@ -256,12 +256,17 @@ def upload_command(
     }
     code = EXIT_OK
     if wait:
-        chatter = quiet
-        job = follow_job(
-            client, job.id, poll_interval=poll_interval,
-            on_status=lambda j: note(f"{j.id}: {j.status}", quiet=chatter),
-            on_event=lambda e: note(event_line(e), quiet=chatter),
-        )  # fmt: skip
+        chatter, created = quiet, job.id
+        try:
+            job = follow_job(
+                client, created, poll_interval=poll_interval,
+                on_status=lambda j: note(f"{j.id}: {j.status}", quiet=chatter),
+                on_event=lambda e: note(event_line(e), quiet=chatter),
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            # Stopping the wait does not stop the job, which is already paid for; say how to pick it up.
+            click.echo(f"ftprep: stopped following; job {created} continues: ftprep jobs wait {created}", err=True)
+            return 130
         result["job"] = job_data(job)
         result["fine_tuned_model"] = job.fine_tuned_model
         result["trained_tokens"] = job.trained_tokens
