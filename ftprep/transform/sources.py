@@ -1,0 +1,162 @@
+"""Read convert's inputs as a stream of rows: JSONL, JSON documents, CSV/TSV and Parquet.
+
+- JSONL (any extension whose content is one JSON value per line) is streamed line by line through the
+  byte reader and the strict parser, so parse defects become reasons with the same codes ``check`` uses.
+- A JSON document (an array of objects, or one object holding such an array) is parsed whole: a single
+  JSON value cannot be streamed line by line, and reading it with orjson keeps nested rows as they are
+  (a columnar reader would add null fields for keys a row lacks).
+- CSV, TSV and Parquet are read with polars in batches; CSV/TSV cells stay strings (no type guessing, so
+  "007" stays "007"), Parquet keeps its types.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+
+from ftprep.errors import InputError
+from ftprep.jsonl.parse import parse_line
+from ftprep.jsonl.reader import iter_lines, open_binary
+from ftprep.rules.bytes import InvalidUtf8
+from ftprep.rules.syntax import DuplicateKey, InvalidJson, NonFiniteNumber, NotAnObject
+from ftprep.transform.summary import Reason
+
+BATCH_ROWS = 10_000
+_BOM = b"\xef\xbb\xbf"
+_PARSE_CODES = {"invalid-utf8": InvalidUtf8.code, "invalid-json": InvalidJson.code,
+                "non-finite": NonFiniteNumber.code, "duplicate-key": DuplicateKey.code}
+CONTAINERS = ("jsonl", "json", "csv", "tsv", "parquet")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One input row: where it came from, its original bytes, its value (None if unusable) and defects.
+
+    ``line`` is set for JSONL inputs, ``record`` (1-based) for the others; ``blank`` marks an empty line.
+    """
+
+    line: int | None
+    record: int | None
+    raw: bytes
+    value: dict[str, Any] | None
+    problems: tuple[Reason, ...] = ()
+    blank: bool = False
+
+
+def detect_container(path: str | os.PathLike[str]) -> str:
+    """jsonl, json, csv, tsv or parquet: by extension, then by the first bytes."""
+    name = str(path).lower().removesuffix(".gz")
+    for suffix, container in ((".csv", "csv"), (".tsv", "tsv"), (".parquet", "parquet"), (".jsonl", "jsonl")):
+        if name.endswith(suffix):
+            return container
+    with open_binary(path) as stream:
+        head = stream.read(1 << 16)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    text = head.removeprefix(_BOM).lstrip()
+    if text.startswith(b"["):
+        return "json"
+    if text.startswith(b"{") and name.endswith(".json"):
+        # One pretty-printed object spans lines; one object per line is JSONL whatever the extension.
+        first = text.split(b"\n", 1)[0].strip()
+        return "jsonl" if parse_line(first).ok else "json"
+    return "jsonl"
+
+
+def iter_rows(path: str | os.PathLike[str], container: str) -> Iterator[SourceRow]:
+    """Yield the rows of ``path`` read as ``container`` (see :func:`detect_container`)."""
+    if container == "jsonl":
+        yield from _jsonl_rows(path)
+    elif container == "json":
+        yield from _json_rows(path)
+    elif container in ("csv", "tsv"):
+        yield from _csv_rows(path, "\t" if container == "tsv" else ",")
+    elif container == "parquet":
+        yield from _parquet_rows(path)
+    else:
+        raise InputError(f"{path}: unknown input container {container!r}; use one of {', '.join(CONTAINERS)}")
+
+
+def _jsonl_rows(path: str | os.PathLike[str]) -> Iterator[SourceRow]:
+    for raw in iter_lines(path):
+        data = raw.data.removeprefix(_BOM) if raw.lineno == 1 else raw.data
+        data = data.removesuffix(b"\r")
+        if not data.strip():
+            yield SourceRow(raw.lineno, None, raw.data, None, blank=True)
+            continue
+        parsed = parse_line(data)
+        problems = tuple(Reason(_PARSE_CODES[p.kind], p.message, p.pointer) for p in parsed.problems)
+        if not parsed.ok or problems:
+            yield SourceRow(raw.lineno, None, raw.data, None, problems or (Reason(InvalidJson.code, "invalid JSON"),))
+        elif not isinstance(parsed.value, dict):
+            yield SourceRow(raw.lineno, None, raw.data, None,
+                            (Reason(NotAnObject.code, f"line is a JSON {type(parsed.value).__name__}, not an object"),))
+        else:
+            yield SourceRow(raw.lineno, None, raw.data, parsed.value)
+
+
+def _document_rows(path: str | os.PathLike[str], document: Any) -> list[Any]:
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict):
+        lists = [k for k, v in document.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
+        if len(lists) == 1:
+            return list(document[lists[0]])
+        if not lists:
+            return [document]
+        raise InputError(f"{path}: the JSON object holds several lists of records ({', '.join(lists)}); "
+                         "extract the one to convert into its own file")
+    raise InputError(f"{path}: a JSON document must be an array of objects or an object holding one")
+
+
+def _json_rows(path: str | os.PathLike[str]) -> Iterator[SourceRow]:
+    with open_binary(path) as stream:
+        data = stream.read().removeprefix(_BOM)
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"{path}: not a valid JSON document ({exc}); fix the JSON or pass JSONL") from exc
+    for number, item in enumerate(_document_rows(path, document), start=1):
+        raw = orjson.dumps(item)
+        if isinstance(item, dict):
+            yield SourceRow(None, number, raw, item)
+        else:
+            yield SourceRow(None, number, raw, None,
+                            (Reason(NotAnObject.code, f"array item is a JSON {type(item).__name__}, not an object"),))
+
+
+def _frame_rows(frame: pl.DataFrame, start: int) -> Iterator[SourceRow]:
+    for offset, row in enumerate(frame.iter_rows(named=True)):
+        yield SourceRow(None, start + offset, orjson.dumps(row, default=str), row)
+
+
+def _csv_rows(path: str | os.PathLike[str], separator: str) -> Iterator[SourceRow]:
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such file; check the path")
+    try:
+        reader = pl.read_csv_batched(path, separator=separator, infer_schema=False, batch_size=BATCH_ROWS)
+        number = 1
+        while batches := reader.next_batches(1):
+            for frame in batches:
+                yield from _frame_rows(frame, number)
+                number += frame.height
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{path}: cannot read as {'TSV' if separator == chr(9) else 'CSV'} ({exc})") from exc
+
+
+def _parquet_rows(path: str | os.PathLike[str]) -> Iterator[SourceRow]:
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such file; check the path")
+    try:
+        lazy = pl.scan_parquet(path)
+        total = lazy.select(pl.len()).collect().item()
+        for start in range(0, total, BATCH_ROWS):
+            yield from _frame_rows(lazy.slice(start, BATCH_ROWS).collect(), start + 1)
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{path}: cannot read as Parquet ({exc})") from exc
