@@ -45,8 +45,17 @@ def _punctuation() -> re.Pattern[str]:
     return re.compile("[" + "".join(re.escape(c) for c in chars) + "]+")
 
 
+@cache
+def _ascii_punctuation() -> dict[int, str]:
+    """ASCII punctuation (same Unicode categories) -> space: a cheap table for the common ASCII case."""
+    return {c: " " for c in range(128) if unicodedata.category(chr(c)).startswith("P")}
+
+
 def normalize_text(text: str) -> str:
     """NFKC, case folding, punctuation to spaces, whitespace collapsed to single spaces and trimmed."""
+    if text.isascii():
+        # NFKC leaves ASCII unchanged and its case folding is lower(): skip the Unicode machinery.
+        return " ".join(text.lower().translate(_ascii_punctuation()).split())
     folded = unicodedata.normalize("NFKC", text).casefold()
     return " ".join(_punctuation().sub(" ", folded).split())
 
