@@ -31,12 +31,18 @@ def _add_optional_commands() -> None:
     from ftprep.cli.jobs import jobs_group
     from ftprep.cli.upload import upload_command
     from ftprep.cli.overlap import overlap_command
+    from ftprep.cli.split import split_command
+    from ftprep.cli.convert import convert_command
+    from ftprep.cli.fix import fix_command
 
     cli.add_command(check_command)
     cli.add_command(estimate_command)
     cli.add_command(upload_command)
     cli.add_command(jobs_group)
     cli.add_command(overlap_command)
+    cli.add_command(split_command)
+    cli.add_command(convert_command)
+    cli.add_command(fix_command)
 
 
 _add_optional_commands()
