@@ -359,7 +359,8 @@ def _to_chat(source: str, row: Mapping[str, Any], options: ConvertOptions) -> di
 
 def _to_completions(source: str, row: Mapping[str, Any], options: ConvertOptions) -> dict[str, Any]:
     if source == "completions":
-        return {"prompt": _text(row.get("prompt"), "/prompt"), "completion": _text(row.get("completion"), "/completion")}
+        return {"prompt": _text(row.get("prompt"), "/prompt"),
+                "completion": _text(row.get("completion"), "/completion")}
     if source == "map":
         values = _mapped(row, options.field_map)
         if "prompt" not in values or "completion" not in values:

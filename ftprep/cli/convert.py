@@ -1,0 +1,46 @@
+"""``ftprep convert``: bring Alpaca, ShareGPT, completions, preference and tabular data into OpenAI formats."""
+
+from __future__ import annotations
+
+import click
+
+from ftprep.cli.split import OUTPUT_FORMATS, show_summary
+from ftprep.transform.convert import SOURCES, TARGETS, ConvertOptions, convert_file, parse_field_map
+from ftprep.transform.sources import CONTAINERS
+
+
+@click.command("convert")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False))
+@click.option("--to", "to", type=click.Choice(sorted(TARGETS)), required=True, help="Target format.")
+@click.option("--from", "source", type=click.Choice(SOURCES), help="Source format (default: detected, printed).")
+@click.option("--input-format", "container", type=click.Choice(CONTAINERS),
+              help="How INPUT is stored (default: from its extension and first bytes).")
+@click.option("--system", help="Add this system message to rows that have none.")
+@click.option("--map", "field_map", multiple=True, metavar="FIELD=POINTER",
+              help="Where a target field is in the row, e.g. --map user=/question --map assistant=/answer. "
+                   "Fields: system, user, assistant (chat); prompt, completion; system, user, chosen, rejected (dpo).")
+@click.option("--model", "-m",
+              help="Model the output is checked for (default: gpt-4o-mini; babbage-002 for completions).")
+@click.option("--rejects", "rejects_out", type=click.Path(dir_okay=False),
+              help="Rows that cannot be converted (default: OUTPUT.rejects.jsonl, written only if needed).")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--output-format", "-f", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True,
+              help="text: summary on stderr; json: summary as JSON on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No summary on stderr (text format).")
+def convert_command(input_path: str, output_path: str, to: str, source: str | None, container: str | None,
+                    system: str | None, field_map: tuple[str, ...], model: str | None, rejects_out: str | None,
+                    force: bool, output_format: str, quiet: bool) -> int:
+    """Convert INPUT (JSONL, JSON, CSV, TSV, Parquet) into OUTPUT in the --to format (JSONL).
+
+    Every converted row is checked with the rules of `ftprep check`; rows that cannot be converted or
+    still have an error go to the rejects file with their finding codes. Exit 0 on success, 2 on usage
+    or I/O failure.
+    """
+    options = ConvertOptions(to=to, source=source, system=system, field_map=parse_field_map(field_map, to))
+    result = convert_file(input_path, output_path, options, rejects_out=rejects_out, model=model,
+                          container=container, force=force)
+    if result.detected and not quiet:
+        click.echo(f"ftprep: detected --from {result.source} ({result.container} input)", err=True)
+    show_summary(result.accounting, output_format, quiet)
+    return 0

@@ -1,0 +1,57 @@
+"""``ftprep split``: a leak-free, group-aware, optionally stratified train/validation split."""
+
+from __future__ import annotations
+
+import click
+import orjson
+
+from ftprep.overlap.near import DEFAULT_THRESHOLD
+from ftprep.transform.split import GROUP_BY, split_file
+from ftprep.transform.summary import Accounting
+
+OUTPUT_FORMATS = ("text", "json")
+
+
+def show_summary(accounting: Accounting, output_format: str, quiet: bool) -> None:
+    """The summary of split, convert and fix: JSON on stdout, or text on stderr unless quiet."""
+    if output_format == "json":
+        click.echo(orjson.dumps(accounting.to_dict(), option=orjson.OPT_INDENT_2).decode("utf-8"))
+    elif not quiet:
+        click.echo(accounting.render(), err=True, nl=False)
+
+
+@click.command("split")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option("--valid-ratio", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+              help="Share of examples for validation (e.g. 0.1).")
+@click.option("--valid-count", type=click.IntRange(min=1), help="Number of examples for validation.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the keyed hash that orders groups.")
+@click.option("--group-by", type=click.Choice(GROUP_BY), default="prompt", show_default=True,
+              help="What keeps records together: same record, same normalised text, same prompt, or "
+                   "near-duplicate (each includes the ones before).")
+@click.option("--stratify-by", metavar="JSON_POINTER",
+              help="Keep the share of each value at this pointer (e.g. /messages/-1/content).")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=DEFAULT_THRESHOLD,
+              show_default=True, help="Near-duplicate similarity for --group-by near.")
+@click.option("--train-out", type=click.Path(dir_okay=False), help="Training output (default: INPUT.train.jsonl).")
+@click.option("--valid-out", type=click.Path(dir_okay=False), help="Validation output (default: INPUT.valid.jsonl).")
+@click.option("--rejects", "rejects_out", type=click.Path(dir_okay=False),
+              help="Lines that are not JSON objects (default: INPUT.rejects.jsonl, written only if needed).")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--output-format", "-f", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True,
+              help="text: summary on stderr; json: summary as JSON on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No summary on stderr (text format).")
+def split_command(input_path: str, valid_ratio: float | None, valid_count: int | None, seed: int, group_by: str,
+                  stratify_by: str | None, threshold: float, train_out: str | None, valid_out: str | None,
+                  rejects_out: str | None, force: bool, output_format: str, quiet: bool) -> int:
+    """Split INPUT into training and validation files that share no duplicate, prompt or near-duplicate.
+
+    Membership is decided by a keyed hash of each group's content, so it depends on the seed and not on
+    the input order. Every line lands in exactly one output or the rejects file. Exit 0 on success,
+    2 on usage or I/O failure.
+    """
+    result = split_file(input_path, valid_ratio=valid_ratio, valid_count=valid_count, seed=seed,
+                        group_by=group_by, stratify_by=stratify_by, train_out=train_out, valid_out=valid_out,
+                        rejects_out=rejects_out, force=force, threshold=threshold)
+    show_summary(result.accounting, output_format, quiet)
+    return 0
