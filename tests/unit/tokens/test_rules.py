@@ -24,7 +24,7 @@ CHECKS = (tokens.check_token_limit, tokens.check_trainable, tokens.check_special
 def record_findings(record: dict[str, Any], raw: bytes, model: str, method: str) -> list[Finding]:
     ctx = RecordContext(path="case.jsonl", enabled=frozenset(RECORD_CODES), method=method, model=model)
     ctx.at(1)
-    ctx.raw_size = len(raw)
+    ctx.raw = raw
     for check in CHECKS:
         check(record, ctx)
     return ctx.findings
