@@ -328,10 +328,10 @@ def _source_conversation(source: str, row: Mapping[str, Any], options: ConvertOp
                 {"role": "assistant", "content": _text(row.get("completion"), "/completion")}], None
     if source == "dpo":
         given = row.get("input")
-        messages = given.get("messages") if isinstance(given, dict) else None
-        if not isinstance(messages, list):
+        prompt = given.get("messages") if isinstance(given, dict) else None
+        if not isinstance(prompt, list):
             raise Unconvertible("input.messages must be a list", "/input/messages")
-        return [*messages, *_as_turns(row.get("preferred_output"), "/preferred_output")], None
+        return [*prompt, *_as_turns(row.get("preferred_output"), "/preferred_output")], None
     if source == "map":
         values = _mapped(row, options.field_map)
         messages = [{"role": "system", "content": values["system"]}] if "system" in values else []
@@ -455,7 +455,7 @@ def convert_file(
     container = container or detect_container(input_path)
     checker = RecordChecker(model or _DEFAULT_MODEL[options.to], _METHOD[options.to])
     target_kind = TARGETS[options.to]
-    accounting = Accounting()
+    accounting = Accounting(unit="line" if container == "jsonl" else "row")
     accounting.output("output", str(outputs[0].path))
     accounting.paths["rejects"] = str(outputs[1].path)
     detected = source is None

@@ -71,6 +71,8 @@ def detect_container(path: str | os.PathLike[str]) -> str:
 
 def iter_rows(path: str | os.PathLike[str], container: str) -> Iterator[SourceRow]:
     """Yield the rows of ``path`` read as ``container`` (see :func:`detect_container`)."""
+    if container != "jsonl" and not Path(path).is_file():
+        raise InputError(f"{path}: no such file; check the path")
     if container == "jsonl":
         yield from _jsonl_rows(path)
     elif container == "json":
@@ -136,27 +138,21 @@ def _frame_rows(frame: pl.DataFrame, start: int) -> Iterator[SourceRow]:
         yield SourceRow(None, start + offset, orjson.dumps(row, default=str), row)
 
 
-def _csv_rows(path: str | os.PathLike[str], separator: str) -> Iterator[SourceRow]:
-    if not Path(path).is_file():
-        raise InputError(f"{path}: no such file; check the path")
+def _lazy_rows(path: str | os.PathLike[str], lazy: pl.LazyFrame, what: str) -> Iterator[SourceRow]:
+    """Rows of a lazy frame, collected in batches by the streaming engine (memory: one batch)."""
+    number = 1
     try:
-        reader = pl.read_csv_batched(path, separator=separator, infer_schema=False, batch_size=BATCH_ROWS)
-        number = 1
-        while batches := reader.next_batches(1):
-            for frame in batches:
-                yield from _frame_rows(frame, number)
-                number += frame.height
+        for frame in lazy.collect_batches(chunk_size=BATCH_ROWS):
+            yield from _frame_rows(frame, number)
+            number += frame.height
     except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{path}: cannot read as {'TSV' if separator == chr(9) else 'CSV'} ({exc})") from exc
+        raise InputError(f"{path}: cannot read as {what} ({exc})") from exc
+
+
+def _csv_rows(path: str | os.PathLike[str], separator: str) -> Iterator[SourceRow]:
+    lazy = pl.scan_csv(Path(path), separator=separator, infer_schema=False)
+    yield from _lazy_rows(path, lazy, "TSV" if separator == "\t" else "CSV")
 
 
 def _parquet_rows(path: str | os.PathLike[str]) -> Iterator[SourceRow]:
-    if not Path(path).is_file():
-        raise InputError(f"{path}: no such file; check the path")
-    try:
-        lazy = pl.scan_parquet(path)
-        total = lazy.select(pl.len()).collect().item()
-        for start in range(0, total, BATCH_ROWS):
-            yield from _frame_rows(lazy.slice(start, BATCH_ROWS).collect(), start + 1)
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{path}: cannot read as Parquet ({exc})") from exc
+    yield from _lazy_rows(path, pl.scan_parquet(Path(path)), "Parquet")

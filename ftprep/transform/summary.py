@@ -79,6 +79,8 @@ class Accounting:
     notes: list[str] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # What an input unit is: a JSONL line, or a row of a tabular or JSON-array input.
+    unit: str = "line"
 
     def output(self, label: str, path: str) -> None:
         """Declare an output (so that it is listed with 0 lines when nothing goes there)."""
@@ -103,6 +105,7 @@ class Accounting:
         """A JSON-ready view (the ``--output-format json`` summary)."""
         return {
             "inputs": self.inputs,
+            "unit": self.unit,
             "outputs": {label: {"path": self.paths.get(label), "lines": n} for label, n in self.outputs.items()},
             "rejected": {"path": self.paths.get("rejects"), "lines": self.rejected,
                          "reasons": dict(sorted(self.reasons.items()))},
@@ -114,7 +117,7 @@ class Accounting:
 
     def render(self) -> str:
         """Human summary, one fact per line (for stderr)."""
-        lines = [f"{self.inputs} input line(s)"]
+        lines = [f"{self.inputs} input {self.unit}(s)"]
         for label, n in self.outputs.items():
             lines.append(f"  {label}: {n} -> {self.paths.get(label, '')}")
         if self.rejected:
