@@ -11,9 +11,11 @@ from ftprep.data.models import ModelInfo, load_models
 from ftprep.engine import FileScan, ScanOptions, scan_file
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
+from ftprep.grader import load_grader
 from ftprep.lint.context import RecordObserver
 from ftprep.lint.finding import Finding, Severity
 from ftprep.lint.registry import select_codes
+from ftprep.rules.compat import JobFacts, compat_findings
 from ftprep.rules.dataset import MIN_EXAMPLES
 from ftprep.rules.lifecycle import lifecycle_findings
 
@@ -72,15 +74,17 @@ def check_files(
     observers: Callable[[str], Sequence[RecordObserver]] | None = None,
     min_examples: int = MIN_EXAMPLES,
     today: dt.date | None = None,
+    grader: str | None = None,
 ) -> CheckResult:
     """Check training files (and a validation file) against the format the API enforces.
 
     ``model``/``method``/``select``/``ignore`` default to the configuration's values. ``observers`` makes
     the observers to feed for a path (the same pass collects token counts or digests); ``min_examples``
     is the training file's minimum (a validation file needs one); ``today`` dates the model lifecycle
-    warnings (default: today). Raises
-    :class:`ConfigError` for an unknown model, method or rule selector and :class:`InputError` for an
-    unreadable file.
+    warnings (default: today); ``grader`` is a reinforcement grader JSON file whose ``{{item.X}}`` keys
+    every row must have. Raises
+    :class:`ConfigError` for an unknown model, method or rule selector or a bad grader file and
+    :class:`InputError` for an unreadable file.
     """
     config = config or Config()
     model_name = model or config.model or DEFAULT_MODEL
@@ -90,6 +94,7 @@ def check_files(
     table = load_models(config.models)
     info = table.resolve(model_name)
     result = CheckResult(model=info.name)
+    job_grader = load_grader(grader) if grader else None
     base_select = list(select or config.select)
     base_ignore = list(ignore) + list(config.ignore)
     for path in [*paths, *([validation] if validation else [])]:
@@ -99,7 +104,12 @@ def check_files(
             expected_kinds=expected_kinds(info, method), model_label=model_name,
             min_examples=min_examples if path != validation else 1,
         )
-        result.files.append(scan_file(path, options, observers(path) if observers else ()))
+        facts = JobFacts(job_grader)
+        scan = scan_file(path, options, [*(observers(path) if observers else ()), facts])
+        # Into the file's own findings, so that its verdict counts them.
+        scan.findings = sorted([*scan.findings, *compat_findings(info, method, scan, enabled=enabled, facts=facts,
+                                                                 models=table)], key=Finding.sort_key)
+        result.files.append(scan)
     if paths:
         enabled = select_codes(base_select, base_ignore + config.ignored_for(paths[0]))
         result.extra_findings += lifecycle_findings(info.name, paths[0], today or dt.date.today(), table=table,

@@ -22,10 +22,12 @@ from ftprep.report import CHECK_REPORTERS
               help="Only these rules: codes, prefixes (FT2) or names; repeat or comma-separate.")
 @click.option("--ignore", multiple=True, help="Skip these rules: codes, prefixes or names.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when errors are found.")
+@click.option("--grader", type=click.Path(dir_okay=False),
+              help="Reinforcement grader JSON: every {{item.X}} it reads must be a key of every row.")
 @config_options
 def check_command(files: tuple[str, ...], validation: str | None, model: str | None, method: str | None,
                   output_format: str, select: tuple[str, ...], ignore: tuple[str, ...], exit_zero: bool,
-                  config_path: Path | None, isolated: bool) -> int:
+                  grader: str | None, config_path: Path | None, isolated: bool) -> int:
     """Check FILES (JSONL, .gz or - for stdin) against the format the fine-tuning API enforces.
 
     Every problem is reported at once with file, line, JSON pointer, rule code and fix.
@@ -33,6 +35,7 @@ def check_command(files: tuple[str, ...], validation: str | None, model: str | N
     """
     config: Config = load_cli_config(config_path, isolated)
     result = check_files(list(files), validation=validation, model=model, method=method,
-                         select=split_selectors(select), ignore=split_selectors(ignore), config=config)
+                         select=split_selectors(select), ignore=split_selectors(ignore), config=config,
+                         grader=grader)
     click.echo(CHECK_REPORTERS[output_format](result), nl=False)
     return EXIT_FINDINGS if result.errors and not exit_zero else EXIT_OK

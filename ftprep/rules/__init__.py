@@ -1,5 +1,21 @@
 """Rule modules; importing this package registers every rule and record check."""
 
-from ftprep.rules import bytes, content, dataset, job, lifecycle, overlap, schema, syntax, tokens
+from ftprep.rules import (
+    bytes,
+    compat,
+    content,
+    dataset,
+    job,
+    lifecycle,
+    overlap,
+    preference,
+    reinforcement,
+    schema,
+    syntax,
+    tokens,
+    tools,
+    vision,
+)
 
-__all__ = ["bytes", "content", "dataset", "job", "lifecycle", "overlap", "schema", "syntax", "tokens"]
+__all__ = ["bytes", "compat", "content", "dataset", "job", "lifecycle", "overlap", "preference", "reinforcement",
+           "schema", "syntax", "tokens", "tools", "vision"]
