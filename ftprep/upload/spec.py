@@ -447,7 +447,7 @@ def _resolve_model_warning(model: str) -> str | None:
         resolve_model(model)
     except ConfigError:
         return (
-            f"model {model!r} is not in ftprep's model table: the check runs without its limits "
+            f"model {model!r} is not in ftprep's model table: the check uses the default model's limits "
             "and the API decides whether it can be fine-tuned"
         )
     return None

@@ -251,8 +251,8 @@ def test_an_unknown_model_is_a_warning_not_an_error() -> None:
 
     assert built.model_known is False
     assert built.warnings == (
-        "model 'gpt-9-turbo' is not in ftprep's model table: the check runs without its limits and the API "
-        "decides whether it can be fine-tuned",
+        "model 'gpt-9-turbo' is not in ftprep's model table: the check uses the default model's limits and the "
+        "API decides whether it can be fine-tuned",
     )
 
 
