@@ -149,7 +149,7 @@ class _Pass:
             return
         self.kinds.append(KINDS.index(kind))
         self.kind_lines.append(raw.lineno)
-        ctx.raw_size = len(data)
+        ctx.raw = data
         for check in RECORD_CHECKS.get(kind, ()):
             check(record, ctx)
         for observer in self.observers:

@@ -62,25 +62,17 @@ def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return marked
 
 
-def _count_members(value: Any) -> int:
-    """Number of object members in a parsed JSON tree."""
-    if isinstance(value, dict):
-        return len(value) + sum(_count_members(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(_count_members(v) for v in value)
-    return 0
-
-
 def _may_have_duplicate_keys(data: bytes, value: Any) -> bool:
-    """False only when the line provably has no duplicate key.
+    """False only when the line has no duplicate key (up to escapes no writer produces by accident).
 
-    Every key is a string followed by a colon; when no key has whitespace before its colon, each key adds
-    one ``":`` to the bytes, so ``count('":') == members`` rules duplicates out (strings holding ``":``
-    only raise the count, which sends the line to the exact scan).
+    Every key is a string followed by a colon, so ``":`` occurs once per key, plus wherever a string holds
+    an escaped quote and a colon (``\\":``, as in tool-call arguments). orjson's compact re-serialisation of
+    the parsed value has the same string occurrences but only one per *kept* key: equal counts rule
+    duplicates out. Whitespace before a colon defeats the count and sends the line to the exact scan.
     """
     if _SPACED_COLON.search(data):
         return True
-    return data.count(b'":') != _count_members(value)
+    return data.count(b'":') != orjson.dumps(value).count(b'":')
 
 
 def _walk(value: Any, path: tuple[str | int, ...], result: ParseResult) -> None:

@@ -27,8 +27,9 @@ class RecordContext:
     method: str = "supervised"
     model: str | None = None
     line: int | None = None
-    # Size in bytes of the current line: lets checks skip work that cannot matter (a token is >= 1 byte).
-    raw_size: int = 0
+    # The current line's bytes: lets checks skip work that cannot matter (a byte search before a tree walk;
+    # a token covers at least one byte, so a short line cannot be over a token limit).
+    raw: bytes = b""
     findings: list[Finding] = field(default_factory=list)
     # Free-form facts checks share within one record (e.g. declared tool names); reset per record.
     scratch: dict[str, Any] = field(default_factory=dict)
@@ -43,6 +44,11 @@ class RecordContext:
             line=None if file_level else self.line, column=column, pointer=pointer,
             message=message, fix=fix,
         ))
+
+    @property
+    def raw_size(self) -> int:
+        """Size in bytes of the current line."""
+        return len(self.raw)
 
     def at(self, line: int | None) -> RecordContext:
         """Point the context at a new line and clear the per-record scratch space."""

@@ -389,7 +389,6 @@ def check_message(message: dict[str, Any], ctx: RecordContext, where: tuple[str 
 
 def _check_content(message: dict[str, Any], role: Any, ctx: RecordContext, where: tuple[str | int, ...]) -> None:
     calls = role == "assistant" and (bool(message.get("tool_calls")) or bool(message.get("function_call")))
-    here = pointer(*where, "content")
     if "content" not in message:
         # A misspelt content key is already reported as unknown-message-key: one finding per defect.
         if not calls and role in MESSAGE_KEYS and not any(k in message for k in CONTENT_LOOKALIKES):
@@ -399,17 +398,20 @@ def _check_content(message: dict[str, Any], role: Any, ctx: RecordContext, where
     content = message["content"]
     if content is None:
         if not calls and role in ("system", "user", "assistant", "tool"):
-            ctx.emit(InvalidContent, here, f"null content on a {role} message without a tool call",
+            ctx.emit(InvalidContent, pointer(*where, "content"),
+                     f"null content on a {role} message without a tool call",
                      "give the message its text, or add the tool call it stands beside")
         return
     if isinstance(content, str):
         return
     if role == "tool":
-        ctx.emit(InvalidContent, here, f"tool message content must be a string, not {_type_name(content)}",
+        ctx.emit(InvalidContent, pointer(*where, "content"),
+                 f"tool message content must be a string, not {_type_name(content)}",
                  "serialise the tool result to a string")
         return
     if not isinstance(content, list):
-        ctx.emit(InvalidContent, here, f"content must be a string or an array of parts, not {_type_name(content)}",
+        ctx.emit(InvalidContent, pointer(*where, "content"),
+                 f"content must be a string or an array of parts, not {_type_name(content)}",
                  "write the text as a string")
         return
     for index, part in enumerate(content):

@@ -7,6 +7,7 @@ byte of text and the per-message overheads stay under one token per byte of JSON
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -89,6 +90,9 @@ class SpecialTokenText(Rule):
 
 
 _TABLE: list[ModelTable] = []
+# Every special token starts with "<|"; in JSON text "<" may also be written \u003c. A byte search rules
+# most lines out before the walk over every string.
+_MAY_HOLD_SPECIAL = re.compile(rb"<\||\\u003[cC]")
 
 
 def use_model_table(table: ModelTable) -> None:
@@ -134,7 +138,7 @@ def check_token_limit(record: Record, ctx: RecordContext) -> None:
         return
     model = _model_info(ctx.model)
     limit = model.max_tokens if model is not None else None
-    if limit is None or (ctx.raw_size * 2 + 16 <= limit and not _has_image(record)):
+    if limit is None or (ctx.raw_size * 2 + 16 <= limit and (b"image_url" not in ctx.raw or not _has_image(record))):
         return
     accountant = _accountant(ctx.model)
     if accountant is None:
@@ -188,7 +192,7 @@ def check_trainable(record: Record, ctx: RecordContext) -> None:
 @record_check(CHAT, PREFERENCE, COMPLETION)
 def check_special_tokens(record: Record, ctx: RecordContext) -> None:
     """FT402: special-token text in any string (values and keys) of the record."""
-    if SpecialTokenText.code not in ctx.enabled:
+    if SpecialTokenText.code not in ctx.enabled or (ctx.raw and not _MAY_HOLD_SPECIAL.search(ctx.raw)):
         return
     found = 0
     for path, text in _strings(record, ()):
