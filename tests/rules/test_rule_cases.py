@@ -3,7 +3,8 @@
 Case file keys: ``code``; optional ``model``, ``method``, ``min_examples`` (default 1), ``today`` (a date)
 for every example.
 Each ``[[fail]]`` / ``[[pass]]`` entry has ``record`` (one JSONL line), ``file`` (a whole file as text) or
-``file_hex`` (a whole file as hex bytes), and may override ``model``/``method``/``min_examples``. A fail
+``file_hex`` (a whole file as hex bytes), and may override ``model``/``method``/``min_examples``; ``grader``
+(case or entry) is the text of a reinforcement grader JSON file passed as ``--grader``. A fail
 entry yields exactly one finding of the rule, at ``line`` (default 1; ``file_level = true`` for none) and
 ``pointer`` when given. A pass entry yields no finding at all.
 """
@@ -49,9 +50,14 @@ def _run(case: dict[str, Any], example: dict[str, Any], tmp_path: Path) -> list[
     else:
         path.write_bytes(bytes.fromhex(example["file_hex"].replace(" ", "").replace("\n", "")))
     settings = {**case, **example}
+    grader = None
+    if "grader" in settings:
+        grader = tmp_path / "grader.json"
+        grader.write_text(settings["grader"], encoding="utf-8")
     result = check_files(
         [str(path)], model=settings.get("model"), method=settings.get("method"),
         min_examples=settings.get("min_examples", 1), today=settings.get("today", TODAY),
+        grader=str(grader) if grader else None,
     )
     return result.findings
 
