@@ -4,11 +4,11 @@
     .venv/bin/python bench/overlap_memory.py --small         # 100,000 x 10,000
     .venv/bin/python bench/overlap_memory.py --train 200000 --validation 20000 --no-near
 
-Training rows are chat examples sharing a system prompt (a template) with a random 30-word question (2,000-word vocabulary) and a
-6-word answer; 1% of validation rows are exact copies of training rows, 1% case/punctuation variants,
-1% near copies (one word changed) and 1% same question with another answer. Files are written to a
-temporary folder and removed afterwards. Prints the leaks found, peak RSS above the baseline measured
-before the comparison, and bytes per example.
+Training rows are chat examples sharing a system prompt (a template) with a random 30-word question
+(2,000-word vocabulary) and a 6-word answer; 1% of validation rows are exact copies of training rows,
+1% case/punctuation variants, 1% near copies (one word changed) and 1% same question with another
+answer. Files are written to a temporary folder and removed afterwards. Prints the leaks found, peak RSS
+above the baseline measured before the comparison, and bytes per example.
 """
 
 from __future__ import annotations
