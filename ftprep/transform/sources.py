@@ -63,9 +63,10 @@ def detect_container(path: str | os.PathLike[str]) -> str:
     if text.startswith(b"["):
         return "json"
     if text.startswith(b"{") and name.endswith(".json"):
-        # One pretty-printed object spans lines; one object per line is JSONL whatever the extension.
-        first = text.split(b"\n", 1)[0].strip()
-        return "jsonl" if parse_line(first).ok else "json"
+        # A pretty-printed object spans lines, and a one-line file may be an object holding the rows;
+        # several objects, one per line, are JSONL whatever the extension.
+        first, _, rest = text.partition(b"\n")
+        return "jsonl" if rest.strip() and parse_line(first.strip()).ok else "json"
     return "jsonl"
 
 
