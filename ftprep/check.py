@@ -21,6 +21,7 @@ from ftprep.rules.lifecycle import lifecycle_findings
 
 DEFAULT_MODEL = "gpt-4o-mini"
 METHODS = ("supervised", "dpo", "reinforcement")
+METHOD_NAMES = {"supervised": "supervised", "dpo": "DPO", "reinforcement": "reinforcement"}
 
 
 @dataclass(slots=True)
@@ -101,7 +102,8 @@ def check_files(
         enabled = select_codes(base_select, base_ignore + config.ignored_for(path))
         options = ScanOptions(
             enabled=enabled, model=info.name, method=method,
-            expected_kinds=expected_kinds(info, method), model_label=model_name,
+            expected_kinds=expected_kinds(info, method),
+            model_label=f"a {METHOD_NAMES[method]} job on {model_name}" if method else model_name,
             min_examples=min_examples if path != validation else 1,
         )
         facts = JobFacts(job_grader)
