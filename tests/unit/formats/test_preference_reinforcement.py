@@ -56,8 +56,8 @@ def test_reinforcement_model_takes_a_developer_message() -> None:
     assert ReinforcementRecord.model_validate(row).messages[0].role == "developer"
 
 
-def _codes(path: Path, **kwargs: str) -> list[tuple[str, int | None, str]]:
-    result = check_files([str(path)], min_examples=1, today=TODAY, **kwargs)
+def _codes(path: Path, method: str | None = None) -> list[tuple[str, int | None, str]]:
+    result = check_files([str(path)], method=method, min_examples=1, today=TODAY)
     return [(f.code, f.line, f.message) for f in result.findings]
 
 

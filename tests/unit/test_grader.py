@@ -1,0 +1,128 @@
+"""Grader files: the row keys a grader reads, the grader types recognised, and errors naming the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ftprep.check import check_files
+from ftprep.cli import main
+from ftprep.errors import ConfigError
+from ftprep.grader import load_grader, parse_grader
+from tests.conftest import SAMPLES, TODAY
+
+STRING_CHECK = {"type": "string_check", "name": "answer", "input": "{{sample.output_text}}",
+                "reference": "{{item.reference_answer}}", "operation": "eq"}
+
+
+def _write(tmp_path: Path, grader: object) -> Path:
+    path = tmp_path / "grader.json"
+    path.write_bytes(orjson.dumps(grader))
+    return path
+
+
+def test_string_check_reads_its_reference_key(tmp_path: Path) -> None:
+    grader = load_grader(_write(tmp_path, STRING_CHECK))
+    assert (grader.type, grader.name, grader.item_keys) == ("string_check", "answer", ("reference_answer",))
+
+
+def test_template_with_spaces_is_recognised() -> None:
+    grader = parse_grader({**STRING_CHECK, "reference": "{{ item.label }}"})
+    assert grader.item_keys == ("label",)
+
+
+def test_multi_grader_collects_the_keys_of_every_grader() -> None:
+    grader = parse_grader({
+        "type": "multi", "name": "m", "calculate_output": "0.5 * a + 0.5 * b",
+        "graders": {
+            "a": {"type": "text_similarity", "name": "a", "input": "{{sample.output_json.text}}",
+                  "reference": "{{item.extracted_text}}", "evaluation_metric": "fuzzy_match"},
+            "b": {**STRING_CHECK, "reference": "{{item.clause_type}}"},
+        },
+    })
+    assert grader.item_keys == ("extracted_text", "clause_type")
+
+
+def test_score_model_input_templates_are_searched() -> None:
+    grader = parse_grader({
+        "type": "score_model", "name": "judge", "model": "o4-mini",
+        "input": [{"role": "system", "content": "Grade against the rubric."},
+                  {"role": "user", "content": [{"type": "input_text",
+                                                "text": "Rubric: {{item.rubric}}\nAnswer: {{sample.output_text}}"}]}],
+    })
+    assert grader.item_keys == ("rubric",)
+
+
+def test_label_model_is_recognised() -> None:
+    grader = parse_grader({"type": "label_model", "name": "l", "model": "gpt-4o-mini", "labels": ["yes", "no"],
+                           "passing_labels": ["yes"],
+                           "input": [{"role": "user", "content": "Is {{sample.output_text}} about {{item.topic}}?"}]})
+    assert grader.item_keys == ("topic",)
+
+
+def test_python_source_subscripts_are_required_but_get_calls_are_not() -> None:
+    source = "def grade(sample, item):\n    tol = item.get('tolerance', 0)\n    return float(item[\"target\"] == 1)"
+    grader = parse_grader({"type": "python", "name": "p", "source": source})
+    assert grader.item_keys == ("target",)
+
+
+def test_job_method_wrapper_is_unwrapped() -> None:
+    grader = parse_grader({"type": "reinforcement", "reinforcement": {"grader": STRING_CHECK}})
+    assert grader.item_keys == ("reference_answer",)
+
+
+def test_grader_key_wrapper_is_unwrapped() -> None:
+    assert parse_grader({"grader": STRING_CHECK}).item_keys == ("reference_answer",)
+
+
+def test_unknown_grader_type_names_the_file_and_the_place(tmp_path: Path) -> None:
+    path = _write(tmp_path, {"type": "multi", "name": "m", "calculate_output": "a",
+                             "graders": {"a": {"type": "regex_check", "name": "a"}}})
+    with pytest.raises(ConfigError, match=r"grader\.json: unknown grader type 'regex_check' at /graders/a"):
+        load_grader(path)
+
+
+def test_missing_field_of_a_grader_type_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="string_check grader lacks operation"):
+        parse_grader({k: v for k, v in STRING_CHECK.items() if k != "operation"}, "g.json")
+
+
+def test_unreadable_grader_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"cannot read grader file .*missing\.json"):
+        load_grader(tmp_path / "missing.json")
+
+
+def test_grader_file_that_is_not_json_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "grader.json"
+    path.write_text("{'type': 'python'}")
+    with pytest.raises(ConfigError, match=r"grader\.json is not valid JSON"):
+        load_grader(path)
+
+
+def test_rows_missing_a_grader_key_are_reported_at_their_lines(tmp_path: Path) -> None:
+    rows = tmp_path / "rft.jsonl"
+    user = {"role": "user", "content": "2+2?"}
+    rows.write_bytes(b"\n".join(orjson.dumps(r) for r in [
+        {"messages": [user], "reference_answer": "4"}, {"messages": [user], "answer": "4"}, {"messages": [user]},
+    ]) + b"\n")
+    result = check_files([str(rows)], model="o4-mini", method="reinforcement", min_examples=1,
+                         today=TODAY.replace(month=6), grader=str(_write(tmp_path, STRING_CHECK)))
+    assert [(f.code, f.line, f.message) for f in result.findings] == [
+        ("FT262", 2, "row has no 'reference_answer', which the grader 'answer' reads as {{item.reference_answer}}"),
+        ("FT262", 3, "row has no 'reference_answer', which the grader 'answer' reads as {{item.reference_answer}}"),
+    ]
+
+
+def test_sample_grader_matches_the_sample_rows() -> None:
+    result = check_files([str(SAMPLES / "rft_valid.jsonl")], model="o4-mini", method="reinforcement",
+                         today=TODAY.replace(month=6), grader=str(SAMPLES / "rft_grader.json"))
+    assert result.findings == []
+
+
+def test_cli_exits_2_naming_a_missing_grader_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", str(SAMPLES / "rft_valid.jsonl"), "--method", "reinforcement", "--model", "o4-mini",
+                 "--grader", str(tmp_path / "nope.json")])
+    assert code == 2
+    assert "nope.json" in capsys.readouterr().err
