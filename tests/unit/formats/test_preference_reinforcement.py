@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -14,7 +15,7 @@ from ftprep.formats.preference import PreferenceRecord
 from ftprep.formats.reinforcement import ReinforcementRecord
 from tests.conftest import SAMPLES, TODAY
 
-DPO_ROW = {
+DPO_ROW: dict[str, Any] = {
     "input": {"messages": [{"role": "user", "content": "Capital of France?"}]},
     "preferred_output": [{"role": "assistant", "content": "Paris."}],
     "non_preferred_output": [{"role": "assistant", "content": "Lyon."}],
