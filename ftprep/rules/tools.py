@@ -32,6 +32,7 @@ FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
 CALL_KEYS = frozenset({"id", "type", "function"})
 CALLED_FUNCTION_KEYS = frozenset({"name", "arguments"})
 _MESSAGE_LIMIT = 160
+_TOOL_ROLES = frozenset({"tool", "function"})
 
 
 @register
@@ -713,8 +714,11 @@ def _uses_tools(record: Record) -> bool:
     messages = record.get("messages")
     if not isinstance(messages, list):
         return False
-    return any(isinstance(m, dict) and ("tool_calls" in m or "function_call" in m
-                                        or m.get("role") in ("tool", "function")) for m in messages)
+    for message in messages:
+        if type(message) is dict and ("tool_calls" in message or "function_call" in message
+                                      or message.get("role") in _TOOL_ROLES):
+            return True
+    return False
 
 
 @record_check(CHAT)

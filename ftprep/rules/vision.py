@@ -210,6 +210,14 @@ def has_images(messages: Any) -> bool:
 
 def check_images(messages: Any, ctx: RecordContext, base: Where) -> None:
     """Check every image of a message list at ``base``: role, count, data-URL content, remote URLs."""
+    if not isinstance(messages, list):
+        return
+    for message in messages:
+        # Fast exit for text-only rows (most rows of most files): images live only in part lists.
+        if type(message) is dict and type(message.get("content")) is list:
+            break
+    else:
+        return
     count = 0
     remote: list[Where] = []
     for role, part, where in iter_images(messages, base):
