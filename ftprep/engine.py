@@ -1,23 +1,30 @@
 """The one pass over a file: bytes -> lines -> strict JSON -> format -> record checks -> dataset checks.
 
-``scan_file`` streams the file once; memory holds only findings, one 8-byte digest and one format byte per
-line, and what the observers keep. Observers (token counters, overlap digests) are fed every parsed record
-in the same pass, so ``check`` and ``estimate`` never read a file twice.
+``scan_file`` streams the file once; memory holds only findings, one 8-byte digest, one line number and
+one format byte per record, and what the observers keep. Observers (token counters, overlap digests) are
+fed every parsed record in the same pass, so ``check`` and ``estimate`` never read a file twice.
+
+Large regular files are split into newline-aligned byte ranges checked by worker processes
+(:mod:`ftprep.parallel`); each range yields a :class:`RangeState` and the ranges are folded in line order,
+so findings, counts and observer statistics are the same as in one process.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import os
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
-import polars as pl
-
+from ftprep import parallel
+from ftprep.errors import InputError
 from ftprep.formats.detect import CHAT, COMPLETION, KINDS, PREFERENCE, detect_format, kind_label
-from ftprep.jsonl.parse import parse_line
-from ftprep.jsonl.reader import RawLine, display_name, iter_lines
+from ftprep.jsonl.parse import parse_line, strict_fast
+from ftprep.jsonl.reader import STDIN, RawLine, display_name, open_binary
 from ftprep.lint.context import RECORD_CHECKS, RecordContext, RecordObserver
 from ftprep.lint.finding import Finding
 from ftprep.lint.registry import all_rules
@@ -31,7 +38,15 @@ BOM = b"\xef\xbb\xbf"
 METHOD_BY_KIND = {PREFERENCE: "dpo", CHAT: "supervised", COMPLETION: "supervised"}
 _PARSE_RULES = {"invalid-utf8": InvalidUtf8, "invalid-json": InvalidJson, "non-finite": NonFiniteNumber,
                 "duplicate-key": DuplicateKey}
+_KIND_INDEX = {kind: index for index, kind in enumerate(KINDS)}
 _NO_KIND = 255
+# Below this size one process is faster than starting workers (measured: bench/run, docs/performance.md).
+PARALLEL_MIN_BYTES = 24 * 1024 * 1024
+# Ranges per worker: more ranges balance uneven lines and report progress more often.
+RANGES_PER_WORKER = 4
+MAX_RANGE_BYTES = 64 * 1024 * 1024
+
+Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,95 +97,178 @@ def line_digest(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
-class _Pass:
-    """State of one pass over one file."""
+@dataclass(slots=True)
+class RangeState:
+    """What the pass keeps about a run of lines: enough to fold consecutive runs in line order.
 
-    def __init__(self, path: str, options: ScanOptions, observers: Sequence[RecordObserver]) -> None:
+    ``trailing_blank`` are the blank lines after the last non-blank line (a blank line is only a finding
+    when a record follows it); ``has_content`` says whether any non-blank line was seen.
+    """
+
+    findings: list[Finding] = field(default_factory=list)
+    digests: array[int] = field(default_factory=lambda: array("Q"))
+    digest_lines: array[int] = field(default_factory=lambda: array("I"))
+    kinds: bytearray = field(default_factory=bytearray)
+    kind_lines: array[int] = field(default_factory=lambda: array("I"))
+    trailing_blank: array[int] = field(default_factory=lambda: array("I"))
+    has_content: bool = False
+    lines: int = 0
+    examples: int = 0
+    method: str | None = None
+    observers: Sequence[RecordObserver] = ()
+
+
+class _Pass:
+    """State of one pass over one file (or over one byte range of it)."""
+
+    def __init__(self, path: str, options: ScanOptions, observers: Sequence[RecordObserver],
+                 method: str | None = None) -> None:
         self.options = options
-        self.observers = observers
-        self.ctx = RecordContext(path=path, enabled=options.enabled, method=options.method or "supervised",
-                                 model=options.model)
-        self.method_known = options.method is not None
-        self.pending_blank: list[RawLine] = []
-        self.digests = array("Q")
-        self.digest_lines = array("I")
-        self.kinds = bytearray()
-        self.kind_lines = array("I")
-        self.lines = 0
-        self.examples = 0
+        self.observers = tuple(observers)
+        method = options.method or method
+        self.state = RangeState(observers=self.observers)
+        self.ctx = RecordContext(path=path, enabled=options.enabled, method=method or "supervised",
+                                 model=options.model, findings=self.state.findings)
+        self.method_known = method is not None
+        self._checks = {kind: tuple(RECORD_CHECKS.get(kind, ())) for kind in KINDS}
 
     def feed(self, raw: RawLine) -> None:
-        ctx = self.ctx.at(raw.lineno)
-        self.lines = raw.lineno
-        data = raw.data
-        if raw.lineno == 1 and data.startswith(BOM):
+        """Take one line."""
+        self.feed_line(raw.lineno, raw.data)
+
+    def feed_line(self, lineno: int, data: bytes) -> None:
+        """Take one line's content (without its end of line)."""
+        state = self.state
+        ctx = self.ctx
+        ctx.line = lineno
+        ctx.scratch.clear()
+        state.lines = lineno
+        if lineno == 1 and data.startswith(BOM):
             ctx.emit(Utf8Bom, None, "file starts with a UTF-8 byte order mark", "save the file without BOM",
                      column=1)
             data = data[3:]
         if not data.strip():
-            self.pending_blank.append(raw)
+            state.trailing_blank.append(lineno)
             return
-        for blank in self.pending_blank:
-            ctx.at(blank.lineno).emit(BlankLine, None, "blank line between records", "delete the line")
-        self.pending_blank.clear()
-        ctx.at(raw.lineno)
+        state.has_content = True
+        if state.trailing_blank:
+            for blank in state.trailing_blank:
+                ctx.at(blank).emit(BlankLine, None, "blank line between records", "delete the line")
+            del state.trailing_blank[:]
+            ctx.at(lineno)
         if b"\x00" in data:
             ctx.emit(NulByte, None, f"{data.count(0)} NUL byte(s) in the line (a UTF-16 file?)",
                      "convert the file to UTF-8 or remove the NUL bytes", column=data.index(0) + 1)
             data = data.replace(b"\x00", b"")
         if data.endswith(b"\r"):
             data = data[:-1]
-        parsed = parse_line(data)
-        for problem in parsed.problems:
-            ctx.emit(_PARSE_RULES[problem.kind], problem.pointer, problem.message, _FIXES[problem.kind],
-                     column=problem.column)
-        if not parsed.ok:
-            return
-        record = parsed.value
-        if not isinstance(record, dict):
-            kind_of = type(record).__name__
-            ctx.emit(NotAnObject, "", f"line is a JSON {'array' if kind_of == 'list' else kind_of}, not an object",
-                     "write one JSON object per line")
-            return
-        self.examples += 1
-        self.digests.append(line_digest(data))
-        self.digest_lines.append(raw.lineno)
+        record = strict_fast(data)
+        if record is None:
+            parsed = parse_line(data)
+            for problem in parsed.problems:
+                ctx.emit(_PARSE_RULES[problem.kind], problem.pointer, problem.message, _FIXES[problem.kind],
+                         column=problem.column)
+            if not parsed.ok:
+                return
+            record = parsed.value
+            if not isinstance(record, dict):
+                kind_of = type(record).__name__
+                ctx.emit(NotAnObject, "",
+                         f"line is a JSON {'array' if kind_of == 'list' else kind_of}, not an object",
+                         "write one JSON object per line")
+                return
+        state.examples += 1
+        state.digests.append(line_digest(data))
+        state.digest_lines.append(lineno)
         kind = detect_format(record)
-        if kind is not None and not self.method_known:
-            ctx.method = METHOD_BY_KIND[kind]
-            self.method_known = True
+        state.kind_lines.append(lineno)
         if kind is None:
             keys = ", ".join(list(record)[:6]) or "no keys"
             hints = "".join(key_hint(k) for k in record if key_hint(k))[:120]
             ctx.emit(UnrecognizedRecord, "", f"record is in no fine-tuning format (keys: {keys}){hints}",
                      "convert it with `ftprep convert`")
-            self.kinds.append(_NO_KIND)
-            self.kind_lines.append(raw.lineno)
+            state.kinds.append(_NO_KIND)
             return
-        self.kinds.append(KINDS.index(kind))
-        self.kind_lines.append(raw.lineno)
+        if not self.method_known:
+            ctx.method = METHOD_BY_KIND[kind]
+            self.method_known = True
+        state.kinds.append(_KIND_INDEX[kind])
         ctx.raw = data
-        for check in RECORD_CHECKS.get(kind, ()):
+        for check in self._checks[kind]:
             check(record, ctx)
         for observer in self.observers:
-            observer.observe(raw.lineno, kind, record, data)
+            observer.observe(lineno, kind, record, data)
+
+    def read(self, stream: BinaryIO, *, first_lineno: int = 1, start: int = 0, end: int | None = None,
+             progress: Progress | None = None) -> None:
+        """Feed the lines of ``stream`` (positioned at byte ``start``) up to the line crossing ``end``."""
+        feed = self.feed_line
+        lineno = first_lineno - 1
+        offset = start
+        reported = start
+        for line in stream:
+            lineno += 1
+            offset += len(line)
+            if line.endswith(b"\n"):
+                line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+            feed(lineno, line)
+            if progress is not None and offset - reported >= 1 << 20:
+                progress(offset - reported)
+                reported = offset
+            if end is not None and offset >= end:
+                break
+        if progress is not None and offset > reported:
+            progress(offset - reported)
+
+    def range_state(self) -> RangeState:
+        """The state to send back from a worker (observers included)."""
+        self.state.method = self.ctx.method if self.method_known else None
+        return self.state
+
+    def absorb(self, other: RangeState) -> None:
+        """Fold in the state of the byte range that follows the lines fed so far."""
+        state = self.state
+        if other.has_content:
+            for blank in state.trailing_blank:
+                self.ctx.at(blank).emit(BlankLine, None, "blank line between records", "delete the line")
+            state.trailing_blank = other.trailing_blank
+            state.has_content = True
+        else:
+            state.trailing_blank.extend(other.trailing_blank)
+        state.findings.extend(other.findings)
+        state.digests.extend(other.digests)
+        state.digest_lines.extend(other.digest_lines)
+        state.kinds.extend(other.kinds)
+        state.kind_lines.extend(other.kind_lines)
+        state.lines = max(state.lines, other.lines)
+        state.examples += other.examples
+        if not self.method_known and other.method is not None:
+            self.ctx.method = other.method
+            self.method_known = True
+        for mine, theirs in zip(self.observers, other.observers, strict=True):
+            mine.merge(theirs)
 
     def finish(self, path: str) -> FileScan:
+        """Run the file-level rules and return the scan."""
         ctx = self.ctx
-        scan = FileScan(path=path, method=ctx.method, lines=self.lines, examples=self.examples)
-        counts = Counter(k for k in self.kinds if k != _NO_KIND)
-        if self.examples == 0 and not ctx.findings:
+        state = self.state
+        examples = state.examples
+        scan = FileScan(path=path, method=ctx.method, lines=state.lines, examples=examples)
+        counts = Counter(state.kinds)
+        counts.pop(_NO_KIND, None)
+        if examples == 0 and not ctx.findings:
             ctx.emit(EmptyFile, None, "file holds no records", "check the step that wrote it", file_level=True)
-        elif 0 < self.examples < self.options.min_examples:
+        elif 0 < examples < self.options.min_examples:
             ctx.emit(TooFewExamples, None,
-                     f"{self.examples} example(s); fine-tuning needs at least {self.options.min_examples}",
-                     f"add {self.options.min_examples - self.examples} or more examples", file_level=True)
+                     f"{examples} example(s); fine-tuning needs at least {self.options.min_examples}",
+                     f"add {self.options.min_examples - examples} or more examples", file_level=True)
         if counts:
             # Majority format; ties go to the format seen first.
-            first_seen = {k: i for i, k in reversed(list(enumerate(self.kinds)))}
+            first_seen = {k: state.kinds.index(k) for k in counts}
             majority = max(counts, key=lambda k: (counts[k], -first_seen[k]))
             scan.kind = KINDS[majority]
-            self._emit_mixed(majority)
+            if len(counts) > 1:
+                self._emit_mixed(majority)
             expected = self.options.expected_kinds
             if expected and scan.kind not in expected:
                 wanted = " or ".join(kind_label(k) for k in sorted(expected))
@@ -183,17 +281,21 @@ class _Pass:
 
     def _emit_mixed(self, majority: int) -> None:
         ctx = self.ctx
-        for kind, line in zip(self.kinds, self.kind_lines, strict=True):
+        state = self.state
+        for kind, line in zip(state.kinds, state.kind_lines, strict=True):
             if kind not in (majority, _NO_KIND):
                 message = f"{kind_label(KINDS[kind])} record in a {kind_label(KINDS[majority])} file"
                 ctx.at(line).emit(MixedFormat, "", message, "convert the record or move it to its own file")
 
     def _emit_duplicates(self) -> None:
-        if len(self.digests) < 2 or DuplicateLine.code not in self.options.enabled:
+        state = self.state
+        if len(state.digests) < 2 or DuplicateLine.code not in self.options.enabled:
             return
+        import polars as pl  # only files with records need it; keeps `import ftprep.engine` light
+
         frame = pl.DataFrame({
-            "h": pl.Series(self.digests, dtype=pl.UInt64),
-            "line": pl.Series(self.digest_lines, dtype=pl.UInt32),
+            "h": pl.Series(state.digests, dtype=pl.UInt64),
+            "line": pl.Series(state.digest_lines, dtype=pl.UInt32),
         })
         repeats = (frame.with_columns(first=pl.col("line").min().over("h"))
                    .filter(pl.col("line") != pl.col("first")).sort("line"))
@@ -227,9 +329,104 @@ def scan_lines(path: str, lines: Iterable[RawLine], options: ScanOptions,
     return state.finish(path)
 
 
-def scan_file(path: str, options: ScanOptions, observers: Sequence[RecordObserver] = ()) -> FileScan:
+def parallel_workers(path: str, observers: Sequence[RecordObserver] = (), workers: int | None = None) -> int:
+    """How many processes :func:`scan_file` uses for ``path``: ``workers`` if given, else 1 for stdin,
+    ``.gz`` files, files under :data:`PARALLEL_MIN_BYTES` and observers that opt out (``parallel = False``),
+    else every usable CPU."""
+    if str(path) == STDIN or not parallel.fork_available():
+        return 1
+    if any(not getattr(observer, "parallel", True) for observer in observers):
+        return 1
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as stream:
+            compressed = stream.read(2) == b"\x1f\x8b"
+    except OSError:
+        return 1  # let the reader raise the error with its message
+    if compressed or size == 0:
+        return 1
+    if workers is None:
+        return parallel.usable_cpus() if size >= PARALLEL_MIN_BYTES else 1
+    return max(1, workers)
+
+
+def scan_file(path: str, options: ScanOptions, observers: Sequence[RecordObserver] = (), *,
+              workers: int | None = None, progress: Progress | None = None) -> FileScan:
     """Check one file (path, ``.gz`` or ``-``) in one streaming pass, feeding ``observers`` every record.
 
-    Raises :class:`~ftprep.errors.InputError` when the file cannot be read.
+    ``workers``: processes to use (None: automatic, see :func:`parallel_workers`). In a parallel run
+    every worker feeds its own copy of each observer (as it was when the pass started) and the copies
+    are merged into ``observers`` in line order, so pass fresh observers. ``progress`` is called with
+    byte counts as the file is read. Raises :class:`~ftprep.errors.InputError` when the file cannot be read.
     """
-    return scan_lines(display_name(path), iter_lines(path), options, observers)
+    name = display_name(path)
+    count = parallel_workers(path, observers, workers)
+    if count > 1:
+        scan = _scan_parallel(str(path), name, options, observers, count, progress)
+        if scan is not None:
+            return scan
+    state = _Pass(name, options, observers)
+    with open_binary(path) as stream:
+        try:
+            state.read(stream, progress=progress)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise InputError(f"{name}: cannot read ({exc}); is the file complete?") from exc
+    return state.finish(name)
+
+
+def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequence[RecordObserver],
+                   workers: int, progress: Progress | None) -> FileScan | None:
+    """The pass over byte ranges in ``workers`` processes; None when one process must do it."""
+    size = os.path.getsize(path)
+    count = max(workers * RANGES_PER_WORKER, -(-size // MAX_RANGE_BYTES))
+    ranges = parallel.split_ranges(path, count)
+    if len(ranges) < 2:
+        return None
+    method = options.method
+    if method is None:
+        # Checks depend on the method the first record implies; a worker of a later range must know it.
+        method = _first_method(path, ranges[0].end)
+        if method is None:
+            return None
+
+    def job(index: int) -> RangeState:
+        part = ranges[index]
+        state = _Pass(name, options, observers, method)
+        with open(path, "rb") as stream:
+            stream.seek(part.start)
+            state.read(stream, first_lineno=part.first_line, start=part.start, end=part.end)
+        return state.range_state()
+
+    def done(index: int) -> None:
+        if progress is not None:
+            progress(ranges[index].end - ranges[index].start)
+
+    head = _Pass(name, options, observers, method)
+    try:
+        for result in parallel.map_ordered(job, len(ranges), workers, done):
+            head.absorb(result)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc}); is the file complete?") from exc
+    return head.finish(name)
+
+
+def _first_method(path: str, end: int) -> str | None:
+    """The method implied by the first record with a format, looked for in the first ``end`` bytes."""
+    with open(path, "rb") as stream:
+        offset = 0
+        for lineno, line in enumerate(stream, 1):
+            offset += len(line)
+            data = line[:-2] if line.endswith(b"\r\n") else line[:-1] if line.endswith(b"\n") else line
+            if lineno == 1 and data.startswith(BOM):
+                data = data[3:]
+            data = data.replace(b"\x00", b"")
+            if data.endswith(b"\r"):
+                data = data[:-1]
+            if data.strip():
+                parsed = parse_line(data)
+                kind = detect_format(parsed.value) if parsed.ok and isinstance(parsed.value, dict) else None
+                if kind is not None:
+                    return METHOD_BY_KIND[kind]
+            if offset >= end:
+                return None
+    return None

@@ -70,7 +70,8 @@ def _may_have_duplicate_keys(data: bytes, value: Any) -> bool:
     the parsed value has the same string occurrences but only one per *kept* key: equal counts rule
     duplicates out. Whitespace before a colon defeats the count and sends the line to the exact scan.
     """
-    if _SPACED_COLON.search(data):
+    # The byte tests are a necessary condition of the regex (a quote then whitespace), and far cheaper.
+    if (b'" ' in data or b'"\t' in data or b'"\n' in data or b'"\r' in data) and _SPACED_COLON.search(data):
         return True
     return data.count(b'":') != orjson.dumps(value).count(b'":')
 
@@ -116,6 +117,21 @@ def _slow_parse(text: str, result: ParseResult) -> None:
     _walk(value, (), result)
     result.value = _undup(value)
     result.ok = True
+
+
+def strict_fast(data: bytes) -> dict[str, Any] | None:
+    """The object on a line that needs no diagnosis (valid JSON object, no duplicate key), else None.
+
+    The hot path of the engine: one ``orjson.loads`` and the duplicate-key test, no result object.
+    For None, :func:`parse_line` says what is wrong (or that the line holds another JSON value).
+    """
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if type(value) is not dict or _may_have_duplicate_keys(data, value):
+        return None
+    return value
 
 
 def parse_line(data: bytes) -> ParseResult:
