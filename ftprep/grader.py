@@ -88,7 +88,7 @@ def _unwrap(data: Any) -> tuple[Any, tuple[str, ...]]:
 def _walk_grader(grader: dict[str, Any], where: tuple[str, ...], source: str, keys: dict[str, None]) -> None:
     kind = grader.get("type")
     at = f" at {pointer(*where)}" if where else ""
-    if kind not in REQUIRED_FIELDS:
+    if not isinstance(kind, str) or kind not in REQUIRED_FIELDS:
         raise ConfigError(f"grader file {source}: unknown grader type {kind!r}{at}; "
                           f"use one of: {', '.join(GRADER_TYPES)}")
     missing = [field for field in REQUIRED_FIELDS[kind] if field not in grader]

@@ -32,7 +32,7 @@ FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
 CALL_KEYS = frozenset({"id", "type", "function"})
 CALLED_FUNCTION_KEYS = frozenset({"name", "arguments"})
 _MESSAGE_LIMIT = 160
-_TOOL_ROLES = frozenset({"tool", "function"})
+_TOOL_ROLES = ("tool", "function")  # a tuple: a role may be an unhashable list in bad data
 
 
 @register

@@ -126,3 +126,8 @@ def test_cli_exits_2_naming_a_missing_grader_file(tmp_path: Path, capsys: pytest
                  "--grader", str(tmp_path / "nope.json")])
     assert code == 2
     assert "nope.json" in capsys.readouterr().err
+
+
+def test_grader_type_that_is_not_a_string_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"unknown grader type \['python'\]"):
+        parse_grader({"type": ["python"], "name": "p", "source": ""}, "g.json")
