@@ -9,8 +9,11 @@ import pytest
 
 from ftprep.check import check_files
 from ftprep.cli import main
+from ftprep.data.models import default_models
+from ftprep.engine import ScanOptions, all_codes, scan_file
 from ftprep.errors import ConfigError
 from ftprep.grader import load_grader, parse_grader
+from ftprep.rules.compat import JobFacts, compat_findings
 from tests.conftest import SAMPLES, TODAY
 
 STRING_CHECK = {"type": "string_check", "name": "answer", "input": "{{sample.output_text}}",
@@ -131,3 +134,20 @@ def test_cli_exits_2_naming_a_missing_grader_file(tmp_path: Path, capsys: pytest
 def test_grader_type_that_is_not_a_string_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"unknown grader type \['python'\]"):
         parse_grader({"type": ["python"], "name": "p", "source": ""}, "g.json")
+
+
+def test_parallel_pass_reports_the_same_missing_variables(tmp_path: Path) -> None:
+    user = {"role": "user", "content": "2+2?"}
+    rows = tmp_path / "rft.jsonl"
+    rows.write_bytes(b"".join(orjson.dumps({"messages": [user], **({"reference_answer": "4"} if i % 3 else {})})
+                              + b"\n" for i in range(3000)))
+    grader = parse_grader(STRING_CHECK)
+    info = default_models().resolve("o4-mini")
+    found = []
+    for workers in (1, 4):
+        facts = JobFacts(grader)
+        scan = scan_file(str(rows), ScanOptions(enabled=all_codes(), model=info.name, method="reinforcement"),
+                         [facts], workers=workers)
+        found.append([(f.code, f.line) for f in compat_findings(info, "reinforcement", scan, enabled=all_codes(),
+                                                                 facts=facts)])
+    assert found[0] == found[1] == [("FT262", line) for line in range(1, 3001, 3)]
