@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -32,6 +32,7 @@ FUNCTION_KEYS = frozenset({"name", "description", "parameters", "strict"})
 CALL_KEYS = frozenset({"id", "type", "function"})
 CALLED_FUNCTION_KEYS = frozenset({"name", "arguments"})
 _MESSAGE_LIMIT = 160
+_VERDICTS_MAX = 4096
 _TOOL_ROLES = ("tool", "function")  # a tuple: a role may be an unhashable list in bad data
 
 
@@ -366,11 +367,30 @@ class OrphanToolMessage(Rule):
 
 @dataclass(frozen=True, slots=True)
 class CompiledSchema:
-    """A parameters schema compiled once: its validator, or why it is invalid."""
+    """A parameters schema compiled once: its validator, or why it is invalid.
+
+    ``verdicts`` caches the validation message (None: valid) per arguments string: datasets repeat the
+    same calls, and validation is the costliest step of the tool checks.
+    """
 
     validator: Validator | None
     error: str | None
     error_path: tuple[str | int, ...] = ()
+    verdicts: dict[str, str | None] = field(default_factory=dict, compare=False, hash=False)
+
+    def check(self, arguments: str, parsed: Any) -> str | None:
+        """Why ``parsed`` (the JSON of ``arguments``) does not match the schema, or None."""
+        if arguments in self.verdicts:
+            return self.verdicts[arguments]
+        error = best_match(self.validator.iter_errors(parsed)) if self.validator is not None else None
+        verdict = None
+        if error is not None:
+            at = "/".join(str(p) for p in error.absolute_path)
+            verdict = (f" at {at}" if at else "") + f": {_short(error.message)}"
+        if len(self.verdicts) >= _VERDICTS_MAX:
+            self.verdicts.clear()
+        self.verdicts[arguments] = verdict
+        return verdict
 
 
 def canonical_json(value: Any) -> bytes:
@@ -621,12 +641,9 @@ def _check_function(function: dict[str, Any], where: Where, declared: Declared |
     compiled = declared[name]
     if compiled is None or compiled.validator is None:
         return
-    error = best_match(compiled.validator.iter_errors(parsed))
-    if error is not None:
-        at = "/".join(str(p) for p in error.absolute_path)
-        ctx.emit(ArgumentsSchemaMismatch, here,
-                 f"arguments of {name!r} do not match its parameters" + (f" at {at}" if at else "")
-                 + f": {_short(error.message)}",
+    problem = compiled.check(arguments, parsed)
+    if problem is not None:
+        ctx.emit(ArgumentsSchemaMismatch, here, f"arguments of {name!r} do not match its parameters{problem}",
                  "correct the arguments, or the schema if it is the schema that is wrong")
 
 
