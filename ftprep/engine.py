@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import pickle
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -130,7 +131,9 @@ class _Pass:
         self.ctx = RecordContext(path=path, enabled=options.enabled, method=method or "supervised",
                                  model=options.model, findings=self.state.findings)
         self.method_known = method is not None
-        self._checks = {kind: tuple(RECORD_CHECKS.get(kind, ())) for kind in KINDS}
+        # A check's only output is ctx.emit, a no-op for rules not enabled: with none enabled (estimate,
+        # overlap) the checks cannot matter.
+        self._checks = {kind: tuple(RECORD_CHECKS.get(kind, ()) if options.enabled else ()) for kind in KINDS}
 
     def feed(self, raw: RawLine) -> None:
         """Take one line."""
@@ -355,8 +358,9 @@ def scan_file(path: str, options: ScanOptions, observers: Sequence[RecordObserve
     """Check one file (path, ``.gz`` or ``-``) in one streaming pass, feeding ``observers`` every record.
 
     ``workers``: processes to use (None: automatic, see :func:`parallel_workers`). In a parallel run
-    every worker feeds its own copy of each observer (as it was when the pass started) and the copies
-    are merged into ``observers`` in line order, so pass fresh observers. ``progress`` is called with
+    each byte range feeds its own copy of each observer (pickled as it was when the pass started) and
+    the copies are merged into ``observers`` in line order, so pass fresh observers. Observers that
+    cannot be pickled, or that set ``parallel = False``, keep the pass in one process. ``progress`` is called with
     byte counts as the file is read. Raises :class:`~ftprep.errors.InputError` when the file cannot be read.
     """
     name = display_name(path)
@@ -389,9 +393,15 @@ def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequen
         if method is None:
             return None
 
+    try:
+        # Each range starts from fresh observers: copies of the given ones as they are now, before any line.
+        blank = pickle.dumps(tuple(observers), pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None  # an observer that cannot travel between processes keeps the pass in one
+
     def job(index: int) -> RangeState:
         part = ranges[index]
-        state = _Pass(name, options, observers, method)
+        state = _Pass(name, options, pickle.loads(blank), method)
         with open(path, "rb") as stream:
             stream.seek(part.start)
             state.read(stream, first_lineno=part.first_line, start=part.start, end=part.end)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from ftprep.cost import (
     VALIDATION_NOTE,
@@ -25,7 +25,7 @@ from ftprep.cost import (
 from ftprep.data.models import ModelInfo, load_models, price_overrides
 from ftprep.engine import FileScan, ScanOptions, scan_file
 from ftprep.errors import ConfigError
-from ftprep.lint.context import Record, RecordObserver
+from ftprep.lint.context import RecordObserver
 from ftprep.rules.lifecycle import lifecycle_findings
 from ftprep.tokens.encoding import ENCODING_NAMES, get_encoding
 from ftprep.tokens.stats import TokenCollector
@@ -33,23 +33,11 @@ from ftprep.tokens.stats import TokenCollector
 Progress = Callable[[int], None]
 
 
-class _ProgressObserver:
-    """Reports the bytes of each record to a callback (a progress bar)."""
-
-    def __init__(self, callback: Progress) -> None:
-        self.callback = callback
-
-    def observe(self, line: int, kind: str, record: Record, raw: bytes) -> None:
-        self.callback(len(raw) + 1)
-
-    def merge(self, other: Self) -> None:
-        """Nothing to merge: progress is reported as it happens."""
-
-
-def _feed(path: str, method: str | None, model: str | None,
-          observers: Sequence[RecordObserver]) -> FileScan:
+def _feed(path: str, method: str | None, model: str | None, observers: Sequence[RecordObserver],
+          progress: Progress | None) -> FileScan:
     """One pass over ``path`` feeding ``observers`` (the engine's pass; no rules are reported)."""
-    return scan_file(path, ScanOptions(enabled=frozenset(), model=model, method=method), observers)
+    return scan_file(path, ScanOptions(enabled=frozenset(), model=model, method=method), observers,
+                     progress=progress)
 
 
 def _file_estimate(path: str, role: str, scan: FileScan, tokens: TokenCollector, info: ModelInfo | None,
@@ -101,17 +89,16 @@ def estimate(train: str, *, validation: str | None = None, model: str | None = N
     ``model`` is a name or alias from the model table (plus ``models``, user entries in the same shape);
     ``prices`` maps model names to USD per 1M tokens (``--price``); ``encoding`` counts with that tokenizer
     when the model is unknown. ``n_epochs`` is a number or ``"auto"`` (the service's default rule).
-    ``progress`` is called with the byte count of each record read. Raises :class:`ConfigError` for an
+    ``progress`` is called with byte counts as the files are read. Raises :class:`ConfigError` for an
     unknown model (listing the known ones) and :class:`~ftprep.errors.InputError` for unreadable files.
     """
     if n_epochs != "auto" and (not isinstance(n_epochs, int) or n_epochs < 1):
         raise ConfigError(f"--n-epochs {n_epochs!r}: use a whole number >= 1 or 'auto'")
     info, encoding_name = _resolve(model, encoding, models or {}, prices or {})
     enc = get_encoding(encoding_name)
-    extra: list[RecordObserver] = [_ProgressObserver(progress)] if progress is not None else []
 
     train_tokens = TokenCollector(enc, info)
-    train_scan = _feed(train, method, model, [train_tokens, *extra])
+    train_scan = _feed(train, method, model, [train_tokens], progress)
     train_tokens.finish()
     epochs = epochs_auto(train_tokens.examples) if n_epochs == "auto" else n_epochs
     method_used = method or train_scan.method
@@ -120,7 +107,7 @@ def estimate(train: str, *, validation: str | None = None, model: str | None = N
     notes = method_notes(info, method_used)
     if validation is not None:
         valid_tokens = TokenCollector(enc, info)
-        valid_scan = _feed(validation, method_used, model, [valid_tokens, *extra])
+        valid_scan = _feed(validation, method_used, model, [valid_tokens], progress)
         valid_tokens.finish()
         files.append(_file_estimate(valid_scan.path, "validation", valid_scan, valid_tokens, info, None))
         notes.append(VALIDATION_NOTE)

@@ -29,6 +29,7 @@ import tiktoken
 from PIL import Image, UnidentifiedImageError
 
 from ftprep.data.models import ImageFormula, ModelInfo
+from ftprep.tokens.encoding import get_encoding
 
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
@@ -103,6 +104,16 @@ class Accountant:
         self.image = (model.image if model is not None else None) or DEFAULT_IMAGE
         self.image_formula_known = model is not None and model.image is not None
         self._short: dict[str, int] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the tokenizer (tiktoken would rebuild it by downloading): only its name."""
+        state = dict(self.__dict__)
+        state["enc"] = self.enc.name
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.enc = get_encoding(state["enc"])
 
     def short_len(self, value: str) -> int:
         """Token length of a role or name: few distinct values, so cached."""

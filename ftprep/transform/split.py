@@ -77,6 +77,8 @@ def output_stem(path: str | os.PathLike[str]) -> Path:
 class _GroupObserver:
     """Engine observer: digests per record (through a DigestCollector), strata, near-duplicate edges."""
 
+    parallel = False  # the engine keeps the pass in one process: member indexes are global
+
     def __init__(self, stratify: tuple[str, ...] | None, template: Template | None, threshold: float) -> None:
         self.digests = DigestCollector()
         self.stratify = stratify

@@ -1,0 +1,228 @@
+"""Parallel pass: byte ranges checked by worker processes give exactly the single-process results.
+
+The files are small, so the tests force the workers (``workers=2`` or a zero size threshold) and cut the
+file into many ranges (``RANGES_PER_WORKER``), which puts range boundaries next to almost every defect.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ftprep import engine, parallel
+from ftprep.check import check_files
+from ftprep.engine import FileScan, ScanOptions, all_codes, scan_file
+from ftprep.estimate import estimate
+from ftprep.tokens.encoding import get_encoding
+from ftprep.tokens.stats import TokenCollector
+from tests.conftest import CORPUS, TODAY
+
+pytestmark = pytest.mark.skipif(not parallel.fork_available(), reason="worker processes are forked")
+
+OPTIONS = ScanOptions(enabled=all_codes(), model="gpt-4o-mini", expected_kinds=frozenset({"chat"}),
+                      model_label="gpt-4o-mini")
+
+
+def _chat(i: int, answer: str | None = None) -> bytes:
+    return orjson.dumps({"messages": [
+        {"role": "system", "content": "You answer gardening questions."},
+        {"role": "user", "content": f"Question {i}: when do tulips bloom in zone {i % 9}?"},
+        {"role": "assistant", "content": answer if answer is not None else f"Answer {i}: in spring."}]})
+
+
+def _tool_chat(i: int) -> bytes:
+    call = {"id": f"call_{i}", "type": "function",
+            "function": {"name": "get_order", "arguments": orjson.dumps({"order_id": i}).decode()}}
+    tools = [{"type": "function", "function": {"name": "get_order", "description": "Look up an order.",
+                                               "parameters": {"type": "object",
+                                                              "properties": {"order_id": {"type": "string"}}}}}]
+    return orjson.dumps({"messages": [
+        {"role": "user", "content": f"Where is order {i}?"},
+        {"role": "assistant", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": f"call_{i}", "content": "shipped"},
+        {"role": "assistant", "content": "It has shipped."}], "tools": tools})
+
+
+def _defective_lines() -> list[bytes]:
+    """About 240 lines with a defect of another kind every few lines (and duplicates of earlier lines)."""
+    defects = [
+        b"",                                                   # blank line
+        b"   ",                                                # whitespace-only line
+        b'{"messages": [{"role": "user", "content": "hi"}',    # invalid JSON
+        b'{"messages": [], "messages": []}',                   # duplicate key
+        b'{"messages": [{"role": "user", "content": NaN}]}',   # non-finite number
+        b"[1, 2, 3]",                                          # not an object
+        b'{"text": "an alpaca row", "instruction": "x"}',      # no fine-tuning format
+        b'{"prompt": "2+2=", "completion": " 4"}',             # completion row in a chat file
+        _chat(7, answer=""),                                   # empty assistant content
+        _chat(8, answer="ends here <|endoftext|>"),            # special token text
+        b'{"messages": [{"role": "user", "content": "caf\xe9"}]}',  # invalid UTF-8
+        _chat(9) + b"\r",                                      # CRLF line ending
+        b'{"messages": [{"role": "us\x00er", "content": "x"}]}',  # NUL byte
+        _tool_chat(10),
+        b'{"messages": [{"role": "wizard", "content": "x"}]}',  # unknown role
+    ]
+    lines = [b"\xef\xbb\xbf" + _chat(0)]                       # BOM on line 1
+    for i in range(1, 200):
+        lines.append(_chat(i) if i % 7 else _tool_chat(i))
+        if i % 3 == 0:
+            lines.append(defects[(i // 3) % len(defects)])
+        if i % 17 == 0:
+            lines.append(lines[i // 2])                        # duplicate of a line far above
+    lines += [b"", b""]                                        # trailing blank lines: not findings
+    return lines
+
+
+def _write(path: Path, lines: list[bytes]) -> Path:
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+    return path
+
+
+@pytest.fixture
+def many_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cut every file into 2 x 24 ranges (a boundary every few lines of the test files)."""
+    monkeypatch.setattr(engine, "RANGES_PER_WORKER", 24)
+
+
+def _same(serial: FileScan, parallel_scan: FileScan) -> None:
+    assert parallel_scan.findings == serial.findings
+    assert (parallel_scan.lines, parallel_scan.examples, parallel_scan.kind, parallel_scan.method) == (
+        serial.lines, serial.examples, serial.kind, serial.method)
+
+
+def test_split_ranges_start_after_a_newline_and_number_lines(tmp_path: Path) -> None:
+    path = _write(tmp_path / "f.jsonl", [b"a" * n for n in (5, 1, 30, 2, 2, 40, 7)])
+    data = path.read_bytes()
+    ranges = parallel.split_ranges(str(path), 4)
+    assert ranges[0].start == 0 and ranges[-1].end == len(data)
+    for before, after in itertools.pairwise(ranges):
+        assert before.end == after.start and data[after.start - 1:after.start] == b"\n"
+        assert after.first_line == data[:after.start].count(b"\n") + 1
+
+
+def test_split_ranges_of_a_file_without_final_newline(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(b"x" * 50 + b"\n" + b"y" * 50)
+    assert [(r.start, r.end, r.first_line) for r in parallel.split_ranges(str(path), 2)] == [(0, 51, 1),
+                                                                                          (51, 101, 2)]
+
+
+def test_defects_across_range_boundaries_give_the_serial_findings(tmp_path: Path, many_ranges: None) -> None:
+    path = _write(tmp_path / "mixed.jsonl", _defective_lines())
+    serial = scan_file(str(path), OPTIONS, workers=1)
+    assert {f.code for f in serial.findings} >= {"FT001", "FT002", "FT003", "FT004", "FT101", "FT102", "FT103",
+                                                 "FT104", "FT502", "FT503"}
+    _same(serial, scan_file(str(path), OPTIONS, workers=2))
+
+
+def test_blank_lines_at_a_boundary_are_findings_only_before_a_record(tmp_path: Path, many_ranges: None) -> None:
+    lines = [_chat(i) for i in range(12)]
+    lines[6:6] = [b"", b"", b""]
+    path = _write(tmp_path / "blank.jsonl", [*lines, b"", b""])
+    serial = scan_file(str(path), OPTIONS, workers=1)
+    assert [(f.code, f.line) for f in serial.findings] == [("FT004", 7), ("FT004", 8), ("FT004", 9)]
+    _same(serial, scan_file(str(path), OPTIONS, workers=2))
+
+
+def test_duplicate_of_a_line_in_another_range_names_the_first(tmp_path: Path, many_ranges: None) -> None:
+    lines = [_chat(i) for i in range(40)]
+    lines.append(lines[0])
+    path = _write(tmp_path / "dup.jsonl", lines)
+    scan = scan_file(str(path), OPTIONS, workers=2)
+    assert [(f.code, f.line, f.message) for f in scan.findings] == [("FT502", 41, "same bytes as line 1")]
+
+
+def test_file_level_findings_are_the_serial_ones(tmp_path: Path, many_ranges: None) -> None:
+    lines = [orjson.dumps({"prompt": f"{i} + 1 =", "completion": f" {i + 1}"}) for i in range(30)]
+    lines[3] = _chat(3)
+    path = _write(tmp_path / "completions.jsonl", lines)
+    options = ScanOptions(enabled=all_codes(), model="gpt-4o-mini", expected_kinds=frozenset({"chat"}),
+                          model_label="gpt-4o-mini", min_examples=100)
+    serial = scan_file(str(path), options, workers=1)
+    assert {f.code for f in serial.findings if f.line is None} == {"FT500", "FT600"}
+    _same(serial, scan_file(str(path), options, workers=2))
+
+
+def test_method_of_a_later_range_comes_from_the_first_record(tmp_path: Path, many_ranges: None) -> None:
+    dpo = orjson.dumps({"input": {"messages": [{"role": "user", "content": "Pick one"}]},
+                        "preferred_output": [{"role": "assistant", "content": "A"}],
+                        "non_preferred_output": [{"role": "assistant", "content": "B"}]})
+    lines = [b"not json", dpo, *[_chat(i) for i in range(30)]]
+    path = _write(tmp_path / "dpo_first.jsonl", lines)
+    options = ScanOptions(enabled=all_codes(), model="gpt-4o-mini")
+    serial = scan_file(str(path), options, workers=1)
+    assert serial.method == "dpo"
+    _same(serial, scan_file(str(path), options, workers=2))
+
+
+def test_token_statistics_merge_to_the_serial_ones(tmp_path: Path, many_ranges: None) -> None:
+    path = _write(tmp_path / "mixed.jsonl", _defective_lines())
+    enc = get_encoding("o200k_base")
+    one, two = TokenCollector(enc, limit=60), TokenCollector(enc, limit=60)
+    scan_file(str(path), OPTIONS, [one], workers=1)
+    scan_file(str(path), OPTIONS, [two], workers=2)
+    one.finish()
+    two.finish()
+    assert two.totals == one.totals and two.lines == one.lines
+    assert (two.trainable, two.roles, two.over_limit, two.truncated_tokens, two.over_limit_lines, two.kinds) == (
+        one.trainable, one.roles, one.over_limit, one.truncated_tokens, one.over_limit_lines, one.kinds)
+
+
+def test_check_files_and_estimate_are_the_same_with_workers(tmp_path: Path, many_ranges: None,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(_write(tmp_path / "mixed.jsonl", _defective_lines()))
+    serial_check = check_files([path], today=TODAY)
+    serial_estimate = estimate(path, model="gpt-4o-mini", today=TODAY)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    assert engine.parallel_workers(path) == parallel.usable_cpus()
+    assert check_files([path], today=TODAY).findings == serial_check.findings
+    assert estimate(path, model="gpt-4o-mini", today=TODAY) == serial_estimate
+
+
+def test_progress_reports_every_byte_once(tmp_path: Path, many_ranges: None) -> None:
+    path = _write(tmp_path / "mixed.jsonl", _defective_lines())
+    for workers in (1, 2):
+        seen: list[int] = []
+        scan_file(str(path), OPTIONS, workers=workers, progress=seen.append)
+        assert sum(seen) == path.stat().st_size
+
+
+def test_an_observer_that_opts_out_keeps_one_process(tmp_path: Path) -> None:
+    class Local:
+        parallel = False
+
+        def observe(self, line: int, kind: str, record: object, raw: bytes) -> None:
+            """Nothing."""
+
+        def merge(self, other: Local) -> None:
+            """Nothing."""
+
+    path = _write(tmp_path / "f.jsonl", [_chat(i) for i in range(20)])
+    assert engine.parallel_workers(str(path), [Local()], workers=4) == 1
+    assert engine.parallel_workers(str(path), [], workers=4) == 4
+
+
+def test_small_files_gz_and_stdin_use_one_process(tmp_path: Path) -> None:
+    path = _write(tmp_path / "f.jsonl", [_chat(i) for i in range(20)])
+    gz = tmp_path / "f.jsonl.gz"
+    gz.write_bytes(b"\x1f\x8b" + b"\x00" * 20)
+    assert (engine.parallel_workers(str(path)), engine.parallel_workers(str(gz), workers=4),
+            engine.parallel_workers("-", workers=4)) == (1, 1, 1)
+
+
+CORPUS_FILES = ["openai-cookbook/toy_chat_fine_tuning.jsonl", "together-cookbook/rewardbench2_dpo_val.jsonl",
+                "microsoft-foundry-fine-tuning/stock_toolcall_training.jsonl",
+                "microsoft-foundry-fine-tuning/countdown_train_100.jsonl"]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside this clone")
+@pytest.mark.parametrize("name", CORPUS_FILES)
+def test_corpus_files_give_the_serial_findings(name: str, many_ranges: None) -> None:
+    path = CORPUS / name
+    if not path.is_file():
+        pytest.skip(f"{name} is not in the corpus")
+    options = ScanOptions(enabled=all_codes(), model="gpt-4o-mini")
+    _same(scan_file(str(path), options, workers=1), scan_file(str(path), options, workers=2))
