@@ -349,7 +349,9 @@ def check_messages(messages: list[Any], ctx: RecordContext, base: tuple[str | in
 def check_message(message: dict[str, Any], ctx: RecordContext, where: tuple[str | int, ...]) -> None:
     """One message: role, allowed keys, content, name, weight."""
     role = message.get("role")
-    if role == "developer" and ctx.method == "reinforcement":
+    if not isinstance(role, str):
+        role = None if role is None else repr(role)  # an array or object as role: unknown, and unhashable
+    elif role == "developer" and ctx.method == "reinforcement":
         # Reasoning models take developer instructions; reinforcement rows for o-series models use them.
         role = "system"
     if role not in MESSAGE_KEYS:
@@ -358,8 +360,8 @@ def check_message(message: dict[str, Any], ctx: RecordContext, where: tuple[str 
                 " (it has `from`: ShareGPT style)" if "from" in message else ""),
                 "add role: system, user, assistant or tool")
         else:
-            hint = ROLE_HINTS.get(role) if isinstance(role, str) else None
-            ctx.emit(InvalidRole, pointer(*where, "role"), f"unknown role {role!r}",
+            hint = ROLE_HINTS.get(role) if isinstance(message["role"], str) else None
+            ctx.emit(InvalidRole, pointer(*where, "role"), f"unknown role {message['role']!r}",
                      f"use {hint!r}" if hint else "use one of: " + ", ".join(ROLES))
         allowed = frozenset().union(*MESSAGE_KEYS.values())
     else:
@@ -371,8 +373,7 @@ def check_message(message: dict[str, Any], ctx: RecordContext, where: tuple[str 
                          "weights go on assistant messages only; remove it")
                 continue
             ctx.emit(UnknownMessageKey, pointer(*where, key),
-                     f"unknown key {key!r} in a {role if isinstance(role, str) else ''} message".replace(
-                         "a  message", "a message") + key_hint(key),
+                     f"unknown key {key!r} in a {role + ' ' if role in MESSAGE_KEYS else ''}message" + key_hint(key),
                      f"rename or remove it; allowed: {', '.join(sorted(allowed))}")
     _check_content(message, role, ctx, where)
     if "name" in message and role != "function":
@@ -424,7 +425,7 @@ def _check_part(part: Any, ctx: RecordContext, where: tuple[str | int, ...]) -> 
                  'use {"type": "text", "text": "..."}')
         return
     kind = part.get("type")
-    if kind not in PART_TYPES:
+    if not isinstance(kind, str) or kind not in PART_TYPES:
         ctx.emit(InvalidContentPart, pointer(*where, "type") if "type" in part else pointer(*where),
                  f"content part type {kind!r} is not text or image_url",
                  'use {"type": "text", "text": "..."} or {"type": "image_url", "image_url": {"url": "..."}}')

@@ -56,10 +56,11 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=20,
 )
+parts = st.lists(st.dictionaries(st.sampled_from(["type", "text", "image_url"]), json_values, max_size=3), max_size=3)
 messages = st.lists(st.fixed_dictionaries(
-    {"role": st.sampled_from(["system", "user", "assistant", "tool", "function", "human"])},
-    optional={"content": json_values, "weight": json_values, "name": json_values, "tool_calls": json_values,
-              "contents": json_values},
+    {"role": st.sampled_from(["system", "user", "assistant", "tool", "function", "human"]) | json_values},
+    optional={"content": json_values | parts, "weight": json_values, "name": json_values,
+              "tool_calls": json_values, "contents": json_values},
 ), max_size=5)
 records = st.one_of(
     json_values,
