@@ -1,5 +1,57 @@
-"""ftprep: validate, measure and prepare JSONL fine-tuning files before they reach a fine-tuning jobs API."""
+"""ftprep: validate, measure and prepare JSONL fine-tuning files before they reach a fine-tuning jobs API.
+
+The public API, loaded on first use so that ``import ftprep`` stays cheap (a pre-commit hook imports the
+checker only; the ``openai`` SDK alone takes half a second to import)::
+
+    from ftprep import check_files, estimate, find_overlap, split_file, convert_file, fix_file, Uploader
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from ftprep.check import CheckResult, check_files
+    from ftprep.errors import ConfigError, FtprepError, InputError, UploadError
+    from ftprep.estimate import estimate
+    from ftprep.lint.finding import Finding, Severity
+    from ftprep.overlap.compare import find_overlap
+    from ftprep.transform.convert import ConvertOptions, convert_file
+    from ftprep.transform.fix import fix_file
+    from ftprep.transform.split import split_file
+    from ftprep.upload import JobSpec, Uploader
+
+_EXPORTS = {
+    "CheckResult": "ftprep.check",
+    "check_files": "ftprep.check",
+    "ConfigError": "ftprep.errors",
+    "FtprepError": "ftprep.errors",
+    "InputError": "ftprep.errors",
+    "UploadError": "ftprep.errors",
+    "estimate": "ftprep.estimate",
+    "Finding": "ftprep.lint.finding",
+    "Severity": "ftprep.lint.finding",
+    "find_overlap": "ftprep.overlap.compare",
+    "ConvertOptions": "ftprep.transform.convert",
+    "convert_file": "ftprep.transform.convert",
+    "fix_file": "ftprep.transform.fix",
+    "split_file": "ftprep.transform.split",
+    "JobSpec": "ftprep.upload",
+    "Uploader": "ftprep.upload",
+}
+
+__all__ = [  # noqa: RUF022 - grouped like _EXPORTS
+    "CheckResult", "check_files", "ConfigError", "FtprepError", "InputError", "UploadError", "estimate",
+    "Finding", "Severity", "find_overlap", "ConvertOptions", "convert_file", "fix_file", "split_file",
+    "JobSpec", "Uploader",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ftprep' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

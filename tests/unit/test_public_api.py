@@ -1,0 +1,38 @@
+"""The package's public names resolve, and importing the checker does not import the API client."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import ftprep
+
+
+def test_every_exported_name_resolves() -> None:
+    for name in ftprep.__all__:
+        assert getattr(ftprep, name) is not None
+
+
+def test_check_path_does_not_import_the_openai_sdk_or_click() -> None:
+    code = "import sys, ftprep; ftprep.check_files; print('openai' in sys.modules, 'click' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_library_never_imports_click_or_rich() -> None:
+    from pathlib import Path
+
+    root = Path(ftprep.__file__).parent
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py") if "cli" not in p.relative_to(root).parts
+                 and any(line.lstrip().startswith(("import click", "from click", "import rich", "from rich"))
+                         for line in p.read_text().splitlines())]
+    assert offenders == []
+
+
+def test_library_never_exits_the_process() -> None:
+    from pathlib import Path
+
+    root = Path(ftprep.__file__).parent
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if "sys.exit(" in p.read_text() and p.name != "__main__.py" and p.parent.name != "cli"]
+    assert offenders == []
