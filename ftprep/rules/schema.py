@@ -360,8 +360,9 @@ def check_message(message: dict[str, Any], ctx: RecordContext, where: tuple[str 
                 " (it has `from`: ShareGPT style)" if "from" in message else ""),
                 "add role: system, user, assistant or tool")
         else:
-            hint = ROLE_HINTS.get(role) if isinstance(message["role"], str) else None
-            ctx.emit(InvalidRole, pointer(*where, "role"), f"unknown role {message['role']!r}",
+            given = message["role"]
+            hint = ROLE_HINTS.get(given) if isinstance(given, str) else None
+            ctx.emit(InvalidRole, pointer(*where, "role"), f"unknown role {given!r}",
                      f"use {hint!r}" if hint else "use one of: " + ", ".join(ROLES))
         allowed = frozenset().union(*MESSAGE_KEYS.values())
     else:
