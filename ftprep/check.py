@@ -18,6 +18,7 @@ from ftprep.lint.registry import select_codes
 from ftprep.rules.compat import JobFacts, compat_findings
 from ftprep.rules.dataset import MIN_EXAMPLES
 from ftprep.rules.lifecycle import lifecycle_findings
+from ftprep.rules.tokens import use_model_table
 
 DEFAULT_MODEL = "gpt-4o-mini"
 METHODS = ("supervised", "dpo", "reinforcement")
@@ -94,6 +95,7 @@ def check_files(
         raise ConfigError(f"unknown method {method!r}; use one of: {', '.join(METHODS)}")
     table = load_models(config.models)
     info = table.resolve(model_name)
+    use_model_table(table)  # the token rules look the job's model up by name, user-defined ones included
     result = CheckResult(model=info.name)
     job_grader = load_grader(grader) if grader else None
     base_select = list(select or config.select)
@@ -113,7 +115,8 @@ def check_files(
                                                                  models=table)], key=Finding.sort_key)
         result.files.append(scan)
     if paths:
+        first = result.files[0]
         enabled = select_codes(base_select, base_ignore + config.ignored_for(paths[0]))
-        result.extra_findings += lifecycle_findings(info.name, paths[0], today or dt.date.today(), table=table,
-                                                    enabled=enabled)
+        first.findings = sorted([*first.findings, *lifecycle_findings(
+            info.name, first.path, today or dt.date.today(), table=table, enabled=enabled)], key=Finding.sort_key)
     return result
