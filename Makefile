@@ -15,11 +15,16 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	@echo "== ftprep check: valid chat and completions samples"
-	$(BIN)/ftprep check samples/chat_valid.jsonl
+	@echo "== ftprep check: valid samples (chat, tools, vision, completions, DPO, reinforcement)"
+	$(BIN)/ftprep check samples/chat_valid.jsonl samples/tools_valid.jsonl
+	$(BIN)/ftprep check samples/vision_valid.jsonl --model gpt-4o
 	$(BIN)/ftprep check samples/completions_valid.jsonl --model davinci-002
+	$(BIN)/ftprep check samples/dpo_valid.jsonl --method dpo
+	$(BIN)/ftprep check samples/rft_valid.jsonl --method reinforcement --model o4-mini --grader samples/rft_grader.json
 	@echo "== ftprep check: the deliberately broken sample (findings expected; does not fail the run)"
 	$(BIN)/ftprep check samples/chat_broken.jsonl --exit-zero
+	@echo "== ftprep estimate: tokens, trained tokens and cost"
+	$(BIN)/ftprep estimate samples/chat_valid.jsonl --validation samples/tools_valid.jsonl --model gpt-4o-mini
 
 # Headless Chromium for the HTML report test, from the distribution's packages (root with apt only).
 browser:
