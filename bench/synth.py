@@ -8,8 +8,9 @@ from pathlib import Path
 
 import orjson
 
-WORDS = ("garden soil compost tulip bulb water lawn seed hedge rake spade hose order delivery refund price "
-         "season frost bloom leaf root pot basil tomato café naïve jalapeño 東京 庭 Ωmega über crème").split()
+WORDS = ["garden", "soil", "compost", "tulip", "bulb", "water", "lawn", "seed", "hedge", "rake", "spade", "hose",
+         "order", "delivery", "refund", "price", "season", "frost", "bloom", "leaf", "root", "pot", "basil",
+         "tomato", "café", "naïve", "jalapeño", "東京", "庭", "Ωmega", "über", "crème"]
 TOOLS = [{"type": "function", "function": {
     "name": "get_order_status", "description": "Look up an order.",
     "parameters": {"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]}}}]
@@ -26,8 +27,9 @@ def chat_record(rng: random.Random, index: int) -> dict[str, object]:
         messages.append({"role": "assistant", "content": sentence(rng, 20, 120)})
     record: dict[str, object] = {"messages": messages}
     if index % 5 == 0:
+        arguments = orjson.dumps({"order_id": f"GL-{index}"}).decode()
         call = {"id": f"call_{index}", "type": "function",
-                "function": {"name": "get_order_status", "arguments": orjson.dumps({"order_id": f"GL-{index}"}).decode()}}
+                "function": {"name": "get_order_status", "arguments": arguments}}
         messages.insert(1, {"role": "user", "content": f"Where is order GL-{index}?"})
         messages.insert(2, {"role": "assistant", "content": None, "tool_calls": [call]})
         messages.insert(3, {"role": "tool", "tool_call_id": f"call_{index}", "content": '{"status": "shipped"}'})

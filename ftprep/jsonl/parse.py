@@ -119,17 +119,19 @@ def _slow_parse(text: str, result: ParseResult) -> None:
     result.ok = True
 
 
-def strict_fast(data: bytes) -> dict[str, Any] | None:
+def strict_fast(data: bytes, *, duplicate_keys: bool = True) -> dict[str, Any] | None:
     """The object on a line that needs no diagnosis (valid JSON object, no duplicate key), else None.
 
     The hot path of the engine: one ``orjson.loads`` and the duplicate-key test, no result object.
     For None, :func:`parse_line` says what is wrong (or that the line holds another JSON value).
+    ``duplicate_keys=False`` skips that test, for callers that do not report duplicate keys: both parsers
+    keep the last value of a repeated key, so the object is the same.
     """
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
-    if type(value) is not dict or _may_have_duplicate_keys(data, value):
+    if type(value) is not dict or (duplicate_keys and _may_have_duplicate_keys(data, value)):
         return None
     return value
 

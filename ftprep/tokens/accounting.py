@@ -52,6 +52,9 @@ ASSUMED_REMOTE_SIZE = (1024, 1024)
 DEFAULT_IMAGE = ImageFormula(kind="tiles", base=85, tile=170)
 # Enough base64 for any common image header (PNG/GIF/WebP: bytes; JPEG: SOF after EXIF, usually < 64 KiB).
 _HEADER_B64 = 96 * 1024
+# Token lengths of texts up to this many characters are cached, up to this many texts (about 4 MB).
+_CACHED_TEXT_CHARS = 256
+_CACHED_TEXTS = 16384
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,7 @@ class Accountant:
         self.image = (model.image if model is not None else None) or DEFAULT_IMAGE
         self.image_formula_known = model is not None and model.image is not None
         self._short: dict[str, int] = {}
+        self._texts: dict[str, int] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled without the tokenizer (tiktoken would rebuild it by downloading): only its name."""
@@ -114,6 +118,15 @@ class Accountant:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.enc = get_encoding(state["enc"])
+
+    def text_len(self, text: str) -> int:
+        """Token length of a text; short texts are cached (system prompts, tool results repeat)."""
+        n = self._texts.get(text)
+        if n is None:
+            n = len(self.enc.encode_ordinary(text))
+            if len(text) <= _CACHED_TEXT_CHARS and len(self._texts) < _CACHED_TEXTS:
+                self._texts[text] = n
+        return n
 
     def short_len(self, value: str) -> int:
         """Token length of a role or name: few distinct values, so cached."""
@@ -256,16 +269,14 @@ class Accountant:
     def count(self, record: Any, kind: str) -> ExampleTokens:
         """Count one example (texts encoded one by one)."""
         plan = self.plan(record, kind)
-        encode = self.enc.encode_ordinary
-        return self.finish(plan, [len(encode(t)) for t in plan.texts])
+        return self.finish(plan, [self.text_len(t) for t in plan.texts])
 
     def count_many(self, items: Sequence[tuple[Any, str]], num_threads: int = 8) -> list[ExampleTokens]:
         """Count many ``(record, kind)`` examples with one ``encode_ordinary_batch`` call."""
         plans = [self.plan(record, kind) for record, kind in items]
         texts = [t for plan in plans for t in plan.texts]
         if num_threads <= 1:  # no thread pool for one thread
-            encode = self.enc.encode_ordinary
-            lengths = [len(encode(t)) for t in texts]
+            lengths = [self.text_len(t) for t in texts]
         else:
             lengths = [len(ids) for ids in self.enc.encode_ordinary_batch(texts, num_threads=num_threads)]
         out: list[ExampleTokens] = []
