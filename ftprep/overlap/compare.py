@@ -207,9 +207,7 @@ class DigestCollector:
 
     def rows(self) -> np.ndarray:
         """The digests as a structured array (fields line, raw, exact, normalised, prompt, answer)."""
-        # A view, not a copy: the bytearray cannot grow while the view is alive, and nothing observes after
-        # the pass.
-        return np.frombuffer(self._rows, dtype=_ROW)
+        return np.frombuffer(bytes(self._rows), dtype=_ROW)
 
 
 _EMPTY_PROMPT = text_digests("completion", {}).prompt
@@ -223,50 +221,51 @@ def _keep_best(table: dict[int, tuple[float, int]], key: int, similarity: float,
 
 
 def _groups(rows: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: the index of the first (lowest-line) row with the same ``name`` digest, and whether it is it."""
+    """Per row: the first (lowest) line with the same value of field ``name``, and whether it is that line."""
     if len(rows) == 0:
-        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=bool)
+        empty = np.zeros(0, dtype=np.uint64)
+        return empty, empty.astype(bool)
     order = np.lexsort((rows["line"], rows[name]))
     keys = rows[name][order]
     starts = np.empty(len(keys), dtype=bool)
     starts[0] = True
     starts[1:] = keys[1:] != keys[:-1]
-    del keys
-    first_sorted = order[starts][np.cumsum(starts) - 1]
+    group = np.cumsum(starts) - 1
+    first_sorted = rows["line"][order][starts][group]
     first = np.empty_like(first_sorted)
     first[order] = first_sorted
-    return first, first == np.arange(len(rows))
+    return first, first == rows["line"]
 
 
 def find_duplicates(collector: DigestCollector) -> list[Duplicate]:
     """Within-file duplicates, each pointing at the first occurrence, ordered by line.
 
     ``exact``: the same record as an earlier line although the bytes differ (byte-identical lines are the
-    dataset rule FT502's to report); ``normalised``: the same normalised text as an earlier line but not the
+    dataset rule FT5xx's to report); ``normalised``: the same normalised text as an earlier line but not the
     same record; ``same-prompt``: the same prompt as an earlier line with a different answer; ``near``
     (only when the collector searched for them): similar to an earlier line without sharing its prompt.
     """
     rows = collector.rows()
-    lines = rows["line"]
     _, raw_first = _groups(rows, "raw")
-    exact_of, exact_first = _groups(rows, "exact")
-    found = [Duplicate(EXACT, int(lines[i]), int(lines[exact_of[i]]), 1.0)
-             for i in np.flatnonzero(~exact_first & raw_first)]
-    del raw_first, exact_of
-    norm_of, norm_first = _groups(rows, "normalised")
-    answer = rows["answer"]
-    found += [Duplicate(NORMALISED, int(lines[i]), int(lines[norm_of[i]]), 1.0,
-                        answers_differ=bool(answer[i] != answer[norm_of[i]]))
-              for i in np.flatnonzero(~norm_first & exact_first)]
-    del norm_of, exact_first
-    prompt_of, prompt_first = _groups(rows, "prompt")
-    found += [Duplicate(SAME_PROMPT, int(lines[i]), int(lines[prompt_of[i]]), None, answers_differ=True)
-              for i in np.flatnonzero(~prompt_first & norm_first)]
-    for line, (sim, first) in collector.near_duplicates.items():
-        # Rows are in line order, so a line's row is found by bisection.
-        row = int(np.searchsorted(lines, line))
-        if row < len(lines) and lines[row] == line and prompt_first[row]:
-            found.append(Duplicate(NEAR, line, first, sim))
+    exact_line, exact_first = _groups(rows, "exact")
+    norm_line, norm_first = _groups(rows, "normalised")
+    prompt_line, prompt_first = _groups(rows, "prompt")
+    lines = rows["line"]
+    found: list[Duplicate] = []
+    for i in np.flatnonzero(~exact_first & raw_first):
+        found.append(Duplicate(EXACT, int(lines[i]), int(exact_line[i]), 1.0))
+    answer_of = dict(zip(lines.tolist(), rows["answer"].tolist(), strict=True))
+    for i in np.flatnonzero(~norm_first & exact_first):
+        first = int(norm_line[i])
+        found.append(Duplicate(NORMALISED, int(lines[i]), first, 1.0,
+                               answers_differ=answer_of[first] != rows["answer"][i]))
+    for i in np.flatnonzero(~prompt_first & norm_first):
+        found.append(Duplicate(SAME_PROMPT, int(lines[i]), int(prompt_line[i]), None, answers_differ=True))
+    if collector.near_duplicates:
+        unique_prompt = dict(zip(lines.tolist(), prompt_first.tolist(), strict=True))
+        for line, (sim, first) in collector.near_duplicates.items():
+            if unique_prompt.get(line, False):
+                found.append(Duplicate(NEAR, line, first, sim))
     found.sort(key=lambda d: (d.line, d.first_line))
     return found
 
@@ -275,9 +274,9 @@ def _lookup(train: np.ndarray, valid: np.ndarray, name: str) -> tuple[np.ndarray
     """For each validation row: whether its ``name`` digest occurs in training, and the first such line."""
     if len(train) == 0 or len(valid) == 0:
         return np.zeros(len(valid), dtype=bool), np.zeros(len(valid), dtype=np.uint64)
-    _, is_first = _groups(train, name)
+    first, is_first = _groups(train, name)
     keys = train[name][is_first]
-    lines = train["line"][is_first]
+    lines = first[is_first]
     order = np.argsort(keys, kind="stable")
     keys, lines = keys[order], lines[order]
     pos = np.minimum(np.searchsorted(keys, valid[name]), len(keys) - 1)
