@@ -79,8 +79,8 @@ class RecordObserver(Protocol):
     file are merged in line order with :meth:`merge`, so parallel and serial runs give the same result.
     """
 
-    def observe(self, line: int, kind: str, record: Record, raw: bytes) -> None:
-        """Take one record."""
+    def observe(self, line: int, kind: str, record: Record, raw: bytes) -> object:
+        """Take one record (the engine ignores what it returns)."""
 
     def merge(self, other: Self) -> None:
         """Fold in the observer of the following byte range."""

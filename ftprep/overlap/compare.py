@@ -39,7 +39,7 @@ from ftprep.overlap.near import (
     Template,
     signature,
 )
-from ftprep.overlap.normalize import text_digests, words_of
+from ftprep.overlap.normalize import TextDigests, text_digests, words_of
 
 EXACT = "exact"
 NORMALISED = "normalised"
@@ -165,17 +165,20 @@ class DigestCollector:
     def __len__(self) -> int:
         return len(self._rows) // ROW_BYTES
 
-    def observe(self, line: int, kind: str, record: Any, raw: bytes) -> None:
-        """Digest one record (``kind`` as detected: chat, preference, completion, or anything else)."""
+    def observe(self, line: int, kind: str, record: Any, raw: bytes) -> TextDigests:
+        """Digest one record (``kind`` as detected: chat, preference, completion, or anything else).
+
+        Returns the record's text digests, so that a wrapping observer need not compute them again.
+        """
         texts = text_digests(kind, record)
         prompt = texts.prompt if texts.prompt != _EMPTY_PROMPT else texts.normalised
         self._rows += (line.to_bytes(8, "little") + digest_bytes(raw) + record_digest(record)
                        + texts.normalised + prompt + texts.answer)
         if self.index is None and self.probe is None:
-            return
+            return texts
         minhash = signature(texts.words, self.num_perm, self.template)
         if minhash is None:
-            return
+            return texts
         if self.probe is not None:
             for match in self.probe.query(minhash):
                 if self.probe_is_validation:
@@ -189,6 +192,7 @@ class DigestCollector:
                 if matches:
                     _keep_best(self.near_duplicates, line, matches[0].similarity, matches[0].line)
             self.index.add(line, minhash)
+        return texts
 
     def merge(self, other: Self) -> None:
         """Fold in the collector of the following byte range (same options), keeping line order."""

@@ -37,7 +37,6 @@ from ftprep.jsonl.writer import AtomicOutput, atomic_outputs
 from ftprep.overlap.compare import DigestCollector, learn_template
 from ftprep.overlap.hashing import canonical_bytes
 from ftprep.overlap.near import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD, NearIndex, Template, signature
-from ftprep.overlap.normalize import text_digests
 from ftprep.rules.bytes import InvalidUtf8
 from ftprep.rules.syntax import InvalidJson, NotAnObject
 from ftprep.transform.pointer import MISSING, parse_pointer, resolve
@@ -90,7 +89,7 @@ class _GroupObserver:
 
     def observe(self, line: int, kind: str, record: Any, raw: bytes) -> None:
         member = len(self.digests)
-        self.digests.observe(line, kind, record, raw)
+        texts = self.digests.observe(line, kind, record, raw)
         if self.stratify is not None:
             value = resolve(record, self.stratify)
             key = b"<missing>" if value is MISSING else canonical_bytes(value)
@@ -98,7 +97,7 @@ class _GroupObserver:
                 key = b"#" + hashlib.blake2b(key, digest_size=16).hexdigest().encode()
             self.stratum_of.append(self.strata.setdefault(key, len(self.strata)))
         if self.index is not None:
-            minhash = signature(text_digests(kind, record).words, DEFAULT_NUM_PERM, self.template)
+            minhash = signature(texts.words, DEFAULT_NUM_PERM, self.template)
             if minhash is None:
                 return
             for match in self.index.query(minhash):
