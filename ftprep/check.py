@@ -12,12 +12,16 @@ from ftprep.engine import FileScan, ScanOptions, scan_file
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
 from ftprep.grader import load_grader
+from ftprep.jsonl.reader import STDIN
 from ftprep.lint.context import RecordObserver
 from ftprep.lint.finding import Finding, Severity
 from ftprep.lint.registry import select_codes
+from ftprep.overlap.compare import DigestCollector, find_overlap
+from ftprep.overlap.near import DEFAULT_THRESHOLD
 from ftprep.rules.compat import JobFacts, compat_findings
 from ftprep.rules.dataset import MIN_EXAMPLES
 from ftprep.rules.lifecycle import lifecycle_findings
+from ftprep.rules.overlap import duplicate_findings, overlap_findings
 from ftprep.rules.tokens import use_model_table
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -77,6 +81,9 @@ def check_files(
     min_examples: int = MIN_EXAMPLES,
     today: dt.date | None = None,
     grader: str | None = None,
+    strict_overlap: bool = False,
+    within_near: bool = False,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> CheckResult:
     """Check training files (and a validation file) against the format the API enforces.
 
@@ -84,13 +91,18 @@ def check_files(
     the observers to feed for a path (the same pass collects token counts or digests); ``min_examples``
     is the training file's minimum (a validation file needs one); ``today`` dates the model lifecycle
     warnings (default: today); ``grader`` is a reinforcement grader JSON file whose ``{{item.X}}`` keys
-    every row must have. Raises
+    every row must have. Duplicates inside each file are found in the same pass (near-duplicates, which
+    keep a MinHash signature per example, only with ``within_near``); with a ``validation`` file each
+    training file is compared with it for leaks (errors instead of warnings with ``strict_overlap``;
+    ``threshold`` is the near-duplicate Jaccard similarity). Raises
     :class:`ConfigError` for an unknown model, method or rule selector or a bad grader file and
     :class:`InputError` for an unreadable file.
     """
     config = config or Config()
     model_name = model or config.model or DEFAULT_MODEL
     method = method or config.method
+    if validation == STDIN:
+        raise ConfigError("--validation cannot be standard input: the overlap check reads it more than once")
     if method is not None and method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; use one of: {', '.join(METHODS)}")
     table = load_models(config.models)
@@ -109,14 +121,27 @@ def check_files(
             min_examples=min_examples if path != validation else 1,
         )
         facts = JobFacts(job_grader)
-        scan = scan_file(path, options, [*(observers(path) if observers else ()), facts])
-        # Into the file's own findings, so that its verdict counts them.
-        scan.findings = sorted([*scan.findings, *compat_findings(info, method, scan, enabled=enabled, facts=facts,
-                                                                 models=table)], key=Finding.sort_key)
+        digests = DigestCollector(within_near=within_near, threshold=threshold)
+        scan = scan_file(path, options, [*(observers(path) if observers else ()), facts, digests])
+        # File-level findings go into the file's own list, so that its verdict counts them.
+        _add(scan, compat_findings(info, method, scan, enabled=enabled, facts=facts, models=table))
+        _add(scan, duplicate_findings(scan.path, digests, enabled=enabled))
         result.files.append(scan)
     if paths:
-        first = result.files[0]
         enabled = select_codes(base_select, base_ignore + config.ignored_for(paths[0]))
-        first.findings = sorted([*first.findings, *lifecycle_findings(
-            info.name, first.path, today or dt.date.today(), table=table, enabled=enabled)], key=Finding.sort_key)
+        first = result.files[0]
+        _add(first, lifecycle_findings(info.name, first.path, today or dt.date.today(), table=table, enabled=enabled))
+    if validation:
+        valid_scan = result.files[-1]
+        enabled = select_codes(base_select, base_ignore + config.ignored_for(validation))
+        for train_path in paths:
+            report = find_overlap(train_path, validation, threshold=threshold)
+            _add(valid_scan, overlap_findings(train_path, valid_scan.path, report, strict=strict_overlap,
+                                              enabled=enabled))
     return result
+
+
+def _add(scan: FileScan, findings: Sequence[Finding]) -> None:
+    """Merge findings into a file's sorted list."""
+    if findings:
+        scan.findings = sorted([*scan.findings, *findings], key=Finding.sort_key)

@@ -27,13 +27,13 @@ cli.add_command(rule_command)
 def _add_optional_commands() -> None:
     """Commands added by their modules; each module exposes one click command or group."""
     from ftprep.cli.check import check_command
+    from ftprep.cli.convert import convert_command
     from ftprep.cli.estimate import estimate_command
+    from ftprep.cli.fix import fix_command
     from ftprep.cli.jobs import jobs_group
-    from ftprep.cli.upload import upload_command
     from ftprep.cli.overlap import overlap_command
     from ftprep.cli.split import split_command
-    from ftprep.cli.convert import convert_command
-    from ftprep.cli.fix import fix_command
+    from ftprep.cli.upload import upload_command
 
     cli.add_command(check_command)
     cli.add_command(estimate_command)

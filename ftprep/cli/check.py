@@ -24,10 +24,16 @@ from ftprep.report import CHECK_REPORTERS
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when errors are found.")
 @click.option("--grader", type=click.Path(dir_okay=False),
               help="Reinforcement grader JSON: every {{item.X}} it reads must be a key of every row.")
+@click.option("--strict-overlap", is_flag=True, help="Validation examples that leak from training are errors.")
+@click.option("--within-near", is_flag=True,
+              help="Also report near-duplicates inside each file (keeps a MinHash signature per example).")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.8, show_default=True,
+              help="Estimated Jaccard similarity from which two examples are near-duplicates.")
 @config_options
 def check_command(files: tuple[str, ...], validation: str | None, model: str | None, method: str | None,
                   output_format: str, select: tuple[str, ...], ignore: tuple[str, ...], exit_zero: bool,
-                  grader: str | None, config_path: Path | None, isolated: bool) -> int:
+                  grader: str | None, strict_overlap: bool, within_near: bool, threshold: float,
+                  config_path: Path | None, isolated: bool) -> int:
     """Check FILES (JSONL, .gz or - for stdin) against the format the fine-tuning API enforces.
 
     Every problem is reported at once with file, line, JSON pointer, rule code and fix.
@@ -36,6 +42,6 @@ def check_command(files: tuple[str, ...], validation: str | None, model: str | N
     config: Config = load_cli_config(config_path, isolated)
     result = check_files(list(files), validation=validation, model=model, method=method,
                          select=split_selectors(select), ignore=split_selectors(ignore), config=config,
-                         grader=grader)
+                         grader=grader, strict_overlap=strict_overlap, within_near=within_near, threshold=threshold)
     click.echo(CHECK_REPORTERS[output_format](result), nl=False)
     return EXIT_FINDINGS if result.errors and not exit_zero else EXIT_OK

@@ -154,3 +154,23 @@ def test_python_dash_m_and_console_script_agree() -> None:
     via_module = subprocess.run([sys.executable, "-m", "ftprep", *args], capture_output=True, cwd=REPO)
     assert via_module.returncode == 1
     assert json.loads(via_module.stdout)["summary"]["errors"] > 0
+
+
+def test_validation_leak_is_a_warning_and_an_error_with_strict_overlap(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], write_lines: Callable[..., Path]) -> None:
+    train = write_lines(valid_chat_lines(12), "train.jsonl")
+    valid = write_lines([valid_chat_lines(12)[3], b'{"messages": [{"role": "user", "content": "New?"}, '
+                                                   b'{"role": "assistant", "content": "Yes."}]}'], "valid.jsonl")
+    code, out, _ = run(["check", str(train), "--validation", str(valid), "-f", "json"], capsys)
+    leaks = [f for f in json.loads(out)["findings"] if f["code"] == "FT520"]
+    assert code == 0
+    assert [(f["path"], f["line"], f["severity"]) for f in leaks] == [(str(valid), 1, "warning")]
+    assert f"{train}:4" in leaks[0]["message"]
+    code, out, _ = run(["check", str(train), "--validation", str(valid), "--strict-overlap", "-f", "json"], capsys)
+    assert code == 1
+    assert [f["severity"] for f in json.loads(out)["findings"] if f["code"] == "FT520"] == ["error"]
+
+
+def test_validation_from_stdin_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["check", str(SAMPLES / "chat_valid.jsonl"), "--validation", "-"], capsys)
+    assert code == 2 and "--validation cannot be standard input" in err

@@ -4,7 +4,9 @@ Case file keys: ``code``; optional ``model``, ``method``, ``min_examples`` (defa
 for every example.
 Each ``[[fail]]`` / ``[[pass]]`` entry has ``record`` (one JSONL line), ``file`` (a whole file as text) or
 ``file_hex`` (a whole file as hex bytes), and may override ``model``/``method``/``min_examples``; ``grader``
-(case or entry) is the text of a reinforcement grader JSON file passed as ``--grader``. A fail
+(case or entry) is the text of a reinforcement grader JSON file passed as ``--grader``; ``validation`` the
+text of a validation file (its findings are expected in it, at ``line``); ``within_near = true`` turns on
+in-file near-duplicate search. A fail
 entry yields exactly one finding of the rule, at ``line`` (default 1; ``file_level = true`` for none) and
 ``pointer`` when given. A pass entry yields no finding at all.
 """
@@ -54,8 +56,13 @@ def _run(case: dict[str, Any], example: dict[str, Any], tmp_path: Path) -> list[
     if "grader" in settings:
         grader = tmp_path / "grader.json"
         grader.write_text(settings["grader"], encoding="utf-8")
+    validation = None
+    if "validation" in settings:
+        validation = tmp_path / "valid.jsonl"
+        validation.write_bytes(settings["validation"].encode())
     result = check_files(
         [str(path)], model=settings.get("model"), method=settings.get("method"),
+        validation=str(validation) if validation else None, within_near=settings.get("within_near", False),
         min_examples=settings.get("min_examples", 1), today=settings.get("today", TODAY),
         grader=str(grader) if grader else None,
     )
