@@ -7,6 +7,7 @@ which lets the caller fold them exactly as one process would have met the lines.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
@@ -103,6 +104,9 @@ def map_ordered(job: Callable[[int], T], count: int, workers: int,
     """
     global _JOB
     _JOB = job
+    # Objects that exist before the fork go to the permanent generation: a collection in a worker would
+    # otherwise touch every one of them and copy their pages (the tokenizer alone is tens of MB).
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(min(workers, count)) as pool:
             waiting: dict[int, T] = {}
@@ -116,3 +120,4 @@ def map_ordered(job: Callable[[int], T], count: int, workers: int,
                     following += 1
     finally:
         _JOB = None
+        gc.unfreeze()
