@@ -70,3 +70,23 @@ def test_hook_only_looks_at_jsonl_files(tmp_path: Path) -> None:
     result = _pre_commit(repo, tmp_path)
     assert result.returncode == 0
     assert "no files to check" in result.stdout.lower()
+
+
+def test_overlap_hook_checks_the_configured_pairs(tmp_path: Path) -> None:
+    train = (SAMPLES / "chat_valid.jsonl").read_bytes()
+    leaking = train.splitlines(keepends=True)[2]
+    config = b'[tool.ftprep]\npairs = [{ train = "train.jsonl", validation = "valid.jsonl" }]\n'
+    repo = _repo(tmp_path, {"train.jsonl": train, "valid.jsonl": leaking, "pyproject.toml": config},
+                 hook_id="ftprep-overlap")
+    result = _pre_commit(repo, tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ftprep overlap" in result.stdout and "Failed" in result.stdout
+
+
+def test_overlap_hook_passes_without_leaks(tmp_path: Path) -> None:
+    lines = (SAMPLES / "chat_valid.jsonl").read_bytes().splitlines(keepends=True)
+    config = b'[tool.ftprep]\npairs = [{ train = "train.jsonl", validation = "valid.jsonl" }]\n'
+    repo = _repo(tmp_path, {"train.jsonl": b"".join(lines[:10]), "valid.jsonl": b"".join(lines[10:]),
+                            "pyproject.toml": config}, hook_id="ftprep-overlap")
+    result = _pre_commit(repo, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
