@@ -55,7 +55,8 @@ def test_split_output_passes_check_with_no_overlap_finding(tmp_path: Path,
     assert main(["check", str(tmp_path / "d.train.jsonl"), "--validation", str(tmp_path / "d.valid.jsonl"),
                  "-f", "json"]) == 0
     findings = orjson.loads(capsys.readouterr().out)["findings"]
-    assert [f["code"] for f in findings if f["code"].startswith(("FT52", "FT53", "FT54"))] == []
+    leaks = ("FT520", "FT521", "FT522", "FT523")  # within-file duplicates (FT524-FT527) may stay on one side
+    assert [f["code"] for f in findings if f["code"] in leaks] == []
 
 
 def test_existing_output_is_refused_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -63,21 +63,23 @@ def test_dpo_files_pass(name: str, method: str | None) -> None:
 def test_rft_files_pass_on_o4_mini_with_their_grader(name: str, grader: dict[str, Any], tmp_path: Path) -> None:
     result = _check(CORPUS / FOUNDRY / name, method="reinforcement", model="o4-mini", today=BEFORE_CUTOFF,
                     grader=_grader(tmp_path, grader))
-    assert result.findings == []
+    # Warnings are allowed: clause_matching repeats contracts with another clause type (FT525).
+    assert _errors(result) == []
 
 
 def test_medmcq_fails_with_its_grader_on_every_row(tmp_path: Path) -> None:
     result = _check(CORPUS / FOUNDRY / "medmcq_validation.jsonl", method="reinforcement", model="o4-mini",
                     today=BEFORE_CUTOFF, grader=_grader(tmp_path, MEDMCQ_GRADER))
-    assert {f.code for f in result.findings} == {"FT262"}
-    assert [f.line for f in result.findings] == list(range(1, 6151))
-    assert "'reference_answer'" in result.findings[0].message
+    missing = [f for f in result.findings if f.code == "FT262"]
+    assert {f.code for f in result.findings if f.severity.value == "error"} == {"FT262"}
+    assert [f.line for f in missing] == list(range(1, 6151))
+    assert "'reference_answer'" in missing[0].message
 
 
 def test_medmcq_passes_without_a_grader() -> None:
     result = _check(CORPUS / FOUNDRY / "medmcq_validation.jsonl", method="reinforcement", model="o4-mini",
                     today=BEFORE_CUTOFF)
-    assert result.findings == []
+    assert _errors(result) == []
 
 
 @pytest.mark.parametrize("name", ["openai-cookbook/drone_training.jsonl", f"{FOUNDRY}/stock_toolcall_training.jsonl",

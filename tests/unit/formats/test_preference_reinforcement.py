@@ -58,7 +58,8 @@ def test_reinforcement_model_takes_a_developer_message() -> None:
 
 
 def _codes(path: Path, method: str | None = None) -> list[tuple[str, int | None, str]]:
-    result = check_files([str(path)], method=method, min_examples=1, today=TODAY)
+    # The rows repeat one prompt on purpose: the within-file duplicate rules (FT524-FT527) are not under test.
+    result = check_files([str(path)], method=method, min_examples=1, today=TODAY, ignore=["FT52"])
     return [(f.code, f.line, f.message) for f in result.findings]
 
 
