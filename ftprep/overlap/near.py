@@ -15,9 +15,12 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+
+if TYPE_CHECKING:  # datasketch (and the scipy it imports) costs 0.4 s: loaded when near search runs
+    from datasketch import MinHash, MinHashLSH
 
 DEFAULT_THRESHOLD = 0.8
 # 64 permutations: the standard error of a Jaccard estimate is about sqrt(J(1-J)/64) = 0.05 at J=0.8,
@@ -36,6 +39,8 @@ _MIX = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1], dt
 
 @cache
 def _permutations(num_perm: int) -> np.ndarray:
+    from datasketch import MinHash
+
     permutations: np.ndarray = MinHash(num_perm=num_perm, seed=SEED, scheme=_SCHEME).permutations
     return permutations
 
@@ -130,6 +135,8 @@ def signature(words: Sequence[str], num_perm: int = DEFAULT_NUM_PERM,
         hashes = template.keep(hashes)
     if len(hashes) == 0:
         return None
+    from datasketch import MinHash
+
     minhash = MinHash(num_perm=num_perm, seed=SEED, hashfunc=_identity, permutations=_permutations(num_perm),
                       scheme=_SCHEME)
     minhash.update_batch(hashes.tolist())
@@ -161,6 +168,8 @@ class NearIndex:
         # while a false negative is a missed leak: weigh recall. With 64 permutations at 0.8 this gives
         # 9 bands of 7 rows; a pair at J=0.8 becomes a candidate with probability 0.88 (0.36 with the
         # library's default weights), at J=0.9 with 0.997.
+        from datasketch import MinHashLSH
+
         self._lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm, weights=LSH_WEIGHTS)
 
     def __len__(self) -> int:
@@ -189,6 +198,8 @@ class NearIndex:
     def items(self) -> list[tuple[int, MinHash]]:
         """(line, signature) of every indexed record in insertion order, to replay into another index."""
         table = np.frombuffer(self._signatures, dtype=np.uint32).reshape(-1, self.num_perm)
+        from datasketch import MinHash
+
         return [(self._lines[i], MinHash(num_perm=self.num_perm, seed=SEED, hashvalues=table[i],
                                          permutations=_permutations(self.num_perm), scheme=_SCHEME))
                 for i in range(len(self._lines))]
