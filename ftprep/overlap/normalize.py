@@ -22,7 +22,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from hashlib import blake2b
 from typing import Any
 
@@ -52,13 +52,49 @@ def _ascii_punctuation() -> dict[int, str]:
     return {c: " " for c in range(128) if unicodedata.category(chr(c)).startswith("P")}
 
 
+@cache
+def _ascii_punctuation_bytes() -> bytes:
+    """The same mapping as a 256-byte ``bytes.translate`` table (UTF-8 bytes >= 0x80 map to themselves)."""
+    table = _ascii_punctuation()
+    return bytes(0x20 if c in table else c for c in range(256))
+
+
+@cache
+def _non_ascii_punctuation() -> frozenset[str]:
+    """Every punctuation character outside ASCII."""
+    return frozenset(chr(c) for c in _punctuation() if c >= 0x80)
+
+
+_ASCII_BYTES = bytes(range(0x80))
+# System prompts and instructions repeat in most files: their normal form is kept for short texts.
+_CACHED_TEXT_MAX = 2048
+
+
+@lru_cache(maxsize=4096)
+def _normalize_cached(text: str) -> str:
+    return _normalize(text)
+
+
 def normalize_text(text: str) -> str:
     """NFKC, case folding, punctuation to spaces, whitespace collapsed to single spaces and trimmed."""
+    return _normalize_cached(text) if len(text) <= _CACHED_TEXT_MAX else _normalize(text)
+
+
+def _normalize(text: str) -> str:
     if text.isascii():
         # NFKC leaves ASCII unchanged and its case folding is lower(): skip the Unicode machinery.
         return " ".join(text.lower().translate(_ascii_punctuation()).split())
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(folded.translate(_punctuation()).split())
+    # str.translate with a dict costs a lookup per character; mostly-ASCII text is faster as UTF-8 bytes
+    # through a 256-byte table, then the few non-ASCII punctuation characters it holds replaced one by one.
+    encoded = folded.encode("utf-8", "surrogatepass").translate(_ascii_punctuation_bytes())
+    spaced = encoded.decode("utf-8", "surrogatepass")
+    # Only the non-ASCII characters (deleting the ASCII bytes leaves whole UTF-8 sequences) can be other
+    # punctuation; they are few, so the set test is cheap.
+    others = encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+    for char in _non_ascii_punctuation().intersection(others):
+        spaced = spaced.replace(char, " ")
+    return " ".join(spaced.split())
 
 
 @dataclass(frozen=True, slots=True)
