@@ -21,10 +21,11 @@ from ftprep.overlap.near import DEFAULT_THRESHOLD
 from ftprep.rules.compat import JobFacts, compat_findings
 from ftprep.rules.dataset import MIN_EXAMPLES
 from ftprep.rules.lifecycle import lifecycle_findings
-from ftprep.rules.overlap import duplicate_findings, overlap_findings
+from ftprep.rules.overlap import DUPLICATE_RULES, duplicate_findings, overlap_findings
 from ftprep.rules.tokens import use_model_table
 
 DEFAULT_MODEL = "gpt-4o-mini"
+DUPLICATE_CODES = frozenset(rule.code for rule in DUPLICATE_RULES.values())
 METHODS = ("supervised", "dpo", "reinforcement")
 METHOD_NAMES = {"supervised": "supervised", "dpo": "DPO", "reinforcement": "reinforcement"}
 
@@ -121,11 +122,14 @@ def check_files(
             min_examples=min_examples if path != validation else 1,
         )
         facts = JobFacts(job_grader)
-        digests = DigestCollector(within_near=within_near, threshold=threshold)
-        scan = scan_file(path, options, [*(observers(path) if observers else ()), facts, digests])
+        # Record digests cost more than all other rules together: only when a duplicate rule is on.
+        digests = DigestCollector(within_near=within_near, threshold=threshold) if enabled & DUPLICATE_CODES else None
+        feed: list[RecordObserver] = [*(observers(path) if observers else ()), facts]
+        scan = scan_file(path, options, feed + ([digests] if digests is not None else []))
         # File-level findings go into the file's own list, so that its verdict counts them.
         _add(scan, compat_findings(info, method, scan, enabled=enabled, facts=facts, models=table))
-        _add(scan, duplicate_findings(scan.path, digests, enabled=enabled))
+        if digests is not None:
+            _add(scan, duplicate_findings(scan.path, digests, enabled=enabled))
         result.files.append(scan)
     if paths:
         enabled = select_codes(base_select, base_ignore + config.ignored_for(paths[0]))
