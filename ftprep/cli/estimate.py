@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
@@ -13,9 +12,10 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ftprep.cli.common import EXIT_OK, config_options, fail, load_cli_config, progress_enabled, quiet_option
+from ftprep.cli.common import EXIT_OK, config_options, load_cli_config, progress_enabled, quiet_option
 from ftprep.cost import EstimateResult
 from ftprep.estimate import estimate
+from ftprep.jsonl.writer import write_file_atomic
 from ftprep.report import estimate_html, estimate_json, estimate_markdown, estimate_text
 
 ESTIMATE_REPORTERS: dict[str, Callable[[EstimateResult], str]] = {
@@ -52,19 +52,6 @@ def _prices(values: tuple[str, ...]) -> dict[str, float]:
             raise click.BadParameter(f"{item!r}: use MODEL=USD, e.g. gpt-4o-mini=3.0",
                                      param_hint="--price") from None
     return prices
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temp file in the same folder and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _size(path: str | None) -> int:
@@ -117,9 +104,6 @@ def estimate_command(train: str, validation: str | None, model: str | None, meth
     epochs = _epochs(n_epochs)
     prices = _prices(price)
     config = load_cli_config(config_path, isolated)
-    inputs = {Path(p).resolve() for p in (train, validation) if p and p != "-"}
-    if report is not None and report.resolve() in inputs:
-        raise fail(f"--report {report}: is an input file; write the report elsewhere")
     total = _size(train) + _size(validation)
     with _progress(progress_enabled(quiet), total) as advance:
         result = estimate(
@@ -129,7 +113,7 @@ def estimate_command(train: str, validation: str | None, model: str | None, meth
         )
     rendered = ESTIMATE_REPORTERS[output_format](result)
     if report is not None:
-        write_atomic(report, rendered)
+        write_file_atomic(report, rendered.encode(), inputs=[p for p in (train, validation) if p])
         if not quiet:
             click.echo(f"ftprep: report written to {report}", err=True)
     else:

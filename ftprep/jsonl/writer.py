@@ -93,10 +93,12 @@ class AtomicOutput:
     one so that no stale file is mistaken for this run's output). Used for rejects files.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, force: bool = False, optional: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, force: bool = False, optional: bool = False,
+                 mode: int | None = None) -> None:
         self.path = Path(path)
         self.force = force
         self.optional = optional
+        self.mode = mode
         self.lines = 0
         self.bytes = 0
         self.temp: Path | None = None
@@ -123,9 +125,9 @@ class AtomicOutput:
             raise ConfigError(f"{self.path}: cannot create a file in {self.path.parent} ({exc.strerror}); "
                               "check its permissions") from exc
         self.temp = Path(name)
-        # mkstemp creates 0600; give the output the mode a plain open() would have.
+        # mkstemp creates 0600; give the output the mode a plain open() would have (or the one asked for).
         with contextlib.suppress(OSError):
-            os.fchmod(fd, 0o666 & ~_umask())
+            os.fchmod(fd, self.mode if self.mode is not None else 0o666 & ~_umask())
         self._file = os.fdopen(fd, "wb", buffering=1 << 20)
 
     def write_line(self, data: bytes) -> None:
@@ -136,6 +138,13 @@ class AtomicOutput:
         self._file.write(b"\n")
         self.lines += 1
         self.bytes += len(data) + 1
+
+    def write(self, data: bytes) -> None:
+        """Write bytes as they are (whole documents such as reports)."""
+        if self._file is None:
+            raise RuntimeError(f"{self.path}: output is not open")
+        self._file.write(data)
+        self.bytes += len(data)
 
     def _close(self) -> None:
         if self._file is not None:
@@ -251,3 +260,18 @@ def atomic_outputs(outputs: Sequence[AtomicOutput],
             for output in outputs:
                 output.discard()
             raise
+
+
+def write_file_atomic(path: str | os.PathLike[str], data: bytes, *, inputs: Sequence[str | os.PathLike[str]] = (),
+                      mode: int | None = None, make_parents: bool = False) -> None:
+    """Write a whole file (a report, a state record) atomically, replacing any old one.
+
+    Refuses to write over one of ``inputs`` (:class:`~ftprep.errors.ConfigError`). ``mode`` sets the
+    permissions (default: what a plain ``open()`` gives under the umask); ``make_parents`` creates the folder.
+    """
+    target = Path(path)
+    if make_parents:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    output = AtomicOutput(target, force=True, mode=mode)
+    with atomic_outputs([output], inputs):
+        output.write(data)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ftprep.errors import ConfigError
-from ftprep.upload.atomic import atomic_write_text
+from ftprep.jsonl.writer import write_file_atomic
 
 STATE_VERSION = 1
 
@@ -101,7 +101,8 @@ class FileRegistry:
 
     def _save(self, data: dict[str, Any]) -> None:
         # Owner-only: the record holds no secret, but file names and ids are nobody else's business.
-        atomic_write_text(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n", mode=0o600)
+        write_file_atomic(self.path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(), mode=0o600,
+                          make_parents=True)
 
     def lookup(self, sha256: str) -> FileRecord | None:
         """The recorded upload of these bytes, if any (not yet verified against the API)."""

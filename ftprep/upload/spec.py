@@ -492,10 +492,10 @@ def render_job_request_schema() -> str:
 
 def write_job_request_schema(path: str | Path = SCHEMA_PATH) -> Path:
     """Regenerate the schema file atomically; run after changing :class:`JobSpec`."""
-    from ftprep.upload.atomic import atomic_write_text
+    from ftprep.jsonl.writer import write_file_atomic
 
     target = Path(path)
-    atomic_write_text(target, render_job_request_schema())
+    write_file_atomic(target, render_job_request_schema().encode())
     return target
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import orjson
@@ -101,6 +102,9 @@ def test_report_is_written_to_file(tmp_path: Path, capsys: pytest.CaptureFixture
     assert text.startswith("### ftprep estimate: `gpt-4o-mini-2024-07-18` (o200k_base, supervised)")
     assert "| 10 (auto) | 1,900 |" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["estimate.md", "train.jsonl"]  # no temp file left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert report.stat().st_mode & 0o777 == 0o666 & ~umask  # as a plain open() would create it, not 0600
 
 
 def test_report_over_input_is_refused(tmp_path: Path) -> None:
