@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ftprep.data.models import ModelInfo, Price
+from ftprep.tokens.stats import Summary
 
 DEFAULT_EPOCHS = 3
 MIN_TARGET_EXAMPLES = 100
@@ -65,15 +66,9 @@ class PriceInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class Distribution:
-    """Tokens per example: true percentiles, and a histogram of ``(low, high, count)`` bins."""
+class Distribution(Summary):
+    """Tokens per example: the summary's true percentiles, and a histogram of ``(low, high, count)`` bins."""
 
-    mean: float
-    median: float
-    p5: float
-    p95: float
-    min: int
-    max: int
     histogram: list[tuple[int, int, int]]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
 from typing import Any, Literal
 
 from ftprep.cost import (
@@ -50,8 +51,7 @@ def _file_estimate(path: str, role: str, scan: FileScan, tokens: TokenCollector,
         billing_tokens=tokens.billing_tokens, trainable_tokens=tokens.trainable, over_limit=tokens.over_limit,
         truncated_tokens=tokens.truncated_tokens, zero_trainable=tokens.zero_trainable,
         images_estimated=tokens.images_estimated, roles=dict(tokens.roles),
-        distribution=Distribution(summary.mean, summary.median, summary.p5, summary.p95, summary.min,
-                                  summary.max, tokens.histogram()),
+        distribution=Distribution(**asdict(summary), histogram=tokens.histogram()),
         n_epochs=n_epochs, trained_tokens=trained,
         cost_usd=cost_usd(trained, price) if trained is not None else None,
         price=PriceInfo.of(price), over_limit_lines=list(tokens.over_limit_lines),
