@@ -85,6 +85,7 @@ def check_files(
     strict_overlap: bool = False,
     within_near: bool = False,
     threshold: float = DEFAULT_THRESHOLD,
+    progress: Callable[[int], None] | None = None,
 ) -> CheckResult:
     """Check training files (and a validation file) against the format the API enforces.
 
@@ -95,7 +96,8 @@ def check_files(
     every row must have. Duplicates inside each file are found in the same pass (near-duplicates, which
     keep a MinHash signature per example, only with ``within_near``); with a ``validation`` file each
     training file is compared with it for leaks (errors instead of warnings with ``strict_overlap``;
-    ``threshold`` is the near-duplicate Jaccard similarity). Raises
+    ``threshold`` is the near-duplicate Jaccard similarity); ``progress`` is called with byte counts as the
+    files are read. Raises
     :class:`ConfigError` for an unknown model, method or rule selector or a bad grader file and
     :class:`InputError` for an unreadable file.
     """
@@ -125,7 +127,7 @@ def check_files(
         # Record digests cost more than all other rules together: only when a duplicate rule is on.
         digests = DigestCollector(within_near=within_near, threshold=threshold) if enabled & DUPLICATE_CODES else None
         feed: list[RecordObserver] = [*(observers(path) if observers else ()), facts]
-        scan = scan_file(path, options, feed + ([digests] if digests is not None else []))
+        scan = scan_file(path, options, feed + ([digests] if digests is not None else []), progress=progress)
         # File-level findings go into the file's own list, so that its verdict counts them.
         _add(scan, compat_findings(info, method, scan, enabled=enabled, facts=facts, models=table))
         if digests is not None:

@@ -7,7 +7,17 @@ from pathlib import Path
 import click
 
 from ftprep.check import METHODS, check_files
-from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, config_options, load_cli_config, split_selectors
+from ftprep.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    config_options,
+    input_size,
+    load_cli_config,
+    progress_bar,
+    progress_enabled,
+    quiet_option,
+    split_selectors,
+)
 from ftprep.config import Config
 from ftprep.report import CHECK_REPORTERS
 
@@ -29,19 +39,22 @@ from ftprep.report import CHECK_REPORTERS
               help="Also report near-duplicates inside each file (keeps a MinHash signature per example).")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.8, show_default=True,
               help="Estimated Jaccard similarity from which two examples are near-duplicates.")
+@quiet_option
 @config_options
 def check_command(files: tuple[str, ...], validation: str | None, model: str | None, method: str | None,
                   output_format: str, select: tuple[str, ...], ignore: tuple[str, ...], exit_zero: bool,
                   grader: str | None, strict_overlap: bool, within_near: bool, threshold: float,
-                  config_path: Path | None, isolated: bool) -> int:
+                  quiet: bool, config_path: Path | None, isolated: bool) -> int:
     """Check FILES (JSONL, .gz or - for stdin) against the format the fine-tuning API enforces.
 
     Every problem is reported at once with file, line, JSON pointer, rule code and fix.
     Exit 0: no errors; 1: errors found; 2: usage, configuration or I/O failure.
     """
     config: Config = load_cli_config(config_path, isolated)
-    result = check_files(list(files), validation=validation, model=model, method=method,
-                         select=split_selectors(select), ignore=split_selectors(ignore), config=config,
-                         grader=grader, strict_overlap=strict_overlap, within_near=within_near, threshold=threshold)
+    with progress_bar("checking", progress_enabled(quiet), input_size(*files, validation)) as advance:
+        result = check_files(list(files), validation=validation, model=model, method=method,
+                             select=split_selectors(select), ignore=split_selectors(ignore), config=config,
+                             grader=grader, strict_overlap=strict_overlap, within_near=within_near,
+                             threshold=threshold, progress=advance)
     click.echo(CHECK_REPORTERS[output_format](result), nl=False)
     return EXIT_FINDINGS if result.errors and not exit_zero else EXIT_OK

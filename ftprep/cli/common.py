@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -76,3 +77,30 @@ def load_cli_config(config_path: Path | None, isolated: bool) -> Config:
 def split_selectors(values: tuple[str, ...]) -> list[str]:
     """``--select FT1,FT2 --select FT3`` -> ``["FT1", "FT2", "FT3"]``."""
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def input_size(*paths: str | None) -> int:
+    """Bytes the inputs hold on disk (0 for stdin and gzip files, whose size is not known in advance)."""
+    total = 0
+    for path in paths:
+        if path is None or path == "-":
+            continue
+        with contextlib.suppress(OSError), open(path, "rb") as handle:
+            if handle.read(2) != b"\x1f\x8b":
+                total += os.path.getsize(path)
+    return total
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, enabled: bool, total: int) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar on stderr fed with byte counts, or None when progress is off."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn(label), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total or None)
+        yield lambda n: bar.advance(task, n)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ftprep.cli.common import EXIT_OK, config_options, load_cli_config, progress_enabled, quiet_option
+from ftprep.cli.common import (
+    EXIT_OK,
+    config_options,
+    input_size,
+    load_cli_config,
+    progress_bar,
+    progress_enabled,
+    quiet_option,
+)
 from ftprep.cost import EstimateResult
 from ftprep.estimate import estimate
 from ftprep.jsonl.writer import write_file_atomic
@@ -54,28 +58,6 @@ def _prices(values: tuple[str, ...]) -> dict[str, float]:
     return prices
 
 
-def _size(path: str | None) -> int:
-    if path is None or path == "-":
-        return 0
-    with contextlib.suppress(OSError):
-        with open(path, "rb") as handle:
-            if handle.read(2) == b"\x1f\x8b":
-                return 0  # compressed: the decompressed size is unknown
-        return os.path.getsize(path)
-    return 0
-
-
-@contextlib.contextmanager
-def _progress(enabled: bool, total: int) -> Iterator[Callable[[int], None] | None]:
-    if not enabled:
-        yield None
-        return
-    columns = (TextColumn("counting tokens"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("estimate", total=total or None)
-        yield lambda n: bar.advance(task, n)
-
-
 @click.command("estimate")
 @click.argument("train", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--validation", type=click.Path(dir_okay=False), help="Validation file (tokens reported apart).")
@@ -104,8 +86,7 @@ def estimate_command(train: str, validation: str | None, model: str | None, meth
     epochs = _epochs(n_epochs)
     prices = _prices(price)
     config = load_cli_config(config_path, isolated)
-    total = _size(train) + _size(validation)
-    with _progress(progress_enabled(quiet), total) as advance:
+    with progress_bar("counting tokens", progress_enabled(quiet), input_size(train, validation)) as advance:
         result = estimate(
             train, validation=validation, model=model or config.model or (None if encoding else DEFAULT_MODEL),
             method=method or config.method, n_epochs=epochs,
