@@ -261,8 +261,12 @@ def find_duplicates(collector: DigestCollector) -> list[Duplicate]:
     answer_of = dict(zip(lines.tolist(), rows["answer"].tolist(), strict=True))
     for i in np.flatnonzero(~norm_first & exact_first):
         first = int(norm_line[i])
-        found.append(Duplicate(NORMALISED, int(lines[i]), first, 1.0,
-                               answers_differ=answer_of[first] != rows["answer"][i]))
+        if answer_of[first] != rows["answer"][i]:
+            # DPO and reinforcement rows compare on their prompt alone: the same prompt with other outputs
+            # (several preference pairs per prompt is common practice) is not a repeat of the example.
+            found.append(Duplicate(SAME_PROMPT, int(lines[i]), first, None, answers_differ=True))
+        else:
+            found.append(Duplicate(NORMALISED, int(lines[i]), first, 1.0))
     for i in np.flatnonzero(~prompt_first & norm_first):
         found.append(Duplicate(SAME_PROMPT, int(lines[i]), int(prompt_line[i]), None, answers_differ=True))
     if collector.near_duplicates:

@@ -149,12 +149,13 @@ class DuplicateRecord(Rule):
 class NormalisedDuplicate(Rule):
     """What it does
     Flags a line whose texts equal an earlier line's after normalisation (NFKC, case folding, punctuation
-    to spaces, whitespace collapsed) although the records differ, naming the first occurrence. For DPO and
-    reinforcement rows, which compare on their prompt, the message says when the answers differ.
+    to spaces, whitespace collapsed) although the records differ, naming the first occurrence. DPO and
+    reinforcement rows compare on their prompt: with other outputs or reference values they are reported
+    as same-prompt-different-answer (FT527, info) instead, since several preference pairs per prompt are
+    common practice.
 
     Why it matters
-    Near-verbatim repeats weigh some examples more than others; the same prompt with different reference
-    answers or preferences is contradictory data.
+    Near-verbatim repeats weigh some examples more than others and waste training tokens.
 
     Example
     Line 4: "Hello, world!" -> "Hi."; line 9: "hello world" -> "hi".
@@ -266,8 +267,6 @@ def duplicate_findings(path: str, collector: DigestCollector | Iterable[Duplicat
         if codes is not None and rule.code not in codes:
             continue
         message = f"example is {_KIND_TEXT[dup.kind]} line {dup.first_line}{_similarity(dup.similarity)}"
-        if dup.kind == NORMALISED and dup.answers_differ:
-            message += "; the answers differ"
         fix = (f"keep one of lines {dup.first_line} and {dup.line}" if dup.kind != SAME_PROMPT
                else f"check which answer is right (line {dup.first_line} or {dup.line})")
         findings.append(_finding(rule, path, dup.line, message, fix))

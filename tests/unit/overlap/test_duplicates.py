@@ -43,13 +43,20 @@ def test_same_prompt_with_another_answer_is_info(tmp_path: Path) -> None:
     assert "line 1" in findings[0].message
 
 
-def test_reinforcement_rows_with_other_references_say_the_answers_differ(tmp_path: Path) -> None:
+def test_reinforcement_rows_with_other_references_are_same_prompt_info(tmp_path: Path) -> None:
     rows = [{"messages": [{"role": "user", "content": "6 x 7?"}], "ref": "42"},
             {"messages": [{"role": "user", "content": "6 X 7"}], "ref": "43"}]
     path = write(tmp_path / "d.jsonl", rows)
     findings = duplicate_findings(str(path), _collect(path))
-    assert [(f.code, f.line) for f in findings] == [("FT525", 2)]
-    assert findings[0].message.endswith("; the answers differ")
+    assert [(f.code, f.line, f.severity) for f in findings] == [("FT527", 2, Severity.INFO)]
+
+
+def test_reinforcement_rows_with_the_same_references_are_normalised_duplicates(tmp_path: Path) -> None:
+    rows = [{"messages": [{"role": "user", "content": "6 x 7?"}], "ref": "42"},
+            {"messages": [{"role": "user", "content": "6 X 7"}], "ref": "42"}]
+    path = write(tmp_path / "d.jsonl", rows)
+    findings = duplicate_findings(str(path), _collect(path))
+    assert [(f.code, f.line, f.severity) for f in findings] == [("FT525", 2, Severity.WARNING)]
 
 
 def test_near_duplicates_only_when_asked(tmp_path: Path) -> None:
