@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ftprep.formats.detect import CHAT, COMPLETION
+from ftprep.formats.detect import COMPLETION
 from ftprep.lint.context import Record, RecordContext, record_check
 from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
@@ -64,27 +64,18 @@ def _text_of(content: Any) -> str | None:
     return None
 
 
-def check_empty_messages(messages: Any, ctx: RecordContext, base: tuple[str | int, ...]) -> None:
-    """Emit :class:`EmptyContent` for blank system/user/assistant text in a message list."""
-    if not isinstance(messages, list):
+def check_empty_message(message: dict[str, Any], role: str | None, ctx: RecordContext,
+                        where: tuple[str | int, ...]) -> None:
+    """Emit :class:`EmptyContent` for a blank system/user/assistant text (the message walker calls this)."""
+    if role not in ("system", "user", "assistant"):
         return
-    for index, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("role") not in ("system", "user", "assistant"):
-            continue
-        if message.get("role") == "assistant" and (message.get("tool_calls") or message.get("function_call")):
-            continue
-        text = _text_of(message.get("content"))
-        if text is not None and not text.strip():
-            role = message["role"]
-            ctx.emit(EmptyContent, pointer(*base, index, "content"),
-                     f"{role} message is {'empty' if not text else 'only whitespace'}",
-                     "write the text or drop the message")
-
-
-@record_check(CHAT)
-def check_chat_content(record: Record, ctx: RecordContext) -> None:
-    """Blank texts in a chat record."""
-    check_empty_messages(record.get("messages"), ctx, ("messages",))
+    if role == "assistant" and (message.get("tool_calls") or message.get("function_call")):
+        return
+    text = _text_of(message.get("content"))
+    if text is not None and not text.strip():
+        what = "empty" if not text else "only whitespace"
+        ctx.emit(EmptyContent, pointer(*where, "content"), f"{role} message is {what}",
+                 "write the text or drop the message")
 
 
 @record_check(COMPLETION)

@@ -12,7 +12,6 @@ from ftprep.formats.detect import PREFERENCE
 from ftprep.lint.context import Record, RecordContext, record_check
 from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
-from ftprep.rules.content import check_empty_messages
 from ftprep.rules.schema import MessagesNotList, UnknownTopLevelKey, check_messages, key_hint
 from ftprep.rules.tools import check_call_graph, check_calls, check_definitions
 from ftprep.rules.vision import check_images
@@ -179,7 +178,6 @@ def _check_input(record: Record, ctx: RecordContext) -> Any:
                  "put the prompt in an array of {role, content} objects")
         return declared
     check_messages(messages, ctx, base)
-    check_empty_messages(messages, ctx, base)
     check_calls(messages, declared, ctx, base)
     check_call_graph(messages, ctx, base)
     check_images(messages, ctx, base)
@@ -210,5 +208,4 @@ def _check_output(value: Any, key: str, ctx: RecordContext) -> bool:
                  f"{key} holds a {message.get('role')!r} message, not an assistant message", fix)
         return False
     check_messages(value, ctx, (key,))
-    check_empty_messages(value, ctx, (key,))
     return isinstance(message, dict)

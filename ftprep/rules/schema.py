@@ -13,6 +13,7 @@ from ftprep.formats.detect import CHAT, COMPLETION
 from ftprep.lint.context import Record, RecordContext, record_check
 from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
+from ftprep.rules.content import check_empty_message
 
 ROLES = ("system", "user", "assistant", "tool", "function")
 MESSAGE_KEYS: dict[str, frozenset[str]] = {
@@ -336,7 +337,8 @@ def check_chat_shape(record: Record, ctx: RecordContext) -> None:
 
 
 def check_messages(messages: list[Any], ctx: RecordContext, base: tuple[str | int, ...]) -> None:
-    """Check each message of a message list at ``base`` (``("messages",)`` or ``("input", "messages")``)."""
+    """Check each message of a message list at ``base`` (``("messages",)`` or ``("input", "messages")``):
+    shape (FT20x) and blank text (FT300), in one walk."""
     for index, message in enumerate(messages):
         where = (*base, index)
         if not isinstance(message, dict):
@@ -377,6 +379,7 @@ def check_message(message: dict[str, Any], ctx: RecordContext, where: tuple[str 
                      f"unknown key {key!r} in a {role + ' ' if role in MESSAGE_KEYS else ''}message" + key_hint(key),
                      f"rename or remove it; allowed: {', '.join(sorted(allowed))}")
     _check_content(message, role, ctx, where)
+    check_empty_message(message, role, ctx, where)
     if "name" in message and role != "function":
         name = message["name"]
         if not isinstance(name, str) or not NAME_RE.match(name):

@@ -7,7 +7,6 @@ byte of text and the per-message overheads stay under one token per byte of JSON
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from typing import Any
 
@@ -90,9 +89,12 @@ class SpecialTokenText(Rule):
 
 
 _TABLE: list[ModelTable] = []
-# Every special token starts with "<|"; in JSON text "<" may also be written \u003c. A byte search rules
-# most lines out before the walk over every string.
-_MAY_HOLD_SPECIAL = re.compile(rb"<\||\\u003[cC]")
+
+
+# Every special token starts with "<|"; in JSON text "<" may also be written \u003c (or \u003C). Two byte
+# searches (far cheaper than a regex) rule most lines out before the walk over every string.
+def _may_hold_special(raw: bytes) -> bool:
+    return b"<|" in raw or b"\\u003" in raw
 
 
 def use_model_table(table: ModelTable) -> None:
@@ -192,7 +194,7 @@ def check_trainable(record: Record, ctx: RecordContext) -> None:
 @record_check(CHAT, PREFERENCE, COMPLETION)
 def check_special_tokens(record: Record, ctx: RecordContext) -> None:
     """FT402: special-token text in any string (values and keys) of the record."""
-    if SpecialTokenText.code not in ctx.enabled or (ctx.raw and not _MAY_HOLD_SPECIAL.search(ctx.raw)):
+    if SpecialTokenText.code not in ctx.enabled or (ctx.raw and not _may_hold_special(ctx.raw)):
         return
     found = 0
     for path, text in _strings(record, ()):
