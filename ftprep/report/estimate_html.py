@@ -7,8 +7,10 @@ per-role token shares of each file; tables hold the per-file figures and the cos
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
-import plotly.graph_objects as go
+if TYPE_CHECKING:  # plotly takes ~25 MB and a quarter second to import: only when an HTML report is made
+    import plotly.graph_objects as go
 
 from ftprep.cost import EstimateResult, FileEstimate
 from ftprep.report.estimate_text import money, price_line
@@ -28,6 +30,8 @@ def _e(value: object) -> str:
 
 
 def _histogram(file: FileEstimate) -> go.Figure:
+    import plotly.graph_objects as go
+
     bins = file.distribution.histogram
     figure = go.Figure(go.Bar(x=[f"{lo:,}-{hi:,}" for lo, hi, _ in bins], y=[c for _, _, c in bins],
                               marker_color="#3b6ea8"))
@@ -37,6 +41,8 @@ def _histogram(file: FileEstimate) -> go.Figure:
 
 
 def _role_shares(file: FileEstimate) -> go.Figure:
+    import plotly.graph_objects as go
+
     roles = {role: n for role, n in file.roles.items() if n}
     figure = go.Figure(go.Pie(labels=list(roles), values=list(roles.values()), hole=0.4, sort=False))
     figure.update_layout(title=f"Token share by role: {file.role}", width=420, height=380,

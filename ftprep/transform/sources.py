@@ -15,11 +15,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import polars as pl
 
+if TYPE_CHECKING:  # polars costs ~30 MB and 0.1 s to import: only for tabular inputs
+    import polars as pl
 from ftprep.errors import InputError
 from ftprep.jsonl.parse import parse_line
 from ftprep.jsonl.reader import iter_lines, open_binary
@@ -140,6 +141,8 @@ def _frame_rows(frame: pl.DataFrame, start: int) -> Iterator[SourceRow]:
 
 
 def _lazy_rows(path: str | os.PathLike[str], lazy: pl.LazyFrame, what: str) -> Iterator[SourceRow]:
+    import polars as pl
+
     """Rows of a lazy frame, collected in batches by the streaming engine (memory: one batch)."""
     number = 1
     try:
@@ -151,9 +154,13 @@ def _lazy_rows(path: str | os.PathLike[str], lazy: pl.LazyFrame, what: str) -> I
 
 
 def _csv_rows(path: str | os.PathLike[str], separator: str) -> Iterator[SourceRow]:
+    import polars as pl
+
     lazy = pl.scan_csv(Path(path), separator=separator, infer_schema=False)
     yield from _lazy_rows(path, lazy, "TSV" if separator == "\t" else "CSV")
 
 
 def _parquet_rows(path: str | os.PathLike[str]) -> Iterator[SourceRow]:
+    import polars as pl
+
     yield from _lazy_rows(path, pl.scan_parquet(Path(path)), "Parquet")
