@@ -299,17 +299,30 @@ class _Pass:
         state = self.state
         if len(state.digests) < 2 or DuplicateLine.code not in self.options.enabled:
             return
-        import polars as pl  # only files with records need it; keeps `import ftprep.engine` light
-
-        frame = pl.DataFrame({
-            "h": pl.Series(state.digests, dtype=pl.UInt64),
-            "line": pl.Series(state.digest_lines, dtype=pl.UInt32),
-        })
-        repeats = (frame.with_columns(first=pl.col("line").min().over("h"))
-                   .filter(pl.col("line") != pl.col("first")).sort("line"))
-        for line, first in repeats.select("line", "first").iter_rows():
+        for line, first in repeated_lines(state.digests, state.digest_lines):
             self.ctx.at(line).emit(DuplicateLine, None, f"same bytes as line {first}",
                                    f"drop this line or line {first}")
+
+
+def repeated_lines(digests: array[int], lines: array[int]) -> list[tuple[int, int]]:
+    """``(line, first line)`` for every line whose digest an earlier line has, in line order.
+
+    ``lines`` ascend; sorting the digests stably keeps each group's first occurrence first. numpy works on
+    the arrays in place (about 20 bytes per line), where a data-frame library would copy them.
+    """
+    import numpy as np
+
+    keys = np.frombuffer(digests, dtype=np.uint64)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.empty(len(keys), dtype=bool)
+    starts[:1] = True
+    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    sorted_lines = np.frombuffer(lines, dtype=np.uint32)[order]
+    firsts = sorted_lines[starts][np.cumsum(starts) - 1]
+    repeat = ~starts
+    pairs = sorted(zip(sorted_lines[repeat].tolist(), firsts[repeat].tolist(), strict=True))
+    return pairs
 
 
 _FIXES = {
