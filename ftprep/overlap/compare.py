@@ -262,21 +262,23 @@ def find_duplicates(collector: DigestCollector) -> list[Duplicate]:
     found: list[Duplicate] = []
     for i in np.flatnonzero(~exact_first & raw_first):
         found.append(Duplicate(EXACT, int(lines[i]), int(exact_line[i]), 1.0))
-    answer_of = dict(zip(lines.tolist(), rows["answer"].tolist(), strict=True))
-    for i in np.flatnonzero(~norm_first & exact_first):
-        first = int(norm_line[i])
-        if answer_of[first] != rows["answer"][i]:
+    # Rows are in line order, so a line's row is found by binary search (no per-row Python objects).
+    repeats = np.flatnonzero(~norm_first & exact_first)
+    answers_differ = rows["answer"][np.searchsorted(lines, norm_line[repeats])] != rows["answer"][repeats]
+    for row, differ in zip(repeats.tolist(), answers_differ.tolist(), strict=True):
+        first = int(norm_line[row])
+        if differ:
             # DPO and reinforcement rows compare on their prompt alone: the same prompt with other outputs
             # (several preference pairs per prompt is common practice) is not a repeat of the example.
-            found.append(Duplicate(SAME_PROMPT, int(lines[i]), first, None, answers_differ=True))
+            found.append(Duplicate(SAME_PROMPT, int(lines[row]), first, None, answers_differ=True))
         else:
-            found.append(Duplicate(NORMALISED, int(lines[i]), first, 1.0))
+            found.append(Duplicate(NORMALISED, int(lines[row]), first, 1.0))
     for i in np.flatnonzero(~prompt_first & norm_first):
         found.append(Duplicate(SAME_PROMPT, int(lines[i]), int(prompt_line[i]), None, answers_differ=True))
     if collector.near_duplicates:
-        unique_prompt = dict(zip(lines.tolist(), prompt_first.tolist(), strict=True))
         for line, (sim, first) in collector.near_duplicates.items():
-            if unique_prompt.get(line, False):
+            index = int(np.searchsorted(lines, line))
+            if index < len(lines) and lines[index] == line and prompt_first[index]:
                 found.append(Duplicate(NEAR, line, first, sim))
     found.sort(key=lambda d: (d.line, d.first_line))
     return found
