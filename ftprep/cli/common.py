@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import orjson
 
 from ftprep.config import Config, load_config
 from ftprep.errors import FtprepError
+from ftprep.transform.summary import Accounting
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -104,3 +106,22 @@ def progress_bar(label: str, enabled: bool, total: int) -> Iterator[Callable[[in
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=total or None)
         yield lambda n: bar.advance(task, n)
+
+
+OUTPUT_FORMATS = ("text", "json")
+
+
+def output_options(func: F) -> F:
+    """``--force``, ``--output-format text|json`` and ``--quiet``: the commands that write files."""
+    func = click.option("--quiet", "-q", is_flag=True, help="No summary on stderr (text format).")(func)
+    func = click.option("--output-format", "-f", type=click.Choice(OUTPUT_FORMATS), default="text",
+                        show_default=True, help="text: summary on stderr; json: summary as JSON on stdout.")(func)
+    return click.option("--force", is_flag=True, help="Overwrite existing output files.")(func)
+
+
+def show_summary(accounting: Accounting, output_format: str, quiet: bool) -> None:
+    """The summary of split, convert and fix: JSON on stdout, or text on stderr unless quiet."""
+    if output_format == "json":
+        click.echo(orjson.dumps(accounting.to_dict(), option=orjson.OPT_INDENT_2).decode("utf-8"))
+    elif not quiet:
+        click.echo(accounting.render(), err=True, nl=False)

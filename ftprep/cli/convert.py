@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ftprep.cli.split import OUTPUT_FORMATS, show_summary
+from ftprep.cli.common import output_options, show_summary
 from ftprep.transform.convert import SOURCES, TARGETS, ConvertOptions, convert_file, parse_field_map
 from ftprep.transform.sources import CONTAINERS
 
@@ -24,10 +24,7 @@ from ftprep.transform.sources import CONTAINERS
               help="Model the output is checked for (default: gpt-4o-mini; babbage-002 for completions).")
 @click.option("--rejects", "rejects_out", type=click.Path(dir_okay=False),
               help="Rows that cannot be converted (default: OUTPUT.rejects.jsonl, written only if needed).")
-@click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("--output-format", "-f", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True,
-              help="text: summary on stderr; json: summary as JSON on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="No summary on stderr (text format).")
+@output_options
 def convert_command(input_path: str, output_path: str, to: str, source: str | None, container: str | None,
                     system: str | None, field_map: tuple[str, ...], model: str | None, rejects_out: str | None,
                     force: bool, output_format: str, quiet: bool) -> int:

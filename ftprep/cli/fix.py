@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from ftprep.check import METHODS
-from ftprep.cli.common import config_options, load_cli_config
-from ftprep.cli.split import OUTPUT_FORMATS, show_summary
+from ftprep.cli.common import config_options, load_cli_config, output_options, show_summary
 from ftprep.transform.fix import fix_file
 
 
@@ -21,10 +20,7 @@ from ftprep.transform.fix import fix_file
 @click.option("--dedupe", is_flag=True, help="Set aside records equal to an earlier one.")
 @click.option("--model", "-m", help="Model whose rules decide what is an error (as in `ftprep check`).")
 @click.option("--method", type=click.Choice(METHODS), help="Fine-tuning method (default: from the file's format).")
-@click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("--output-format", "-f", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True,
-              help="text: summary on stderr; json: summary as JSON on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="No summary on stderr (text format).")
+@output_options
 @config_options
 def fix_command(input_path: str, output_path: str, rejects_out: str | None, dedupe: bool, model: str | None,
                 method: str | None, force: bool, output_format: str, quiet: bool, config_path: Path | None,

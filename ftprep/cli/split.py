@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import click
-import orjson
 
+from ftprep.cli.common import output_options, show_summary
 from ftprep.overlap.near import DEFAULT_THRESHOLD
 from ftprep.transform.split import GROUP_BY, split_file
-from ftprep.transform.summary import Accounting
-
-OUTPUT_FORMATS = ("text", "json")
-
-
-def show_summary(accounting: Accounting, output_format: str, quiet: bool) -> None:
-    """The summary of split, convert and fix: JSON on stdout, or text on stderr unless quiet."""
-    if output_format == "json":
-        click.echo(orjson.dumps(accounting.to_dict(), option=orjson.OPT_INDENT_2).decode("utf-8"))
-    elif not quiet:
-        click.echo(accounting.render(), err=True, nl=False)
 
 
 @click.command("split")
@@ -37,10 +26,7 @@ def show_summary(accounting: Accounting, output_format: str, quiet: bool) -> Non
 @click.option("--valid-out", type=click.Path(dir_okay=False), help="Validation output (default: INPUT.valid.jsonl).")
 @click.option("--rejects", "rejects_out", type=click.Path(dir_okay=False),
               help="Lines that are not JSON objects (default: INPUT.rejects.jsonl, written only if needed).")
-@click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("--output-format", "-f", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True,
-              help="text: summary on stderr; json: summary as JSON on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="No summary on stderr (text format).")
+@output_options
 def split_command(input_path: str, valid_ratio: float | None, valid_count: int | None, seed: int, group_by: str,
                   stratify_by: str | None, threshold: float, train_out: str | None, valid_out: str | None,
                   rejects_out: str | None, force: bool, output_format: str, quiet: bool) -> int:

@@ -467,19 +467,10 @@ def check_definitions(holder: Mapping[str, Any], ctx: RecordContext, base: Where
                          "tool is a bare function definition, without the type/function wrapper",
                          'wrap it: {"type": "function", "function": {...}}')
                 continue
-            for key in tool:
-                if key not in TOOL_KEYS:
-                    ctx.emit(InvalidToolDefinition, pointer(*where, key), f"unknown key {key!r} in a tool",
-                             "a tool has only `type` and `function`")
-            if tool.get("type") != "function":
-                ctx.emit(InvalidToolDefinition, pointer(*where, "type") if "type" in tool else pointer(*where),
-                         f"tool type is {tool.get('type')!r}, not 'function'", 'set "type": "function"')
-            function = tool.get("function")
-            if not isinstance(function, dict):
-                ctx.emit(InvalidToolDefinition, pointer(*where, "function") if "function" in tool else pointer(*where),
-                         "tool has no `function` object", 'add "function": {"name": "...", "parameters": {...}}')
-                continue
-            _define(function, (*where, "function"), declared, ctx)
+            function = _function_wrapper(tool, where, ctx, InvalidToolDefinition, "tool", TOOL_KEYS,
+                                         "`type` and `function`", '{"name": "...", "parameters": {...}}')
+            if function is not None:
+                _define(function, (*where, "function"), declared, ctx)
     if functions is not None and _is_list(functions, "functions", ctx, base):
         for index, function in enumerate(functions):
             where = (*base, "functions", index)
@@ -579,22 +570,32 @@ def _check_tool_call(call: Any, where: Where, declared: Declared | None, ctx: Re
         ctx.emit(InvalidToolCall, pointer(*where), "tool call is flattened: `name` is not inside `function`",
                  'write {"id": "...", "type": "function", "function": {"name": "...", "arguments": "..."}}')
         return
-    for key in call:
-        if key not in CALL_KEYS:
-            ctx.emit(InvalidToolCall, pointer(*where, key), f"unknown key {key!r} in a tool call",
-                     "a tool call has only `id`, `type` and `function`")
     if not isinstance(call.get("id"), str) or not call["id"]:
         ctx.emit(InvalidToolCall, pointer(*where, "id") if "id" in call else pointer(*where),
                  "tool call has no string `id`", 'add "id": "call_1" (and the same tool_call_id on its result)')
-    if call.get("type") != "function":
-        ctx.emit(InvalidToolCall, pointer(*where, "type") if "type" in call else pointer(*where),
-                 f"tool call type is {call.get('type')!r}, not 'function'", 'set "type": "function"')
-    function = call.get("function")
-    if not isinstance(function, dict):
-        ctx.emit(InvalidToolCall, pointer(*where, "function") if "function" in call else pointer(*where),
-                 "tool call has no `function` object", 'add "function": {"name": "...", "arguments": "{}"}')
-        return
-    _check_function(function, (*where, "function"), declared, ctx, legacy=False)
+    function = _function_wrapper(call, where, ctx, InvalidToolCall, "tool call", CALL_KEYS,
+                                 "`id`, `type` and `function`", '{"name": "...", "arguments": "{}"}')
+    if function is not None:
+        _check_function(function, (*where, "function"), declared, ctx, legacy=False)
+
+
+def _function_wrapper(item: dict[str, Any], where: Where, ctx: RecordContext, rule: type[Rule], noun: str,
+                      allowed: frozenset[str], allowed_text: str, function_example: str) -> dict[str, Any] | None:
+    """The `{"type": "function", "function": {...}}` wrapper shared by tools and tool calls: unknown keys,
+    the type, and the inner function object, which is returned when it is an object."""
+    for key in item:
+        if key not in allowed:
+            ctx.emit(rule, pointer(*where, key), f"unknown key {key!r} in a {noun}",
+                     f"a {noun} has only {allowed_text}")
+    if item.get("type") != "function":
+        ctx.emit(rule, pointer(*where, "type") if "type" in item else pointer(*where),
+                 f"{noun} type is {item.get('type')!r}, not 'function'", 'set "type": "function"')
+    function = item.get("function")
+    if isinstance(function, dict):
+        return function
+    ctx.emit(rule, pointer(*where, "function") if "function" in item else pointer(*where),
+             f"{noun} has no `function` object", f'add "function": {function_example}')
+    return None
 
 
 def _check_function(function: dict[str, Any], where: Where, declared: Declared | None, ctx: RecordContext,
