@@ -6,46 +6,56 @@ errors, 1 errors found (or the job failed), 2 usage, configuration or I/O failur
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 import click
 
 from ftprep import __version__
 from ftprep.cli.common import EXIT_USAGE, run_guarded
-from ftprep.cli.rule import rule_command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+class LazyGroup(click.Group):
+    """A group whose commands are imported when they run, so ``ftprep check`` does not pay for importing
+    the uploader, the converters and the job client (about 0.3 s of a 0.5 s start-up)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, _, attr = self.lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attr)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{module}:{attr} is not a click command")
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+# Each module exposes one click command or group.
+COMMANDS = {
+    "check": "ftprep.cli.check:check_command",
+    "estimate": "ftprep.cli.estimate:estimate_command",
+    "upload": "ftprep.cli.upload:upload_command",
+    "jobs": "ftprep.cli.jobs:jobs_group",
+    "overlap": "ftprep.cli.overlap:overlap_command",
+    "split": "ftprep.cli.split:split_command",
+    "convert": "ftprep.cli.convert:convert_command",
+    "fix": "ftprep.cli.fix:fix_command",
+    "rule": "ftprep.cli.rule:rule_command",
+}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="ftprep")
 def cli() -> None:
     """Validate, measure and prepare fine-tuning JSONL files before they reach the API."""
-
-
-cli.add_command(rule_command)
-
-
-def _add_optional_commands() -> None:
-    """Commands added by their modules; each module exposes one click command or group."""
-    from ftprep.cli.check import check_command
-    from ftprep.cli.convert import convert_command
-    from ftprep.cli.estimate import estimate_command
-    from ftprep.cli.fix import fix_command
-    from ftprep.cli.jobs import jobs_group
-    from ftprep.cli.overlap import overlap_command
-    from ftprep.cli.split import split_command
-    from ftprep.cli.upload import upload_command
-
-    cli.add_command(check_command)
-    cli.add_command(estimate_command)
-    cli.add_command(upload_command)
-    cli.add_command(jobs_group)
-    cli.add_command(overlap_command)
-    cli.add_command(split_command)
-    cli.add_command(convert_command)
-    cli.add_command(fix_command)
-
-
-_add_optional_commands()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,8 @@ from ftprep.overlap.hashing import DIGEST_SIZE, canonical_bytes, digest_bytes
 
 Segment = tuple[str, str]
 """(tag, text): where a text came from (a role, ``tool_call``, ``image``, ``prompt`` ...) and the text."""
+NormalSegment = tuple[str, bytes]
+"""(tag, normalised text as UTF-8)."""
 
 IMAGE_TAG = "image"
 # Top-level chat keys that are not a reinforcement row's reference answer.
@@ -68,6 +70,52 @@ def _non_ascii_punctuation() -> frozenset[str]:
 _ASCII_BYTES = bytes(range(0x80))
 # System prompts and instructions repeat in most files: their normal form is kept for short texts.
 _CACHED_TEXT_MAX = 2048
+
+
+@cache
+def _fold_table() -> bytes:
+    """ASCII bytes as normalisation maps them: letters lowered, punctuation and whitespace (every ASCII
+    character ``str.split`` splits on) to a space; UTF-8 bytes >= 0x80 map to themselves."""
+    punctuation = _ascii_punctuation()
+    ascii_bytes = (0x20 if c in punctuation or chr(c).isspace() else ord(chr(c).lower()) for c in range(0x80))
+    return bytes(ascii_bytes) + bytes(range(0x80, 0x100))
+
+
+@cache
+def _unsafe_non_ascii() -> frozenset[str]:
+    """Non-ASCII characters the byte path cannot take as plain letters: punctuation and whitespace."""
+    spaces = (c for c in range(0x80, _LAST_PUNCTUATION_PLANE_END + 1) if chr(c).isspace())
+    return _non_ascii_punctuation() | frozenset(map(chr, spaces))
+
+
+def normalize_bytes(text: str) -> bytes:
+    """``normalize_text(text)`` as UTF-8 (surrogates passed through), computed on bytes where that is exact.
+
+    The byte path lowers ASCII and turns ASCII punctuation and whitespace into single spaces with one
+    256-byte table. It is exact when the non-ASCII characters are inert: NFKC leaves the text as it is,
+    case folding leaves each of them (it works per character, so testing them alone suffices), and none
+    is punctuation or whitespace. Otherwise the text takes the Unicode path. Both give the same bytes
+    (tests/properties/test_normalize_properties.py); the byte path is about twice as fast.
+    """
+    return _normalize_bytes_cached(text) if len(text) <= _CACHED_TEXT_MAX else _normalize_bytes(text)
+
+
+@lru_cache(maxsize=4096)
+def _normalize_bytes_cached(text: str) -> bytes:
+    return _normalize_bytes(text)
+
+
+def _normalize_bytes(text: str) -> bytes:
+    encoded = text.encode("utf-8", "surrogatepass")
+    if not encoded.isascii():
+        others = encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+        if (others.casefold() != others or not _unsafe_non_ascii().isdisjoint(others)
+                or not unicodedata.is_normalized("NFKC", text)):
+            return _normalize(text).encode("utf-8", "surrogatepass")
+    folded = encoded.translate(_fold_table())
+    while b"  " in folded:
+        folded = folded.replace(b"  ", b" ")
+    return folded.strip(b" ")
 
 
 @lru_cache(maxsize=4096)
@@ -119,7 +167,7 @@ class TextDigests:
     prompt: bytes
     answer: bytes
     # The normalised segments compared; words are derived on demand (only near-duplicate search needs them).
-    compared: tuple[Segment, ...]
+    compared: tuple[NormalSegment, ...]
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -219,28 +267,27 @@ def record_text(kind: str | None, record: Any) -> RecordText:
     return RecordText(tuple((str(k), _as_text(record[k])) for k in sorted(record)), (), compare_answer=False)
 
 
-def _normal(segment: Segment) -> Segment:
+def _normal(segment: Segment) -> NormalSegment:
     tag, text = segment
-    return (tag, text) if tag == IMAGE_TAG else (tag, normalize_text(text))
+    return (tag, text.encode("utf-8", "surrogatepass")) if tag == IMAGE_TAG else (tag, normalize_bytes(text))
 
 
-def _digest(segments: Iterable[Segment]) -> bytes:
-    h = blake2b(digest_size=DIGEST_SIZE)
+def _digest(segments: Iterable[NormalSegment]) -> bytes:
+    # Separators that cannot occur in tags and are collapsed out of normalised text keep ("a b", "c") and
+    # ("a", "b c") apart. One hash update over the joined parts (the same digest as one update per part).
+    parts: list[bytes] = []
     for tag, text in segments:
-        # Separators that cannot occur in tags and are collapsed out of normalised text keep
-        # ("a b", "c") and ("a", "b c") apart.
-        h.update(tag.encode("utf-8", "surrogatepass") + b"\x1f")
-        h.update(text.encode("utf-8", "surrogatepass") + b"\x1e")
-    return h.digest()
+        parts += (tag.encode("utf-8", "surrogatepass"), b"\x1f", text, b"\x1e")
+    return blake2b(b"".join(parts), digest_size=DIGEST_SIZE).digest()
 
 
-def _words(segments: Iterable[Segment]) -> Iterator[str]:
+def _words(segments: Iterable[NormalSegment]) -> Iterator[str]:
     for tag, text in segments:
         if tag == IMAGE_TAG:
             # One opaque token per image: equal images share it, different ones do not.
-            yield "\x00img:" + digest_bytes(text.encode("utf-8", "surrogatepass")).hex()[:16]
-        else:
-            yield from text.split(" ") if text else ()
+            yield "\x00img:" + digest_bytes(text).hex()[:16]
+        elif text:
+            yield from text.decode("utf-8", "surrogatepass").split(" ")
 
 
 def text_digests(kind: str | None, record: Any) -> TextDigests:

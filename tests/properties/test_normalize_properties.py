@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftprep.overlap.normalize import normalize_text
+from ftprep.overlap.normalize import normalize_bytes, normalize_text
 
 
 def reference(text: str) -> str:
@@ -26,3 +26,13 @@ def test_fast_normalisation_matches_the_definition(text: str) -> None:
 @given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from("“”—¿¡«»。「」、・‐…ＡＢ！"), max_size=80))
 def test_fast_normalisation_matches_on_punctuation_heavy_text(text: str) -> None:
     assert normalize_text(text) == reference(text)
+
+
+_INERT_AND_NOT = st.sampled_from("éü東京ωΩßİſＡﬁ\u0301\u00a0\u3000\u2028\x1c\x85—«」")
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(max_size=200) | st.text(alphabet=st.characters(max_codepoint=0x7F) | _INERT_AND_NOT, max_size=60))
+def test_byte_normalisation_matches_the_definition(text: str) -> None:
+    assert normalize_bytes(text) == reference(text).encode("utf-8", "surrogatepass")
+
