@@ -16,7 +16,7 @@ from ftprep.jsonl.reader import STDIN
 from ftprep.lint.context import RecordObserver
 from ftprep.lint.finding import Finding, Severity
 from ftprep.lint.registry import select_codes
-from ftprep.overlap.compare import DigestCollector, find_overlap
+from ftprep.overlap.compare import DigestCollector, PromptKeys, find_duplicates, find_file_duplicates, find_overlap
 from ftprep.overlap.near import DEFAULT_THRESHOLD
 from ftprep.rules.compat import JobFacts, compat_findings
 from ftprep.rules.dataset import MIN_EXAMPLES
@@ -124,14 +124,21 @@ def check_files(
             min_examples=min_examples if path != validation else 1,
         )
         facts = JobFacts(job_grader)
-        # Record digests cost more than all other rules together: only when a duplicate rule is on.
-        digests = DigestCollector(within_near=within_near, threshold=threshold) if enabled & DUPLICATE_CODES else None
+        # Duplicates need a digest of every record's normalised text: only when a duplicate rule is on. A
+        # file that can be read again keeps prompt digests only and digests in full the lines sharing one.
+        digests: DigestCollector | PromptKeys | None = None
+        if enabled & DUPLICATE_CODES:
+            digests = (DigestCollector(within_near=within_near, threshold=threshold)
+                       if within_near or path == STDIN
+                       else PromptKeys())
         feed: list[RecordObserver] = [*(observers(path) if observers else ()), facts]
         scan = scan_file(path, options, feed + ([digests] if digests is not None else []), progress=progress)
         # File-level findings go into the file's own list, so that its verdict counts them.
         _add(scan, compat_findings(info, method, scan, enabled=enabled, facts=facts, models=table))
         if digests is not None:
-            _add(scan, duplicate_findings(scan.path, digests, enabled=enabled))
+            duplicates = (find_file_duplicates(path, digests) if isinstance(digests, PromptKeys)
+                          else find_duplicates(digests))
+            _add(scan, duplicate_findings(scan.path, duplicates, enabled=enabled))
         result.files.append(scan)
     if paths:
         enabled = select_codes(base_select, base_ignore + config.ignored_for(paths[0]))

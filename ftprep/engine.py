@@ -138,6 +138,9 @@ class _Pass:
         # Work only some rules need: the digest (duplicate lines) and the duplicate-key test of the parse.
         self._digests = DuplicateLine.code in options.enabled
         self._duplicate_keys = DuplicateKey.code in options.enabled
+        # Lines to feed (None: all); the others are skipped before parsing.
+        self.only_lines: frozenset[int] | None = None
+        self.last_line = 0
 
     def feed(self, raw: RawLine) -> None:
         """Take one line."""
@@ -217,6 +220,10 @@ class _Pass:
         for line in stream:
             lineno += 1
             offset += len(line)
+            if self.only_lines is not None and lineno not in self.only_lines:
+                if lineno > self.last_line:
+                    break
+                continue
             if line.endswith(b"\n"):
                 line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
             feed(lineno, line)
@@ -372,22 +379,28 @@ def parallel_workers(path: str, observers: Sequence[RecordObserver] = (), worker
 
 
 def scan_file(path: str, options: ScanOptions, observers: Sequence[RecordObserver] = (), *,
-              workers: int | None = None, progress: Progress | None = None) -> FileScan:
+              workers: int | None = None, progress: Progress | None = None,
+              only_lines: Iterable[int] | None = None) -> FileScan:
     """Check one file (path, ``.gz`` or ``-``) in one streaming pass, feeding ``observers`` every record.
 
     ``workers``: processes to use (None: automatic, see :func:`parallel_workers`). In a parallel run
     each byte range feeds its own copy of each observer (pickled as it was when the pass started) and
     the copies are merged into ``observers`` in line order, so pass fresh observers. Observers that
     cannot be pickled, or that set ``parallel = False``, keep the pass in one process. ``progress`` is called with
-    byte counts as the file is read. Raises :class:`~ftprep.errors.InputError` when the file cannot be read.
+    byte counts as the file is read. ``only_lines`` feeds only those lines (one process; file-level counts
+    and findings then describe the lines fed). Raises :class:`~ftprep.errors.InputError` when the file
+    cannot be read.
     """
     name = display_name(path)
-    count = parallel_workers(path, observers, workers)
+    count = 1 if only_lines is not None else parallel_workers(path, observers, workers)
     if count > 1:
         scan = _scan_parallel(str(path), name, options, observers, count, progress)
         if scan is not None:
             return scan
     state = _Pass(name, options, observers)
+    if only_lines is not None:
+        state.only_lines = frozenset(only_lines)
+        state.last_line = max(state.only_lines, default=0)
     with open_binary(path) as stream:
         try:
             state.read(stream, progress=progress)

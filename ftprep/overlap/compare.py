@@ -39,7 +39,7 @@ from ftprep.overlap.near import (
     Template,
     signature,
 )
-from ftprep.overlap.normalize import TextDigests, text_digests, words_of
+from ftprep.overlap.normalize import TextDigests, prompt_key, text_digests, words_of
 
 EXACT = "exact"
 NORMALISED = "normalised"
@@ -282,6 +282,55 @@ def find_duplicates(collector: DigestCollector) -> list[Duplicate]:
                 found.append(Duplicate(NEAR, line, first, sim))
     found.sort(key=lambda d: (d.line, d.first_line))
     return found
+
+
+_KEY_ROW = np.dtype([("line", "<u8"), ("key", "S16")])
+
+
+@dataclass(slots=True)
+class PromptKeys:
+    """Record observer for within-file duplicates in two steps: during the pass, one normalised prompt
+    digest per record (24 bytes, the answer is not normalised); after it, :func:`find_file_duplicates`
+    reads again only the lines whose prompt another line shares, with a :class:`DigestCollector`.
+
+    Every kind of duplicate implies equal prompt digests (equal raw bytes, records and normalised text all
+    imply it), so the second step finds exactly what one collector over every line would.
+    """
+
+    _rows: bytearray = field(default_factory=bytearray)
+
+    def __len__(self) -> int:
+        return len(self._rows) // _KEY_ROW.itemsize
+
+    def observe(self, line: int, kind: str, record: Any, raw: bytes) -> None:
+        """Keep the record's prompt digest."""
+        self._rows += line.to_bytes(8, "little") + prompt_key(kind, record)
+
+    def merge(self, other: Self) -> None:
+        """Fold in the keys of the following byte range."""
+        self._rows += other._rows
+
+    def shared_lines(self) -> list[int]:
+        """Lines (ascending) whose prompt digest another line has too."""
+        rows = np.frombuffer(self._rows, dtype=_KEY_ROW)
+        if len(rows) < 2:
+            return []
+        keys = np.sort(rows["key"])
+        repeated = keys[1:][keys[1:] == keys[:-1]]
+        lines: list[int] = rows["line"][np.isin(rows["key"], repeated)].tolist()
+        return lines
+
+
+def find_file_duplicates(path: str | os.PathLike[str], keys: PromptKeys) -> list[Duplicate]:
+    """Within-file duplicates of ``path`` from the prompt keys of its pass (see :class:`PromptKeys`)."""
+    lines = keys.shared_lines()
+    if not lines:
+        return []
+    from ftprep.engine import ScanOptions, scan_file  # the engine sits above the rules that import us
+
+    collector = DigestCollector()
+    scan_file(str(path), ScanOptions(enabled=frozenset()), [collector], only_lines=lines)
+    return find_duplicates(collector)
 
 
 def _lookup(train: np.ndarray, valid: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -291,14 +291,33 @@ def _words(segments: Iterable[NormalSegment]) -> Iterator[str]:
 
 
 def text_digests(kind: str | None, record: Any) -> TextDigests:
-    """Normalised, prompt and answer digests of a record and the normalised words it is compared on."""
+    """Normalised, prompt and answer digests of a record and the normalised words it is compared on.
+
+    The normalised digest is that of the prompt digest and the answer, so equal normalised digests imply
+    equal prompt digests: within-file duplicates are looked for among records sharing a prompt only
+    (:func:`prompt_key`).
+    """
     text = record_text(kind, record)
     prompt = tuple(_normal(s) for s in text.prompt)
     answer = tuple(_normal(s) for s in text.answer)
-    compared = prompt + answer if text.compare_answer else prompt
-    return TextDigests(
-        normalised=_digest(compared), prompt=_digest(prompt), answer=_digest(answer), compared=compared,
-    )
+    prompt_digest = _digest(prompt)
+    answer_digest = _digest(answer)
+    if text.compare_answer:
+        normalised = blake2b(prompt_digest + answer_digest, digest_size=DIGEST_SIZE).digest()
+        compared = prompt + answer
+    else:
+        normalised, compared = prompt_digest, prompt
+    return TextDigests(normalised=normalised, prompt=prompt_digest, answer=answer_digest, compared=compared)
+
+
+def prompt_key(kind: str | None, record: Any) -> bytes:
+    """The digest records are grouped by to look for duplicates: the normalised prompt digest, or for a
+    record without prompt texts its normalised digest (``DigestCollector`` keeps the same value). Records
+    that are duplicates of each other of any kind share it; only the prompt is normalised, unless empty."""
+    text = record_text(kind, record)
+    if not text.prompt:
+        return text_digests(kind, record).normalised
+    return _digest(tuple(_normal(s) for s in text.prompt))
 
 
 def words_of(kind: str | None, record: Any) -> tuple[str, ...]:

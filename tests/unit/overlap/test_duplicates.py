@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from ftprep.lint.finding import Severity
 from ftprep.overlap import DigestCollector, find_duplicates
-from ftprep.overlap.compare import scan_records
+from ftprep.overlap.compare import PromptKeys, find_file_duplicates, scan_records
 from ftprep.rules.overlap import duplicate_findings
 from tests.unit.overlap.leakset import chat, write
 
@@ -78,3 +82,33 @@ def test_merged_collectors_equal_one_pass(tmp_path: Path) -> None:
         (first if line <= 2 else second).observe(line, "chat", row, b"")
     first.merge(second)
     assert find_duplicates(first) == find_duplicates(whole)
+
+
+_MESSAGES = st.sampled_from([
+    {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello, World!"},
+    {"role": "user", "content": "hello world"}, {"role": "assistant", "content": "Hi."},
+    {"role": "assistant", "content": "hi"}, {"role": "assistant", "content": None},
+    {"role": "assistant", "content": "Bye."}, {"role": "user", "content": "Ａｎｏｔｈｅｒ"},
+])
+_RECORDS = st.one_of(
+    st.builds(lambda ms: {"messages": ms}, st.lists(_MESSAGES, max_size=4)),
+    st.builds(lambda ms, ref: {"messages": ms, "reference": ref}, st.lists(_MESSAGES, max_size=2),
+              st.sampled_from(["A", "a", "B"])),
+    st.builds(lambda p, c: {k: v for k, v in (("prompt", p), ("completion", c)) if v is not None},
+              st.sampled_from([None, "", "Q?", "q"]), st.sampled_from([None, "", "A.", "a"])),
+    st.builds(lambda ms, out: {"input": {"messages": ms}, "preferred_output": [out],
+                               "non_preferred_output": [{"role": "assistant", "content": "No."}]},
+              st.lists(_MESSAGES, max_size=2), _MESSAGES),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_RECORDS, st.booleans()), max_size=14))
+def test_two_step_duplicates_equal_one_collector_over_every_line(tmp_path: Path,
+                                                                 rows: list[tuple[dict[str, object], bool]]) -> None:
+    # The booleans reorder keys, so some lines are the same record in other bytes.
+    lines = [orjson.dumps(dict(reversed(row.items())) if flip else row) for row, flip in rows]
+    path = write(tmp_path / "d.jsonl", [*lines, b"not json", b'{"messages": "x"}'])
+    keys = PromptKeys()
+    scan_records(path, keys)
+    assert find_file_duplicates(path, keys) == find_duplicates(_collect(path))
