@@ -70,8 +70,8 @@ def _may_have_duplicate_keys(data: bytes, value: Any) -> bool:
     the parsed value has the same string occurrences but only one per *kept* key: equal counts rule
     duplicates out. Whitespace before a colon defeats the count and sends the line to the exact scan.
     """
-    # The byte tests are a necessary condition of the regex (a quote then whitespace), and far cheaper.
-    if (b'" ' in data or b'"\t' in data or b'"\n' in data or b'"\r' in data) and _SPACED_COLON.search(data):
+    # One regex scan (about 1 us per KB) costs less than four substring tests for a quote and a space.
+    if _SPACED_COLON.search(data):
         return True
     return data.count(b'":') != orjson.dumps(value).count(b'":')
 

@@ -81,11 +81,38 @@ def _fold_table() -> bytes:
     return bytes(ascii_bytes) + bytes(range(0x80, 0x100))
 
 
-@cache
-def _unsafe_non_ascii() -> frozenset[str]:
-    """Non-ASCII characters the byte path cannot take as plain letters: punctuation and whitespace."""
-    spaces = (c for c in range(0x80, _LAST_PUNCTUATION_PLANE_END + 1) if chr(c).isspace())
-    return _non_ascii_punctuation() | frozenset(map(chr, spaces))
+# Per non-ASCII character seen: its case folding as UTF-8 (b"" when folding keeps it), or None for
+# punctuation and whitespace, which the byte path cannot handle.
+_CHAR_FOLDS: dict[str, bytes | None] = {}
+
+
+def _char_fold(char: str) -> bytes | None:
+    if unicodedata.category(char).startswith("P") or char.isspace():
+        fold = None
+    else:
+        folded = char.casefold()
+        fold = b"" if folded == char else folded.encode("utf-8", "surrogatepass")
+    _CHAR_FOLDS[char] = fold
+    return fold
+
+
+def _folded_bytes(text: str) -> bytes | None:
+    """The text NFKC-normalised and case-folded, as UTF-8 with ASCII punctuation and whitespace turned into
+    spaces (not yet collapsed); None when it holds a character only the Unicode path handles: text NFKC
+    changes, or non-ASCII punctuation or whitespace. Case folding works per character, so each distinct
+    non-ASCII character is folded once (and remembered) and replaced in the bytes (UTF-8 sequences cannot
+    match across character boundaries); ASCII goes through one 256-byte table."""
+    encoded = text.encode("utf-8", "surrogatepass")
+    if not encoded.isascii():
+        if not unicodedata.is_normalized("NFKC", text):
+            return None
+        for char in set(encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")):
+            fold = _CHAR_FOLDS[char] if char in _CHAR_FOLDS else _char_fold(char)
+            if fold is None:
+                return None
+            if fold:
+                encoded = encoded.replace(char.encode("utf-8", "surrogatepass"), fold)
+    return encoded.translate(_fold_table())
 
 
 def normalize_bytes(text: str) -> bytes:
@@ -106,13 +133,9 @@ def _normalize_bytes_cached(text: str) -> bytes:
 
 
 def _normalize_bytes(text: str) -> bytes:
-    encoded = text.encode("utf-8", "surrogatepass")
-    if not encoded.isascii():
-        others = encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
-        if (others.casefold() != others or not _unsafe_non_ascii().isdisjoint(others)
-                or not unicodedata.is_normalized("NFKC", text)):
-            return _normalize(text).encode("utf-8", "surrogatepass")
-    folded = encoded.translate(_fold_table())
+    folded = _folded_bytes(text)
+    if folded is None:
+        return _normalize(text).encode("utf-8", "surrogatepass")
     while b"  " in folded:
         folded = folded.replace(b"  ", b" ")
     return folded.strip(b" ")
@@ -310,14 +333,37 @@ def text_digests(kind: str | None, record: Any) -> TextDigests:
     return TextDigests(normalised=normalised, prompt=prompt_digest, answer=answer_digest, compared=compared)
 
 
+def _prompt_segments(kind: str | None, record: Any) -> tuple[Segment, ...]:
+    """``record_text(kind, record).prompt``, without walking a chat record's answer."""
+    if kind == "chat" and isinstance(record, dict):
+        messages = _messages(record.get("messages"))
+        for last in range(len(messages) - 1, -1, -1):
+            message = messages[last]
+            if isinstance(message, dict) and message.get("role") == "assistant":
+                return _messages_segments(messages[:last])
+    return record_text(kind, record).prompt
+
+
 def prompt_key(kind: str | None, record: Any) -> bytes:
-    """The digest records are grouped by to look for duplicates: the normalised prompt digest, or for a
-    record without prompt texts its normalised digest (``DigestCollector`` keeps the same value). Records
-    that are duplicates of each other of any kind share it; only the prompt is normalised, unless empty."""
-    text = record_text(kind, record)
-    if not text.prompt:
+    """The digest records are grouped by to look for duplicates inside a file: records that are
+    duplicates of each other of any kind (their prompt digests, or for records without prompt texts their
+    normalised digests, are equal) share it. Other records rarely do, and are told apart afterwards.
+
+    Only the prompt is normalised (unless it is empty), in one call over its texts joined by NUL: NUL is
+    kept by normalisation, neither space nor punctuation and composes with nothing, so with every space
+    removed the result is a function of the segments' normal forms (image references are normalised too
+    here): a coarser key than the prompt digest, still shared by duplicates.
+    """
+    segments = _prompt_segments(kind, record)
+    if not segments:
         return text_digests(kind, record).normalised
-    return _digest(tuple(_normal(s) for s in text.prompt))
+    tags = "\x1f".join(tag for tag, _ in segments).encode("utf-8", "surrogatepass")
+    joined = "\x00".join(text for _, text in segments)
+    folded = _folded_bytes(joined)
+    if folded is None:
+        folded = _normalize(joined).encode("utf-8", "surrogatepass")
+    # Without spaces: a function of the normal forms still (coarser, which only costs a rare extra look).
+    return blake2b(tags + b"\x1d" + folded.translate(None, b" "), digest_size=DIGEST_SIZE).digest()
 
 
 def words_of(kind: str | None, record: Any) -> tuple[str, ...]:
