@@ -340,7 +340,16 @@ def _prompt_segments(kind: str | None, record: Any) -> tuple[Segment, ...]:
         for last in range(len(messages) - 1, -1, -1):
             message = messages[last]
             if isinstance(message, dict) and message.get("role") == "assistant":
-                return _messages_segments(messages[:last])
+                segments: list[Segment] = []
+                for earlier in messages[:last]:
+                    # The common message, {"role": str, "content": str}, is its one segment.
+                    if type(earlier) is dict and len(earlier) == 2:
+                        role, content = earlier.get("role"), earlier.get("content")
+                        if type(role) is str and type(content) is str:
+                            segments.append((role, content))
+                            continue
+                    segments += message_segments(earlier)
+                return tuple(segments)
     return record_text(kind, record).prompt
 
 

@@ -23,6 +23,7 @@ MESSAGE_KEYS: dict[str, frozenset[str]] = {
     "tool": frozenset({"role", "content", "tool_call_id"}),
     "function": frozenset({"role", "content", "name"}),
 }
+_PLAIN_ROLES = frozenset({"system", "user", "assistant"})
 CHAT_TOP_KEYS = frozenset({"messages", "tools", "functions", "parallel_tool_calls"})
 COMPLETION_KEYS = frozenset({"prompt", "completion"})
 CONTENT_LOOKALIKES = ("contents", "text", "value", "Content")
@@ -351,6 +352,11 @@ def check_messages(messages: list[Any], ctx: RecordContext, base: tuple[str | in
 def check_message(message: dict[str, Any], ctx: RecordContext, where: tuple[str | int, ...]) -> None:
     """One message: role, allowed keys, content, name, weight."""
     role = message.get("role")
+    if len(message) == 2 and type(role) is str and role in _PLAIN_ROLES:
+        # The common message, {"role", "content"} with text that is not blank: nothing to report.
+        content = message.get("content")
+        if type(content) is str and content and not content.isspace():
+            return
     if not isinstance(role, str):
         role = None if role is None else repr(role)  # an array or object as role: unknown, and unhashable
     elif role == "developer" and ctx.method == "reinforcement":

@@ -12,19 +12,18 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, best_match
-from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
 
 from ftprep.formats.detect import CHAT
 from ftprep.lint.context import Record, RecordContext, record_check
 from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
 from ftprep.rules.schema import NAME_RE
+
+if TYPE_CHECKING:  # jsonschema is imported when the first parameters schema is compiled (start-up time)
+    from jsonschema.protocols import Validator
 
 Where = tuple[str | int, ...]
 TOOL_KEYS = frozenset({"type", "function"})
@@ -382,6 +381,8 @@ class CompiledSchema:
         """Why ``parsed`` (the JSON of ``arguments``) does not match the schema, or None."""
         if arguments in self.verdicts:
             return self.verdicts[arguments]
+        from jsonschema.exceptions import best_match
+
         error = best_match(self.validator.iter_errors(parsed)) if self.validator is not None else None
         verdict = None
         if error is not None:
@@ -405,6 +406,10 @@ def canonical_json(value: Any) -> bytes:
 @lru_cache(maxsize=4096)
 def compile_schema(canonical: bytes) -> CompiledSchema:
     """Check and compile a parameters schema given as canonical JSON (cached: identical tools compile once)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
+
     try:
         schema = orjson.loads(canonical)
     except orjson.JSONDecodeError:

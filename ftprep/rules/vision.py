@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
-
 from ftprep.formats.detect import CHAT
 from ftprep.lint.context import Record, RecordContext, record_check
 from ftprep.lint.finding import Severity, pointer
@@ -292,6 +290,8 @@ def _inspect(payload: str) -> ImageProblem | None:
     if kind is None:
         return ImageProblem(UnsupportedImageFormat, f"image bytes are not JPEG, PNG or WEBP (start: {data[:8].hex()})",
                             "convert the image to PNG or JPEG")
+    from PIL import Image, UnidentifiedImageError  # imported for the first embedded image (start-up time)
+
     try:
         with Image.open(io.BytesIO(data), formats=[kind]) as image:
             mode = image.mode

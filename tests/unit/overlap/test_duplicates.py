@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from ftprep.lint.finding import Severity
 from ftprep.overlap import DigestCollector, find_duplicates
 from ftprep.overlap.compare import PromptKeys, find_file_duplicates, scan_records
+from ftprep.overlap.normalize import _prompt_segments, record_text
 from ftprep.rules.overlap import duplicate_findings
 from tests.unit.overlap.leakset import chat, write
 
@@ -112,3 +113,10 @@ def test_two_step_duplicates_equal_one_collector_over_every_line(tmp_path: Path,
     keys = PromptKeys()
     scan_records(path, keys)
     assert find_file_duplicates(path, keys) == find_duplicates(_collect(path))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_RECORDS)
+def test_prompt_segments_shortcut_equals_the_record_text(record: dict[str, object]) -> None:
+    for kind in ("chat", "preference", "completion", None):
+        assert _prompt_segments(kind, record) == record_text(kind, record).prompt
