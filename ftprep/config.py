@@ -10,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
+from ftprep.data.typed import Invalid, build
 from ftprep.errors import ConfigError
 
 CONFIG_FILES = ("ftprep.toml", "pyproject.toml")
@@ -24,30 +24,28 @@ def _kebab(name: str) -> str:
     return name.replace("_", "-")
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True)
-
-
-class Pair(_Section):
+@dataclass(frozen=True, slots=True)
+class Pair:
     """A training file and the validation file that goes with it (checked by ``ftprep overlap --from-config``)."""
 
     train: str
     validation: str
 
 
-class Config(_Section):
-    """The ``[tool.ftprep]`` settings."""
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The ``[tool.ftprep]`` settings (keys in kebab case: ``per-file-ignores``)."""
 
     model: str | None = None
     method: str | None = None
-    select: list[str] = Field(default_factory=list)
-    ignore: list[str] = Field(default_factory=list)
-    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict)
-    pairs: list[Pair] = Field(default_factory=list)
-    prices: dict[str, float] = Field(default_factory=dict)
-    models: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    pairs: list[Pair] = field(default_factory=list)
+    prices: dict[str, float] = field(default_factory=dict)
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Where the settings came from (None: defaults); not a key of the file.
-    source: Path | None = Field(default=None, exclude=True)
+    source: Path | None = field(default=None, init=False)
 
     @property
     def root(self) -> Path:
@@ -99,16 +97,12 @@ def find_config_file(start: Path) -> Path | None:
 def parse_config(data: dict[str, Any], source: Path | None) -> Config:
     """Validate a settings table; every problem is listed in one :class:`ConfigError`."""
     try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
+        config = build(Config, data, key=_kebab)
+    except Invalid as exc:
         where = f"{source} [tool.ftprep]" if source and source.name == "pyproject.toml" else str(source or "config")
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: "
-            + ("unknown key" if err["type"] == "extra_forbidden" else err["msg"])
-            for err in exc.errors()
-        )
-        raise ConfigError(f"{where}: {problems}") from exc
-    return config.model_copy(update={"source": source})
+        raise ConfigError(f"{where}: {exc}") from exc
+    object.__setattr__(config, "source", source)
+    return config
 
 
 def load_config(start: Path | None = None, *, explicit: Path | None = None, isolated: bool = False) -> Config:

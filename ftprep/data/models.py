@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
+from ftprep.data.typed import Invalid, build
 from ftprep.errors import ConfigError
 
 Method = Literal["supervised", "dpo", "reinforcement"]
@@ -23,30 +23,29 @@ Format = Literal["chat", "completion", "preference"]
 USER_SOURCE = "user configuration"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Limit(_Frozen):
+@dataclass(frozen=True, slots=True)
+class Limit:
     """Maximum training tokens per example; ``value`` is None when no source gives it."""
 
-    value: int | None = Field(default=None, gt=0)
+    value: int | None = field(default=None, metadata={"gt": 0})
     source: str = USER_SOURCE
     as_of: dt.date | None = None
     note: str = ""
 
 
-class Price(_Frozen):
+@dataclass(frozen=True, slots=True)
+class Price:
     """Training price: USD per 1M trained tokens, or per hour of training (reinforcement on o4-mini)."""
 
-    value: float = Field(ge=0)
+    value: float = field(metadata={"ge": 0})
     unit: Literal["usd_per_1m_tokens", "usd_per_hour"] = "usd_per_1m_tokens"
     source: str = USER_SOURCE
     as_of: dt.date | None = None
     note: str = ""
 
 
-class DateFact(_Frozen):
+@dataclass(frozen=True, slots=True)
+class DateFact:
     """A lifecycle date with its source; ``date`` is None when no source gives it."""
 
     date: dt.date | None = None
@@ -55,7 +54,8 @@ class DateFact(_Frozen):
     note: str = ""
 
 
-class ImageFormula(_Frozen):
+@dataclass(frozen=True, slots=True)
+class ImageFormula:
     """How an image is counted: 512px tiles (base + tile x n) or 32px patches (x multiplier)."""
 
     kind: Literal["tiles", "patches"]
@@ -64,12 +64,13 @@ class ImageFormula(_Frozen):
     multiplier: float = 1.0
 
 
-class ModelInfo(_Frozen):
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
     """Everything ftprep knows about one fine-tunable snapshot."""
 
     name: str
-    aliases: tuple[str, ...] = ()
     encoding: Literal["o200k_base", "cl100k_base"]
+    aliases: tuple[str, ...] = ()
     methods: tuple[Method, ...] = ("supervised",)
     formats: tuple[Format, ...] = ("chat",)
     vision: bool = False
@@ -147,15 +148,12 @@ def load_models(extra: Mapping[str, Mapping[str, Any]] | None = None) -> ModelTa
         raw[target] = _merge(raw.get(target, {}), entry)
     models: dict[str, ModelInfo] = {}
     for name, entry in raw.items():
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"model {name!r}: an entry must be a table, not {type(entry).__name__}")
         try:
-            models[name] = ModelInfo(name=name, **entry)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-            )
-            raise ConfigError(f"model {name!r}: {problems}; fix [tool.ftprep.models.{name!r}]") from exc
-        except TypeError as exc:
-            raise ConfigError(f"model {name!r}: {exc}; an entry must be a table") from exc
+            models[name] = build(ModelInfo, {"name": name, **entry})
+        except Invalid as exc:
+            raise ConfigError(f"model {name!r}: {exc}; fix [tool.ftprep.models.{name!r}]") from exc
     return ModelTable(models)
 
 
