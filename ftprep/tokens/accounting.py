@@ -8,9 +8,10 @@ tiktoken", ``num_tokens_for_tools``); images follow the vision cost formula of t
 example plus every message of both outputs.
 
 Records arrive as parsed JSON that may be malformed: nothing here raises on odd shapes; whatever is not
-countable is skipped. Accounting is split in two steps, planning (walk the record, collect texts per
-bucket and constant tokens) and encoding, so that many examples can be encoded in one
-``encode_ordinary_batch`` call.
+countable is skipped. :meth:`Accountant.tally` walks a record and encodes its texts as it goes (the hot path
+of ``estimate``); :meth:`Accountant.plan` collects the texts per bucket and constant tokens without
+encoding them, so that many examples can be encoded in one ``encode_ordinary_batch`` call. Both give the
+same counts (tests compare them).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import binascii
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,9 +53,16 @@ ASSUMED_REMOTE_SIZE = (1024, 1024)
 DEFAULT_IMAGE = ImageFormula(kind="tiles", base=85, tile=170)
 # Enough base64 for any common image header (PNG/GIF/WebP: bytes; JPEG: SOF after EXIF, usually < 64 KiB).
 _HEADER_B64 = 96 * 1024
-# Token lengths of texts up to this many characters are cached, up to this many texts (about 4 MB).
-_CACHED_TEXT_CHARS = 256
-_CACHED_TEXTS = 16384
+# Text-length cache: a text's length is kept once the text is seen a second time (system prompts, tool
+# results and tool definitions repeat; most user and assistant texts do not). Sightings are marked in a
+# table of bytes indexed by the text's hash (a false positive only caches a text needlessly), cleared after
+# _SEEN_RESET marks; the kept texts hold at most _CACHED_CHARS characters (about 4 MB), then start over.
+_SEEN_SLOTS = 1 << 20
+_SEEN_RESET = 1 << 17
+_CACHED_CHARS = 1 << 20
+# Token counts of tool-definition lists, keyed by their JSON, kept for up to this many distinct lists.
+_CACHED_TOOLS = 1024
+_SHORT_CACHE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,34 +106,71 @@ class Plan:
 
 
 class Accountant:
-    """Plans examples for one encoding and model; caches the token length of short repeated strings."""
+    """Counts examples for one encoding and model; caches the token length of repeated strings.
 
-    def __init__(self, enc: tiktoken.Encoding, model: ModelInfo | None = None):
+    ``cache_tools`` keeps the token count of each distinct tool-definition list, keyed by its JSON: only for
+    records parsed from JSON (the engine's), where equal JSON means equal definitions.
+    """
+
+    def __init__(self, enc: tiktoken.Encoding, model: ModelInfo | None = None, *, cache_tools: bool = False):
         self.enc = enc
         self.model = model
         self.func_init = _FUNC_INIT.get(enc.name, 7)
         self.image = (model.image if model is not None else None) or DEFAULT_IMAGE
         self.image_formula_known = model is not None and model.image is not None
+        self.cache_tools = cache_tools
+        self._reset_caches()
+
+    def _reset_caches(self) -> None:
+        # tiktoken's Rust encoder, without the wrapper's frame (the wrapper is the fallback for surrogates).
+        core = getattr(self.enc, "_core_bpe", None)
+        self._encode: Callable[[str], list[int]] = getattr(core, "encode_ordinary", self.enc.encode_ordinary)
         self._short: dict[str, int] = {}
+        self._roles: dict[str, tuple[int, int]] = {}
         self._texts: dict[str, int] = {}
+        self._cached_chars = 0
+        self._seen = bytearray(_SEEN_SLOTS)
+        self._marks = 0
+        self._tools_cache: dict[tuple[bool, bytes], int] = {}
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled without the tokenizer (tiktoken would rebuild it by downloading): only its name."""
-        state = dict(self.__dict__)
+        """Pickled without the tokenizer (tiktoken would rebuild it by downloading), only its name, and
+        without the caches (a worker's caches are of no use where its results are merged)."""
+        state = {key: value for key, value in self.__dict__.items() if not key.startswith("_")}
         state["enc"] = self.enc.name
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.enc = get_encoding(state["enc"])
+        self._reset_caches()
 
     def text_len(self, text: str) -> int:
-        """Token length of a text; short texts are cached (system prompts, tool results repeat)."""
+        """Token length of a text; the lengths of repeated texts are cached."""
         n = self._texts.get(text)
-        if n is None:
+        return self._encode_len(text) if n is None else n
+
+    def _encode_len(self, text: str) -> int:
+        """Token length of a text not in the cache; caches it when it was seen before."""
+        try:
+            n = len(self._encode(text))
+        except UnicodeEncodeError:  # lone surrogates: the wrapper's fix-up
             n = len(self.enc.encode_ordinary(text))
-            if len(text) <= _CACHED_TEXT_CHARS and len(self._texts) < _CACHED_TEXTS:
+        seen = self._seen
+        mark = hash(text) & (_SEEN_SLOTS - 1)
+        if seen[mark]:
+            if self._cached_chars + len(text) > _CACHED_CHARS:
+                self._texts.clear()
+                self._cached_chars = 0
+            if len(text) <= _CACHED_CHARS:
                 self._texts[text] = n
+                self._cached_chars += len(text)
+        else:
+            if self._marks >= _SEEN_RESET:
+                seen = self._seen = bytearray(_SEEN_SLOTS)
+                self._marks = 0
+            seen[mark] = 1
+            self._marks += 1
         return n
 
     def short_len(self, value: str) -> int:
@@ -133,8 +178,119 @@ class Accountant:
         n = self._short.get(value)
         if n is None:
             n = len(self.enc.encode_ordinary(value))
-            if len(self._short) < 4096:
+            if len(self._short) < _SHORT_CACHE:
                 self._short[value] = n
+        return n
+
+    def _role(self, role: str) -> tuple[int, int]:
+        """Bucket of a role and the constant tokens of a message with it (3 + tokens of the role)."""
+        info = (_ROLE_BUCKET.get(role, OTHER), TOKENS_PER_MESSAGE + self.short_len(role))
+        if len(self._roles) < _SHORT_CACHE:
+            self._roles[role] = info
+        return info
+
+    # -- counting as the record is walked ---------------------------------------------------------
+
+    def tally(self, record: Any, kind: str) -> tuple[list[int], bool]:
+        """Tokens per bucket of a record of ``kind`` and whether an image size was assumed; never raises.
+
+        The same walk as :meth:`plan` followed by :meth:`finish`, encoding each text as it is met.
+        """
+        sums = [0] * N_BUCKETS
+        images = False
+        if not isinstance(record, dict):
+            return sums, images
+        if kind == "completion":
+            prompt, completion = record.get("prompt"), record.get("completion")
+            if isinstance(prompt, str) and prompt:
+                sums[USER] += self.text_len(prompt)
+            if isinstance(completion, str) and completion:
+                sums[ASSISTANT] += self.text_len(completion)
+        elif kind == "preference":
+            source = record.get("input")
+            images = self._tally_chat(sums, source if isinstance(source, dict) else {})
+            for key in ("preferred_output", "non_preferred_output"):
+                outputs = record.get(key)
+                if isinstance(outputs, list):
+                    images |= self._tally_messages(sums, outputs, True)
+        else:
+            images = self._tally_chat(sums, record)
+        return sums, images
+
+    def _tally_chat(self, sums: list[int], record: dict[str, Any]) -> bool:
+        messages = record.get("messages")
+        images = self._tally_messages(sums, messages, False) if isinstance(messages, list) else False
+        tools = record.get("tools")
+        if isinstance(tools, list):
+            sums[TOOLS_DEF] += self._tools_tokens(tools, True)
+        functions = record.get("functions")
+        if isinstance(functions, list):
+            sums[TOOLS_DEF] += self._tools_tokens(functions, False)
+        sums[OTHER] += REPLY_PRIMER
+        return images
+
+    def _tally_messages(self, sums: list[int], messages: list[Any], force_trainable: bool) -> bool:
+        """Add the tokens of ``messages`` to ``sums``; whether an image size was assumed (see :meth:`_message`)."""
+        cached = self._texts.get
+        encode_len = self._encode_len
+        roles = self._roles
+        images = False
+        for message in messages:
+            if not isinstance(message, dict):
+                continue
+            role = message.get("role")
+            if isinstance(role, str):
+                bucket, n = roles.get(role) or self._role(role)
+            else:
+                bucket, n = OTHER, TOKENS_PER_MESSAGE
+            if bucket == ASSISTANT and not force_trainable and message.get("weight", 1) == 0:
+                bucket = ASSISTANT_UNTRAINED
+            name = message.get("name")
+            if isinstance(name, str):
+                n += TOKENS_PER_NAME + self.short_len(name)
+            content = message.get("content")
+            if isinstance(content, str):
+                if content:
+                    length = cached(content)
+                    n += encode_len(content) if length is None else length
+            elif isinstance(content, list):
+                for part in content:
+                    if not isinstance(part, dict):
+                        continue
+                    text = part.get("text")
+                    if isinstance(text, str) and text:
+                        n += self.text_len(text)
+                    image = part.get("image_url")
+                    if isinstance(image, dict):
+                        tokens, estimated = self.image_tokens(image.get("url"), image.get("detail"))
+                        n += tokens
+                        images |= estimated
+            calls = message.get("tool_calls")
+            if calls:
+                n += self.text_len(json_text(calls))
+            calls = message.get("function_call")
+            if calls:
+                n += self.text_len(json_text(calls))
+            sums[bucket] += n
+        return images
+
+    def _tools_tokens(self, value: list[Any], wrapped: bool) -> int:
+        """Tokens of a ``tools`` list (``wrapped``: entries hold a ``function``) or a ``functions`` list."""
+        key = None
+        if self.cache_tools:
+            try:
+                key = (wrapped, orjson.dumps(value))
+            except TypeError:  # integers beyond 64 bits
+                pass
+            else:
+                n = self._tools_cache.get(key)
+                if n is not None:
+                    return n
+        plan = Plan()
+        self._tools(plan, [t.get("function") if isinstance(t, dict) else None for t in value] if wrapped else value)
+        n = plan.const[TOOLS_DEF] + sum(self.text_len(text) for text in plan.texts)
+        if key is not None and len(self._tools_cache) < _CACHED_TOOLS:
+            self._tools_cache[key] = n
         return n
 
     # -- planning ---------------------------------------------------------------------------------
@@ -259,26 +415,19 @@ class Accountant:
         sums = list(plan.const)
         for bucket, n in zip(plan.buckets, lengths, strict=True):
             sums[bucket] += n
-        assistant = sums[ASSISTANT] + sums[ASSISTANT_UNTRAINED]
-        return ExampleTokens(
-            total=sum(sums), trainable=sums[ASSISTANT], system=sums[SYSTEM], user=sums[USER],
-            assistant=assistant, tool=sums[TOOL], tools=sums[TOOLS_DEF], other=sums[OTHER],
-            images_estimated=plan.images_estimated,
-        )
+        return example_tokens(sums, plan.images_estimated)
 
     def count(self, record: Any, kind: str) -> ExampleTokens:
         """Count one example (texts encoded one by one)."""
-        plan = self.plan(record, kind)
-        return self.finish(plan, [self.text_len(t) for t in plan.texts])
+        return example_tokens(*self.tally(record, kind))
 
     def count_many(self, items: Sequence[tuple[Any, str]], num_threads: int = 8) -> list[ExampleTokens]:
         """Count many ``(record, kind)`` examples with one ``encode_ordinary_batch`` call."""
+        if num_threads <= 1:  # no thread pool for one thread
+            return [self.count(record, kind) for record, kind in items]
         plans = [self.plan(record, kind) for record, kind in items]
         texts = [t for plan in plans for t in plan.texts]
-        if num_threads <= 1:  # no thread pool for one thread
-            lengths = [self.text_len(t) for t in texts]
-        else:
-            lengths = [len(ids) for ids in self.enc.encode_ordinary_batch(texts, num_threads=num_threads)]
+        lengths = [len(ids) for ids in self.enc.encode_ordinary_batch(texts, num_threads=num_threads)]
         out: list[ExampleTokens] = []
         start = 0
         for plan in plans:
@@ -286,6 +435,15 @@ class Accountant:
             out.append(self.finish(plan, lengths[start:end]))
             start = end
         return out
+
+
+def example_tokens(sums: Sequence[int], images_estimated: bool = False) -> ExampleTokens:
+    """An example's tokens from its sums per bucket."""
+    return ExampleTokens(
+        total=sum(sums), trainable=sums[ASSISTANT], system=sums[SYSTEM], user=sums[USER],
+        assistant=sums[ASSISTANT] + sums[ASSISTANT_UNTRAINED], tool=sums[TOOL], tools=sums[TOOLS_DEF],
+        other=sums[OTHER], images_estimated=images_estimated,
+    )
 
 
 def count_example(record: Any, kind: str, enc: tiktoken.Encoding, *,

@@ -18,7 +18,18 @@ from typing import Any, Self
 import tiktoken
 
 from ftprep.data.models import ModelInfo
-from ftprep.tokens.accounting import Accountant, ExampleTokens
+from ftprep.tokens.accounting import (
+    ASSISTANT,
+    ASSISTANT_UNTRAINED,
+    N_BUCKETS,
+    OTHER,
+    SYSTEM,
+    TOOL,
+    TOOLS_DEF,
+    USER,
+    Accountant,
+    ExampleTokens,
+)
 
 ROLES = ("system", "user", "assistant", "tool", "tools", "other")
 # Flush the batch at this many records or buffered line bytes: bounds memory, amortises thread start-up.
@@ -54,16 +65,17 @@ class TokenCollector:
 
     def __init__(self, enc: tiktoken.Encoding, model: ModelInfo | None = None, *,
                  limit: int | None = None, num_threads: int | None = None) -> None:
-        self.accountant = Accountant(enc, model)
+        # Records come parsed from JSON: equal tool definitions have equal JSON, so their count is cached.
+        self.accountant = Accountant(enc, model, cache_tools=True)
         self.limit = limit if limit is not None else (model.max_tokens if model is not None else None)
         # One thread by default: tiktoken's batch encoder pays a thread-pool task per text, which costs
         # more than encoding a typical message (measured 3x slower on 2 cores); the engine's worker
-        # processes give the parallelism instead.
+        # processes give the parallelism instead. With one thread each record is counted as it comes.
         self.num_threads = num_threads or 1
         self.totals = array("I")
         self.lines = array("I")
         self.trainable = 0
-        self.roles = dict.fromkeys(ROLES, 0)
+        self.buckets = [0] * N_BUCKETS
         self.over_limit = 0
         self.truncated_tokens = 0
         self.zero_trainable = 0
@@ -76,7 +88,12 @@ class TokenCollector:
     # -- RecordObserver ---------------------------------------------------------------------------
 
     def observe(self, line: int, kind: str, record: dict[str, Any], raw: bytes) -> None:
-        """Queue one record; counted when the batch is full or at :meth:`flush`."""
+        """Count one record (with several threads: queue it; counted when the batch is full or at
+        :meth:`flush`)."""
+        if self.num_threads <= 1:
+            sums, images = self.accountant.tally(record, kind)
+            self._add(line, kind, sum(sums), sums, images)
+            return
         self._batch.append((line, record, kind))
         self._batch_bytes += len(raw)
         if len(self._batch) >= BATCH_RECORDS or self._batch_bytes >= BATCH_BYTES:
@@ -89,8 +106,7 @@ class TokenCollector:
         self.totals.extend(other.totals)
         self.lines.extend(other.lines)
         self.trainable += other.trainable
-        for role in ROLES:
-            self.roles[role] += other.roles[role]
+        self.buckets = [mine + theirs for mine, theirs in zip(self.buckets, other.buckets, strict=True)]
         self.over_limit += other.over_limit
         self.truncated_tokens += other.truncated_tokens
         self.zero_trainable += other.zero_trainable
@@ -118,16 +134,23 @@ class TokenCollector:
 
     def add(self, line: int, kind: str, tokens: ExampleTokens) -> None:
         """Add one counted example."""
-        total = tokens.total
+        sums = [0] * N_BUCKETS
+        sums[SYSTEM], sums[USER], sums[TOOL], sums[TOOLS_DEF] = tokens.system, tokens.user, tokens.tool, tokens.tools
+        sums[ASSISTANT], sums[ASSISTANT_UNTRAINED] = tokens.trainable, tokens.assistant - tokens.trainable
+        sums[OTHER] = tokens.other
+        self._add(line, kind, tokens.total, sums, tokens.images_estimated)
+
+    def _add(self, line: int, kind: str, total: int, sums: list[int], images_estimated: bool) -> None:
+        """Add one counted example: its total and its tokens per bucket (see :mod:`ftprep.tokens.accounting`)."""
         self.totals.append(min(total, 0xFFFFFFFF))
         self.lines.append(line)
-        self.trainable += tokens.trainable
-        for role, n in tokens.by_role().items():
-            self.roles[role] += n
+        trainable = sums[ASSISTANT]
+        self.trainable += trainable
+        self.buckets = list(map(int.__add__, self.buckets, sums))
         self.kinds[kind] += 1
-        if tokens.trainable == 0:
+        if trainable == 0:
             self.zero_trainable += 1
-        if tokens.images_estimated:
+        if images_estimated:
             self.images_estimated += 1
         if self.limit is not None and total > self.limit:
             self.over_limit += 1
@@ -136,6 +159,13 @@ class TokenCollector:
                 self.over_limit_lines.append(line)
 
     # -- results ----------------------------------------------------------------------------------
+
+    @property
+    def roles(self) -> dict[str, int]:
+        """Token totals per role (``tools`` = definitions, ``other`` = primer and unknown roles)."""
+        b = self.buckets
+        return {"system": b[SYSTEM], "user": b[USER], "assistant": b[ASSISTANT] + b[ASSISTANT_UNTRAINED],
+                "tool": b[TOOL], "tools": b[TOOLS_DEF], "other": b[OTHER]}
 
     @property
     def examples(self) -> int:

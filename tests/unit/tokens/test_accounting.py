@@ -192,3 +192,93 @@ def test_count_many_equals_count_one_by_one() -> None:
                for i in range(50)] + [({"prompt": "p", "completion": "c"}, "completion")]
     accountant = Accountant(O200K)
     assert accountant.count_many(records) == [accountant.count(r, k) for r, k in records]
+
+
+SYSTEM_PROMPT = "You are a careful assistant. " * 20  # longer than any short-text limit: repeats are cached too
+VARIED: list[tuple[Any, str]] = [
+    ({"messages": [msg("system", SYSTEM_PROMPT), msg("user", "hello <|endoftext|> world"),
+                   msg("assistant", "a", weight=0), msg("assistant", "b", weight=0.0),
+                   msg("assistant", "c", weight=False), msg("assistant", "d", weight=1, name="bot")],
+      "tools": TOOLS}, "chat"),
+    ({"messages": [msg("system", SYSTEM_PROMPT), msg("user", "caf\u00e9 \u6771\u4eac \ud800 lone surrogate"),
+                   {"role": "assistant", "content": None, "tool_calls": [{"id": "c", "function": {"name": "f"}}]},
+                   msg("tool", '{"status": "shipped"}', tool_call_id="c"),
+                   {"role": "assistant", "function_call": {"name": "g", "arguments": "{}"}},
+                   msg("function", "42", name="g"), msg("developer", "dev"), msg("narrator", "odd role"),
+                   {"role": 5, "content": "numeric role"}, {"content": "no role"}, 7, None]}, "chat"),
+    ({"messages": [msg("user", [{"type": "text", "text": "look"}, {"type": "text", "text": ""}, "bad",
+                                {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+                                {"type": "image_url", "image_url": {"url": "x", "detail": "low"}}])],
+      "functions": [TOOLS[0]["function"], "not a function"]}, "chat"),
+    ({"messages": "nope", "tools": [{"function": {"name": None, "parameters": {"properties": {"a": 3}}}}, 4]},
+     "chat"),
+    ({"messages": [{"role": "assistant", "tool_calls": [{"n": 2**70}]}],
+      "tools": [{"function": {"name": "big", "description": 2**70}}]}, "chat"),
+    ({"prompt": "hello world", "completion": " hi"}, "completion"),
+    ({"prompt": 5, "completion": ""}, "completion"),
+    ({"input": {"messages": [msg("system", SYSTEM_PROMPT), msg("user", "q")], "tools": TOOLS},
+      "preferred_output": [msg("assistant", "yes", weight=0)], "non_preferred_output": [msg("assistant", "no")]},
+     "preference"),
+    ({"input": "alpaca", "preferred_output": "x"}, "preference"),
+    (None, "chat"), ([], "completion"), ("text", "preference"), ({}, "chat"),
+]
+
+
+@pytest.mark.parametrize("enc", [O200K, CL100K])
+@pytest.mark.parametrize("cache_tools", [False, True])
+def test_tally_equals_plan_then_finish(enc: tiktoken.Encoding, cache_tools: bool) -> None:
+    model = resolve_model("gpt-4o")
+    accountant = Accountant(enc, model, cache_tools=cache_tools)
+    for _ in range(3):  # the second and third rounds hit the caches
+        for record, kind in VARIED:
+            plan = Accountant(enc, model).plan(record, kind)
+            expected = Accountant(enc, model).finish(plan, [len(enc.encode_ordinary(t)) for t in plan.texts])
+            assert accountant.count(record, kind) == expected, record
+
+
+def test_count_many_with_threads_equals_count() -> None:
+    accountant = Accountant(O200K)
+    assert accountant.count_many(VARIED, num_threads=2) == [accountant.count(r, k) for r, k in VARIED]
+
+
+def test_text_cache_keeps_repeated_texts_and_gives_the_same_lengths(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ftprep.tokens.accounting as accounting
+
+    texts = [SYSTEM_PROMPT, "short", "x \ud800 y", *(f"unique text {i} " * (i % 7 + 1) for i in range(300))]
+    expected = {t: len(O200K.encode_ordinary(t)) for t in texts}
+    accountant = Accountant(O200K)
+    for text in texts * 2:
+        assert accountant.text_len(text) == expected[text]
+    assert SYSTEM_PROMPT in accountant._texts and "short" in accountant._texts  # seen twice: kept
+    # Tiny limits: the cache starts over and the sightings are forgotten often; the lengths stay the same.
+    monkeypatch.setattr(accounting, "_CACHED_CHARS", 64)
+    monkeypatch.setattr(accounting, "_SEEN_RESET", 5)
+    monkeypatch.setattr(accounting, "_SEEN_SLOTS", 8)
+    small = Accountant(O200K)
+    for text in texts * 3:
+        assert small.text_len(text) == expected[text]
+    assert sum(len(t) for t in small._texts) <= 64
+
+
+def test_tools_cache_gives_the_same_counts() -> None:
+    cached, uncached = Accountant(O200K, cache_tools=True), Accountant(O200K)
+    variants = [TOOLS, [{"type": "function", "function": {**TOOLS[0]["function"], "description": "Other."}}],
+                [{"function": {"name": "n", "parameters": {"properties": {"k": {"enum": [1, 1.0, True, None]}}}}}],
+                [{"function": {"name": "n", "parameters": {"properties": {"k": {"enum": ["1", "1.0", "true"]}}}}}]]
+    for _ in range(2):
+        for tools in variants:
+            for record in ({"messages": [], "tools": tools}, {"messages": [], "functions": tools},
+                           {"messages": [], "functions": [t["function"] for t in tools]}):
+                assert cached.count(record, "chat") == uncached.count(record, "chat")
+    assert cached._tools_cache and not uncached._tools_cache
+
+
+def test_pickled_accountant_drops_its_caches() -> None:
+    import pickle
+
+    accountant = Accountant(O200K, resolve_model("gpt-4o"), cache_tools=True)
+    for record, kind in VARIED * 2:
+        accountant.count(record, kind)
+    copy = pickle.loads(pickle.dumps(accountant))
+    assert copy.enc is O200K and copy.cache_tools and not copy._texts and not copy._tools_cache
+    assert [copy.count(r, k) for r, k in VARIED] == [accountant.count(r, k) for r, k in VARIED]

@@ -69,3 +69,21 @@ def test_histogram_covers_every_example() -> None:
     bins = collector.histogram(10)
     assert sum(c for _, _, c in bins) == 100
     assert (bins[0][0], bins[-1][1]) == (12, 111)
+
+
+def test_counted_as_observed_equals_batched_and_added() -> None:
+    from ftprep.tokens.accounting import Accountant
+
+    records = [record(n, weight=n % 2) for n in range(40)] + [
+        {"messages": [{"role": "system", "content": "Be brief. " * 40}, {"role": "user", "content": "q"},
+                      {"role": "assistant", "content": "a"}],
+         "tools": [{"type": "function", "function": {"name": "f", "description": "F."}}]}] * 5
+    direct = feed(TokenCollector(O200K), records)
+    threaded = feed(TokenCollector(O200K, num_threads=2), records)
+    added = TokenCollector(O200K)
+    accountant = Accountant(O200K)
+    for line, r in enumerate(records, 1):
+        added.add(line, "chat", accountant.count(r, "chat"))
+    for other in (threaded, added):
+        assert (other.totals, other.lines, other.trainable, other.roles, other.zero_trainable, other.kinds) == \
+            (direct.totals, direct.lines, direct.trainable, direct.roles, direct.zero_trainable, direct.kinds)
