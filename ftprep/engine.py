@@ -311,12 +311,17 @@ class _Pass:
                                    f"drop this line or line {first}")
 
 
-def repeated_lines(digests: array[int], lines: array[int]) -> list[tuple[int, int]]:
+def repeated_lines(digests: array[int], lines: array[int], *, small: int = 50_000) -> list[tuple[int, int]]:
     """``(line, first line)`` for every line whose digest an earlier line has, in line order.
 
-    ``lines`` ascend; sorting the digests stably keeps each group's first occurrence first. numpy works on
-    the arrays in place (about 20 bytes per line), where a data-frame library would copy them.
+    ``lines`` ascend. Up to ``small`` lines a dict finds the first occurrences (cheaper than importing
+    numpy); above, sorting the digests stably keeps each group's first occurrence first, and numpy works on
+    the arrays in place (about 20 bytes per line), where a dict or a data-frame library would copy them.
     """
+    if len(digests) <= small:
+        first: dict[int, int] = {}
+        return [(line, seen) for digest, line in zip(digests, lines, strict=True)
+                if (seen := first.setdefault(digest, line)) != line]
     import numpy as np
 
     keys = np.frombuffer(digests, dtype=np.uint64)

@@ -19,12 +19,12 @@ the kinds nest and "strongest kind" is well defined.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-import numpy as np
 import orjson
 
 from ftprep.formats.detect import detect_format
@@ -41,15 +41,19 @@ from ftprep.overlap.near import (
 )
 from ftprep.overlap.normalize import TextDigests, prompt_key, text_digests, words_of
 
+if TYPE_CHECKING:
+    import numpy as np
+
 EXACT = "exact"
 NORMALISED = "normalised"
 SAME_PROMPT = "same-prompt"
 NEAR = "near"
 OVERLAP_KINDS = (EXACT, NORMALISED, SAME_PROMPT, NEAR)
 
-_ROW = np.dtype([("line", "<u8"), ("raw", "S16"), ("exact", "S16"), ("normalised", "S16"),
-                 ("prompt", "S16"), ("answer", "S16")])
-ROW_BYTES = _ROW.itemsize
+# numpy (0.05 s of start-up) is imported by the functions that use it.
+_ROW_FIELDS = [("line", "<u8"), ("raw", "S16"), ("exact", "S16"), ("normalised", "S16"), ("prompt", "S16"),
+               ("answer", "S16")]
+ROW_BYTES = 8 + 5 * 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +219,8 @@ class DigestCollector:
         A view of the collector's buffer, not a copy (88 bytes per example): call it after the pass, since
         the buffer cannot grow while a view of it is alive.
         """
-        return np.frombuffer(self._rows, dtype=_ROW)
+        import numpy as np
+        return np.frombuffer(self._rows, dtype=np.dtype(_ROW_FIELDS))
 
 
 _EMPTY_PROMPT = text_digests("completion", {}).prompt
@@ -230,6 +235,7 @@ def _keep_best(table: dict[int, tuple[float, int]], key: int, similarity: float,
 
 def _groups(rows: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the first (lowest) line with the same value of field ``name``, and whether it is that line."""
+    import numpy as np
     if len(rows) == 0:
         empty = np.zeros(0, dtype=np.uint64)
         return empty, empty.astype(bool)
@@ -253,6 +259,7 @@ def find_duplicates(collector: DigestCollector) -> list[Duplicate]:
     same record; ``same-prompt``: the same prompt as an earlier line with a different answer; ``near``
     (only when the collector searched for them): similar to an earlier line without sharing its prompt.
     """
+    import numpy as np
     rows = collector.rows()
     _, raw_first = _groups(rows, "raw")
     exact_line, exact_first = _groups(rows, "exact")
@@ -284,7 +291,10 @@ def find_duplicates(collector: DigestCollector) -> list[Duplicate]:
     return found
 
 
-_KEY_ROW = np.dtype([("line", "<u8"), ("key", "S16")])
+_KEY_ROW_FIELDS = [("line", "<u8"), ("key", "S16")]
+_KEY_ROW_BYTES = 8 + 16
+# Up to this many records, repeated keys are found in plain Python (numpy's import costs more).
+SMALL_COUNT = 50_000
 
 
 @dataclass(slots=True)
@@ -300,7 +310,7 @@ class PromptKeys:
     _rows: bytearray = field(default_factory=bytearray)
 
     def __len__(self) -> int:
-        return len(self._rows) // _KEY_ROW.itemsize
+        return len(self._rows) // _KEY_ROW_BYTES
 
     def observe(self, line: int, kind: str, record: Any, raw: bytes) -> None:
         """Keep the record's prompt digest."""
@@ -310,14 +320,24 @@ class PromptKeys:
         """Fold in the keys of the following byte range."""
         self._rows += other._rows
 
-    def shared_lines(self) -> list[int]:
-        """Lines (ascending) whose prompt digest another line has too."""
-        rows = np.frombuffer(self._rows, dtype=_KEY_ROW)
-        if len(rows) < 2:
+    def shared_lines(self, *, small: int = SMALL_COUNT) -> list[int]:
+        """Lines (ascending) whose prompt digest another line has too (up to ``small`` records in plain
+        Python, which costs less than importing numpy; with numpy above)."""
+        count = len(self)
+        if count < 2:
             return []
-        keys = np.sort(rows["key"])
-        repeated = keys[1:][keys[1:] == keys[:-1]]
-        lines: list[int] = rows["line"][np.isin(rows["key"], repeated)].tolist()
+        rows = self._rows
+        if count <= small:
+            keys = [bytes(rows[i + 8:i + _KEY_ROW_BYTES]) for i in range(0, len(rows), _KEY_ROW_BYTES)]
+            seen = Counter(keys)
+            return [int.from_bytes(rows[i * _KEY_ROW_BYTES:i * _KEY_ROW_BYTES + 8], "little")
+                    for i, key in enumerate(keys) if seen[key] > 1]
+        import numpy as np
+
+        table = np.frombuffer(rows, dtype=np.dtype(_KEY_ROW_FIELDS))
+        ordered = np.sort(table["key"])
+        repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+        lines: list[int] = table["line"][np.isin(table["key"], repeated)].tolist()
         return lines
 
 
@@ -335,6 +355,7 @@ def find_file_duplicates(path: str | os.PathLike[str], keys: PromptKeys) -> list
 
 def _lookup(train: np.ndarray, valid: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
     """For each validation row: whether its ``name`` digest occurs in training, and the first such line."""
+    import numpy as np
     if len(train) == 0 or len(valid) == 0:
         return np.zeros(len(valid), dtype=bool), np.zeros(len(valid), dtype=np.uint64)
     first, is_first = _groups(train, name)
@@ -353,6 +374,7 @@ def compare_collectors(train: DigestCollector, validation: DigestCollector, *,
     Near matches come from whichever collector streamed against the other's index (``probe``), or, when
     both collectors kept signatures, by querying the validation signatures against the training index.
     """
+    import numpy as np
     wanted = set(kinds)
     unknown = wanted - set(OVERLAP_KINDS)
     if unknown:

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:  # datasketch (and the scipy it imports) costs 0.4 s: loaded when near search runs
+    import numpy as np  # numpy too (0.05 s of start-up), imported by the functions that use it
     from datasketch import MinHash, MinHashLSH
 
 DEFAULT_THRESHOLD = 0.8
@@ -34,7 +33,7 @@ TEMPLATE_SHARE = 0.05
 TEMPLATE_MINIMUM = 5
 _SCHEME = "affine32"
 # Odd multipliers that make a shingle's hash depend on word order.
-_MIX = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1], dtype=np.uint64)
+_MIX = (0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1)
 
 
 @cache
@@ -54,6 +53,7 @@ def shingle_hashes(words: Sequence[str], size: int = SHINGLE_WORDS) -> np.ndarra
 
     A record with fewer than ``size`` words is one shingle; one without words has none.
     """
+    import numpy as np
     if not words:
         return np.zeros(0, dtype=np.uint64)
     word_hashes = np.fromiter((zlib.crc32(w.encode("utf-8", "surrogatepass")) for w in words),
@@ -62,7 +62,7 @@ def shingle_hashes(words: Sequence[str], size: int = SHINGLE_WORDS) -> np.ndarra
     count = len(words) - width + 1
     combined = np.zeros(count, dtype=np.uint64)
     for offset in range(width):
-        combined = combined * np.uint64(31) + word_hashes[offset:offset + count] * _MIX[offset % len(_MIX)]
+        combined = combined * np.uint64(31) + word_hashes[offset:offset + count] * np.uint64(_MIX[offset % len(_MIX)])
     return np.unique((combined ^ (combined >> np.uint64(32))) & np.uint64(0xFFFFFFFF))
 
 
@@ -78,16 +78,19 @@ class ShingleCounts:
     DEPTH = 3
 
     def __init__(self) -> None:
+        import numpy as np
         self.records = 0
         self._table = np.zeros((self.DEPTH, 1 << self.WIDTH_BITS), dtype=np.uint32)
         rng = np.random.default_rng(SEED)
         self._mult = rng.integers(1, 1 << 31, size=self.DEPTH, dtype=np.uint64) * 2 + 1
 
     def _cells(self, hashes: np.ndarray) -> list[np.ndarray]:
+        import numpy as np
         return [((hashes * m) & np.uint64(0xFFFFFFFF)) >> np.uint64(32 - self.WIDTH_BITS) for m in self._mult]
 
     def add(self, words: Sequence[str]) -> None:
         """Count the distinct shingles of one record."""
+        import numpy as np
         self.records += 1
         hashes = shingle_hashes(words)
         for row, cells in zip(self._table, self._cells(hashes), strict=True):
@@ -95,12 +98,14 @@ class ShingleCounts:
 
     def estimate(self, hashes: np.ndarray) -> np.ndarray:
         """Estimated number of records containing each shingle (never less than the truth)."""
+        import numpy as np
         cells = self._cells(hashes)
         counts = [row[c.astype(np.intp)] for row, c in zip(self._table, cells, strict=True)]
         return np.minimum.reduce(counts) if counts else np.zeros(len(hashes), dtype=np.uint32)
 
     def cutoff(self, share: float = TEMPLATE_SHARE, minimum: int = TEMPLATE_MINIMUM) -> int:
         """Records a shingle must be in to be template: ``share`` of them, and at least ``minimum``."""
+        import numpy as np
         return max(minimum, int(np.ceil(share * self.records)))
 
 
@@ -177,12 +182,14 @@ class NearIndex:
 
     def add(self, line: int, minhash: MinHash) -> None:
         """Index the signature of ``line``."""
+        import numpy as np
         self._lsh.insert(len(self._lines), minhash, check_duplication=False)
         self._lines.append(line)
         self._signatures.frombytes(minhash.hashvalues.astype(np.uint32, copy=False).tobytes())
 
     def query(self, minhash: MinHash) -> list[NearMatch]:
         """Indexed lines whose estimated similarity with ``minhash`` is at least the threshold, best first."""
+        import numpy as np
         keys = self._lsh.query(minhash)
         if not keys:
             return []
@@ -197,6 +204,7 @@ class NearIndex:
 
     def items(self) -> list[tuple[int, MinHash]]:
         """(line, signature) of every indexed record in insertion order, to replay into another index."""
+        import numpy as np
         table = np.frombuffer(self._signatures, dtype=np.uint32).reshape(-1, self.num_perm)
         from datasketch import MinHash
 
