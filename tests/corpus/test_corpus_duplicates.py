@@ -1,0 +1,48 @@
+"""On every corpus file, within-file duplicates found in two steps (prompt keys in the pass, full digests of
+the lines sharing a prompt) equal those of one digest collector over every line, and ``ftprep check`` on
+the file and on standard input (which is read once, so it keeps full digests) reports the same findings."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from ftprep.check import check_files
+from ftprep.overlap import DigestCollector, find_duplicates
+from ftprep.overlap.compare import PromptKeys, find_file_duplicates, scan_records
+from tests.conftest import CORPUS
+
+pytestmark = [pytest.mark.corpus,
+              pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside this clone")]
+
+FILES = sorted(CORPUS.rglob("*.jsonl")) if CORPUS.is_dir() else []
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(CORPUS)) for p in FILES])
+def test_two_step_duplicates_equal_one_collector(path: Path) -> None:
+    keys, collector = PromptKeys(), DigestCollector()
+    scan_records(path, keys)
+    scan_records(path, collector)
+    assert find_file_duplicates(path, keys) == find_duplicates(collector)
+
+
+def test_corpus_holds_duplicates_for_the_comparison_to_mean_something() -> None:
+    found = 0
+    for path in FILES:
+        collector = DigestCollector()
+        scan_records(path, collector)
+        found += len(find_duplicates(collector))
+    assert found > 0
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if p.stat().st_size < 5_000_000],
+                         ids=lambda p: p.name)
+def test_check_of_a_file_and_of_stdin_agree(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    as_file = check_files([str(path)], select=["FT52"])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
+    as_stdin = check_files(["-"], select=["FT52"])
+    assert [(f.code, f.line, f.message) for f in as_file.findings] == \
+           [(f.code, f.line, f.message) for f in as_stdin.findings]
