@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ftprep.formats.detect import CHAT
-from ftprep.lint.context import Record, RecordContext, record_check
+from ftprep.lint.context import Record, RecordContext, preload, record_check
 from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
 from ftprep.rules.schema import NAME_RE
@@ -401,6 +401,13 @@ def canonical_json(value: Any) -> bytes:
     except (orjson.JSONEncodeError, TypeError):
         # Integers beyond 64 bits are valid JSON that orjson cannot write.
         return json.dumps(value, sort_keys=True).encode()
+
+
+@preload
+def _import_jsonschema() -> object:
+    import jsonschema.validators
+
+    return jsonschema.validators
 
 
 @lru_cache(maxsize=4096)
