@@ -311,7 +311,7 @@ class _Pass:
                                    f"drop this line or line {first}")
 
 
-def repeated_lines(digests: array[int], lines: array[int], *, small: int = 50_000) -> list[tuple[int, int]]:
+def repeated_lines(digests: array[int], lines: array[int], *, small: int = 200_000) -> list[tuple[int, int]]:
     """``(line, first line)`` for every line whose digest an earlier line has, in line order.
 
     ``lines`` ascend. Up to ``small`` lines a dict finds the first occurrences (cheaper than importing
