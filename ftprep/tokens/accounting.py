@@ -55,10 +55,10 @@ DEFAULT_IMAGE = ImageFormula(kind="tiles", base=85, tile=170)
 _HEADER_B64 = 96 * 1024
 # Text-length cache: a text's length is kept once the text is seen a second time (system prompts, tool
 # results and tool definitions repeat; most user and assistant texts do not). Sightings are marked in a
-# table of bytes indexed by the text's hash (a false positive only caches a text needlessly), cleared after
-# _SEEN_RESET marks; the kept texts hold at most _CACHED_CHARS characters (about 4 MB), then start over.
+# table of bytes indexed by the text's hash (a false positive only caches a text needlessly); the kept texts
+# hold at most _CACHED_CHARS characters (about 4 MB), then the cache and the sightings start over. (With
+# 1 MiB of marks and ~300-character texts, false positives fill the cache after ~100k distinct texts.)
 _SEEN_SLOTS = 1 << 20
-_SEEN_RESET = 1 << 17
 _CACHED_CHARS = 1 << 20
 # Token counts of tool-definition lists, keyed by their JSON, kept for up to this many distinct lists.
 _CACHED_TOOLS = 1024
@@ -130,7 +130,6 @@ class Accountant:
         self._texts: dict[str, int] = {}
         self._cached_chars = 0
         self._seen = bytearray(_SEEN_SLOTS)
-        self._marks = 0
         self._tools_cache: dict[tuple[bool, bytes], int] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -156,22 +155,23 @@ class Accountant:
             n = len(self._encode(text))
         except UnicodeEncodeError:  # lone surrogates: the wrapper's fix-up
             n = len(self.enc.encode_ordinary(text))
-        seen = self._seen
         mark = hash(text) & (_SEEN_SLOTS - 1)
-        if seen[mark]:
-            if self._cached_chars + len(text) > _CACHED_CHARS:
-                self._texts.clear()
-                self._cached_chars = 0
-            if len(text) <= _CACHED_CHARS:
-                self._texts[text] = n
-                self._cached_chars += len(text)
+        if self._seen[mark]:
+            self._keep(text, n)
         else:
-            if self._marks >= _SEEN_RESET:
-                seen = self._seen = bytearray(_SEEN_SLOTS)
-                self._marks = 0
-            seen[mark] = 1
-            self._marks += 1
+            self._seen[mark] = 1
         return n
+
+    def _keep(self, text: str, n: int) -> None:
+        """Cache the length of a text seen before (or a false positive of the sightings)."""
+        if self._cached_chars + len(text) > _CACHED_CHARS:
+            # Full: start over, forgetting the sightings too (they only accumulate, so false positives grow).
+            self._texts.clear()
+            self._cached_chars = 0
+            self._seen[:] = bytes(_SEEN_SLOTS)
+        if len(text) <= _CACHED_CHARS:
+            self._texts[text] = n
+            self._cached_chars += len(text)
 
     def short_len(self, value: str) -> int:
         """Token length of a role or name: few distinct values, so cached."""
@@ -200,7 +200,14 @@ class Accountant:
         images = False
         if not isinstance(record, dict):
             return sums, images
-        if kind == "completion":
+        if kind == "chat":  # _tally_chat, inlined: the common case
+            messages = record.get("messages")
+            if isinstance(messages, list):
+                images = self._tally_messages(sums, messages, False)
+            if "tools" in record or "functions" in record:
+                self._tally_tools(sums, record)
+            sums[OTHER] += REPLY_PRIMER
+        elif kind == "completion":
             prompt, completion = record.get("prompt"), record.get("completion")
             if isinstance(prompt, str) and prompt:
                 sums[USER] += self.text_len(prompt)
@@ -220,39 +227,62 @@ class Accountant:
     def _tally_chat(self, sums: list[int], record: dict[str, Any]) -> bool:
         messages = record.get("messages")
         images = self._tally_messages(sums, messages, False) if isinstance(messages, list) else False
+        self._tally_tools(sums, record)
+        sums[OTHER] += REPLY_PRIMER
+        return images
+
+    def _tally_tools(self, sums: list[int], record: dict[str, Any]) -> None:
         tools = record.get("tools")
         if isinstance(tools, list):
             sums[TOOLS_DEF] += self._tools_tokens(tools, True)
         functions = record.get("functions")
         if isinstance(functions, list):
             sums[TOOLS_DEF] += self._tools_tokens(functions, False)
-        sums[OTHER] += REPLY_PRIMER
-        return images
 
     def _tally_messages(self, sums: list[int], messages: list[Any], force_trainable: bool) -> bool:
         """Add the tokens of ``messages`` to ``sums``; whether an image size was assumed (see :meth:`_message`)."""
         cached = self._texts.get
-        encode_len = self._encode_len
+        encode = self._encode
+        seen = self._seen
+        mask = _SEEN_SLOTS - 1
         roles = self._roles
         images = False
         for message in messages:
             if not isinstance(message, dict):
                 continue
             role = message.get("role")
+            content = message.get("content")
             if isinstance(role, str):
                 bucket, n = roles.get(role) or self._role(role)
             else:
                 bucket, n = OTHER, TOKENS_PER_MESSAGE
-            if bucket == ASSISTANT and not force_trainable and message.get("weight", 1) == 0:
-                bucket = ASSISTANT_UNTRAINED
-            name = message.get("name")
-            if isinstance(name, str):
-                n += TOKENS_PER_NAME + self.short_len(name)
-            content = message.get("content")
+            # Most messages hold a role and a content and nothing else: no weight, name or calls to look up.
+            if role is None or content is None or len(message) != 2:
+                if bucket == ASSISTANT and not force_trainable and message.get("weight", 1) == 0:
+                    bucket = ASSISTANT_UNTRAINED
+                name = message.get("name")
+                if isinstance(name, str):
+                    n += TOKENS_PER_NAME + self.short_len(name)
+                calls = message.get("tool_calls")
+                if calls:
+                    n += self.text_len(json_text(calls))
+                calls = message.get("function_call")
+                if calls:
+                    n += self.text_len(json_text(calls))
             if isinstance(content, str):
                 if content:
                     length = cached(content)
-                    n += encode_len(content) if length is None else length
+                    if length is None:  # _encode_len, inlined: most texts are met once
+                        try:
+                            length = len(encode(content))
+                        except UnicodeEncodeError:
+                            length = len(self.enc.encode_ordinary(content))
+                        mark = hash(content) & mask
+                        if seen[mark]:
+                            self._keep(content, length)
+                        else:
+                            seen[mark] = 1
+                    n += length
             elif isinstance(content, list):
                 for part in content:
                     if not isinstance(part, dict):
@@ -265,12 +295,6 @@ class Accountant:
                         tokens, estimated = self.image_tokens(image.get("url"), image.get("detail"))
                         n += tokens
                         images |= estimated
-            calls = message.get("tool_calls")
-            if calls:
-                n += self.text_len(json_text(calls))
-            calls = message.get("function_call")
-            if calls:
-                n += self.text_len(json_text(calls))
             sums[bucket] += n
         return images
 

@@ -252,7 +252,6 @@ def test_text_cache_keeps_repeated_texts_and_gives_the_same_lengths(monkeypatch:
     assert SYSTEM_PROMPT in accountant._texts and "short" in accountant._texts  # seen twice: kept
     # Tiny limits: the cache starts over and the sightings are forgotten often; the lengths stay the same.
     monkeypatch.setattr(accounting, "_CACHED_CHARS", 64)
-    monkeypatch.setattr(accounting, "_SEEN_RESET", 5)
     monkeypatch.setattr(accounting, "_SEEN_SLOTS", 8)
     small = Accountant(O200K)
     for text in texts * 3:
