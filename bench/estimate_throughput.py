@@ -5,7 +5,8 @@ Usage: python bench/estimate_throughput.py [--mb 100] [--model gpt-4o-mini] [--k
 Prints MB/s (file bytes per second) for:
   1. ``ftprep.estimate.estimate``: the full pass (read, strict parse, format detection, record checks
      dispatch, token accounting, statistics);
-  2. the count path alone: orjson.loads + TokenCollector (accounting + batched encode_ordinary_batch);
+  2. the count path alone, one process: orjson.loads + TokenCollector (each record walked and its texts
+     encoded one by one with encode_ordinary as they are met; lengths of repeated texts cached);
   3. tiktoken ``encode_ordinary_batch`` over exactly the message strings (the ceiling: no JSON, no
      accounting), and tiktoken ``encode_ordinary`` one string at a time, single thread.
 """
