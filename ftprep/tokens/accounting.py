@@ -27,7 +27,6 @@ from typing import Any
 
 import orjson
 import tiktoken
-from PIL import Image, UnidentifiedImageError
 
 from ftprep.data.models import ImageFormula, ModelInfo
 from ftprep.tokens.encoding import get_encoding
@@ -499,6 +498,8 @@ def data_url_size(url: str) -> tuple[int, int] | None:
     head, _, payload = url.partition(",")
     if ";base64" not in head:
         return None
+    from PIL import Image, UnidentifiedImageError  # imported for the first embedded image (start-up time)
+
     for chunk in (payload[: _HEADER_B64 - _HEADER_B64 % 4], payload):
         try:
             raw = base64.b64decode(chunk + "=" * (-len(chunk) % 4))
