@@ -420,13 +420,13 @@ def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequen
     """The pass over byte ranges in ``workers`` processes; None when one process must do it."""
     size = os.path.getsize(path)
     count = max(workers * RANGES_PER_WORKER, -(-size // MAX_RANGE_BYTES))
-    ranges = parallel.split_ranges(path, count)
+    ranges = parallel.range_bounds(path, count)
     if len(ranges) < 2:
         return None
     method = options.method
     if method is None:
         # Checks depend on the method the first record implies; a worker of a later range must know it.
-        method = _first_method(path, ranges[0].end)
+        method = _first_method(path, ranges[0][1])
         if method is None:
             return None
 
@@ -439,24 +439,28 @@ def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequen
     except (pickle.PicklingError, TypeError, AttributeError):
         return None  # an observer that cannot travel between processes keeps the pass in one
 
+    # Line numbers of the ranges are counted by a thread while the workers check the first ranges.
+    numbers = parallel.LineNumbers(path, ranges)
+
     def job(index: int) -> RangeState:
-        part = ranges[index]
+        start, end = ranges[index]
         state = _Pass(name, options, pickle.loads(blank), method)
         with open(path, "rb") as stream:
-            stream.seek(part.start)
-            state.read(stream, first_lineno=part.first_line, start=part.start, end=part.end)
+            stream.seek(start)
+            state.read(stream, first_lineno=numbers.first_line(index), start=start, end=end)
         return state.range_state()
 
     def done(index: int) -> None:
         if progress is not None:
-            progress(ranges[index].end - ranges[index].start)
+            progress(ranges[index][1] - ranges[index][0])
 
     head = _Pass(name, options, observers, method)
     try:
-        for result in parallel.map_ordered(job, len(ranges), workers, done):
+        for result in parallel.map_ordered(job, len(ranges), workers, done, started=numbers.start):
             head.absorb(result)
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc}); is the file complete?") from exc
+    numbers.join()  # done by now: every range was numbered before its result came back
     return head.finish(name)
 
 

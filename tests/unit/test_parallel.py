@@ -226,3 +226,13 @@ def test_corpus_files_give_the_serial_findings(name: str, many_ranges: None) -> 
         pytest.skip(f"{name} is not in the corpus")
     options = ScanOptions(enabled=all_codes(), model="gpt-4o-mini")
     _same(scan_file(str(path), options, workers=1), scan_file(str(path), options, workers=2))
+
+
+def test_line_numbers_counted_in_a_thread_equal_split_ranges(tmp_path: Path) -> None:
+    path = _write(tmp_path / "f.jsonl", [b"a" * n for n in (5, 1, 30, 2, 2, 40, 7, 0, 9)])
+    bounds = parallel.range_bounds(str(path), 5)
+    numbers = parallel.LineNumbers(str(path), bounds)
+    numbers.start()
+    assert [numbers.first_line(i) for i in range(len(bounds))] == [r.first_line for r in
+                                                                   parallel.split_ranges(str(path), 5)]
+    numbers.join()
