@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 from typing import Any
 
@@ -90,3 +91,14 @@ def test_hash_mismatch_is_config_error(fresh_cache: None, monkeypatch: pytest.Mo
     monkeypatch.setattr(encoding_module, "vocab_bytes", lambda name: b"IQ== 0\n")
     with pytest.raises(ConfigError, match="sha256"):
         get_encoding("cl100k_base")
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_parse_ranks_equals_tiktokens_line_by_line_loader(name: str) -> None:
+    data = vocab_bytes(name)
+    expected = {}
+    for line in data.splitlines():
+        if line:
+            token, rank = line.split()
+            expected[base64.b64decode(token)] = int(rank)
+    assert parse_ranks(data) == expected
