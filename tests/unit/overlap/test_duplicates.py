@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ftprep.lint.finding import Severity
 from ftprep.overlap import DigestCollector, find_duplicates
 from ftprep.overlap.compare import PromptKeys, find_file_duplicates, scan_records
-from ftprep.overlap.normalize import _prompt_segments, record_text
+from ftprep.overlap.normalize import last_prompt_segment, record_text
 from ftprep.rules.overlap import duplicate_findings
 from tests.unit.overlap.leakset import chat, write
 
@@ -117,6 +117,7 @@ def test_two_step_duplicates_equal_one_collector_over_every_line(tmp_path: Path,
 
 @settings(max_examples=200, deadline=None)
 @given(_RECORDS)
-def test_prompt_segments_shortcut_equals_the_record_text(record: dict[str, object]) -> None:
+def test_last_prompt_segment_is_the_last_of_the_record_text_prompt(record: dict[str, object]) -> None:
     for kind in ("chat", "preference", "completion", None):
-        assert _prompt_segments(kind, record) == record_text(kind, record).prompt
+        prompt = record_text(kind, record).prompt
+        assert last_prompt_segment(kind, record) == (prompt[-1] if prompt else None)
