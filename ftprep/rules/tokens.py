@@ -91,10 +91,13 @@ class SpecialTokenText(Rule):
 _TABLE: list[ModelTable] = []
 
 
-# Every special token starts with "<|"; in JSON text "<" may also be written \u003c (or \u003C). Two byte
-# searches (far cheaper than a regex) rule most lines out before the walk over every string.
+# Every special token starts with "<|"; in JSON text "<" may also be written \u003c (or \u003C) and "|"
+# \u007c. Byte searches (far cheaper than a regex) rule most lines out before the walk over every string:
+# a single byte is a memchr, so "<" and "\\" are looked for before the longer patterns.
 def _may_hold_special(raw: bytes) -> bool:
-    return b"<|" in raw or b"\\u003" in raw
+    if b"<" in raw and (b"<|" in raw or b"<\\u007" in raw):
+        return True
+    return b"\\" in raw and b"\\u003" in raw
 
 
 def use_model_table(table: ModelTable) -> None:
