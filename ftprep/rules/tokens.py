@@ -16,6 +16,7 @@ from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE, detect_format
 from ftprep.lint.context import Record, RecordContext, record_check
 from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
+from ftprep.rules.facts import LIST_CONTENT, WEIGHT, chat_facts
 from ftprep.tokens.accounting import REPLY_PRIMER, Accountant
 from ftprep.tokens.encoding import ENDOFPROMPT, ENDOFTEXT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, get_encoding
 
@@ -136,6 +137,13 @@ def _has_image(record: Record) -> bool:
     return False
 
 
+def _may_have_image(record: Record, ctx: RecordContext) -> bool:
+    """Whether the record may hold an image (whose tokens a byte count does not bound)."""
+    if detect_format(record) == CHAT:
+        return bool(chat_facts(record, ctx) & LIST_CONTENT) and _has_image(record)
+    return b"image_url" in ctx.raw and _has_image(record)
+
+
 @record_check(CHAT, PREFERENCE, COMPLETION)
 def check_token_limit(record: Record, ctx: RecordContext) -> None:
     """FT400: tokenize (only when the line could be over the limit) and compare with the model's limit."""
@@ -143,7 +151,7 @@ def check_token_limit(record: Record, ctx: RecordContext) -> None:
         return
     model = _model_info(ctx.model)
     limit = model.max_tokens if model is not None else None
-    if limit is None or (ctx.raw_size * 2 + 16 <= limit and (b"image_url" not in ctx.raw or not _has_image(record))):
+    if limit is None or (ctx.raw_size * 2 + 16 <= limit and not _may_have_image(record, ctx)):
         return
     accountant = _accountant(ctx.model)
     if accountant is None:
@@ -183,6 +191,8 @@ def check_trainable(record: Record, ctx: RecordContext) -> None:
     """FT401: assistant messages present, all with weight 0."""
     if NoTrainableTokens.code not in ctx.enabled or ctx.method == "reinforcement":
         return
+    if not chat_facts(record, ctx) & WEIGHT:
+        return  # without weights every assistant message is trained
     messages = record.get("messages")
     if not isinstance(messages, list):
         return

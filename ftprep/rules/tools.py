@@ -20,6 +20,7 @@ from ftprep.formats.detect import CHAT
 from ftprep.lint.context import Record, RecordContext, preload, record_check
 from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
+from ftprep.rules.facts import TOOLS, chat_facts
 from ftprep.rules.schema import NAME_RE
 
 if TYPE_CHECKING:  # jsonschema is imported when the first parameters schema is compiled (start-up time)
@@ -32,7 +33,6 @@ CALL_KEYS = frozenset({"id", "type", "function"})
 CALLED_FUNCTION_KEYS = frozenset({"name", "arguments"})
 _MESSAGE_LIMIT = 160
 _VERDICTS_MAX = 4096
-_TOOL_ROLES = ("tool", "function")  # a tuple: a role may be an unhashable list in bad data
 
 
 @register
@@ -737,24 +737,10 @@ def _close(window: dict[str, Where], answered: dict[str, int], legacy: Where | N
                  'add {"role": "function", "name": "...", "content": "..."} after the call')
 
 
-def _uses_tools(record: Record) -> bool:
-    """Whether a chat record has anything this module checks (a cheap pre-test for plain chat rows)."""
-    if "tools" in record or "functions" in record or "parallel_tool_calls" in record:
-        return True
-    messages = record.get("messages")
-    if not isinstance(messages, list):
-        return False
-    for message in messages:
-        if type(message) is dict and ("tool_calls" in message or "function_call" in message
-                                      or message.get("role") in _TOOL_ROLES):
-            return True
-    return False
-
-
 @record_check(CHAT)
 def check_chat_tools(record: Record, ctx: RecordContext) -> None:
     """Tool definitions, calls and the call graph of a chat record."""
-    if not _uses_tools(record):
+    if not chat_facts(record, ctx) & TOOLS:
         return
     declared = check_definitions(record, ctx)
     messages = record.get("messages")

@@ -20,6 +20,7 @@ from ftprep.formats.detect import CHAT
 from ftprep.lint.context import Record, RecordContext, preload, record_check
 from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
+from ftprep.rules.facts import LIST_CONTENT, chat_facts
 
 Where = tuple[str | int, ...]
 MAX_IMAGES = 10
@@ -315,4 +316,5 @@ def _import_pillow() -> object:
 @record_check(CHAT)
 def check_chat_images(record: Record, ctx: RecordContext) -> None:
     """Images of a chat record."""
-    check_images(record.get("messages"), ctx, ("messages",))
+    if chat_facts(record, ctx) & LIST_CONTENT:
+        check_images(record.get("messages"), ctx, ("messages",))
