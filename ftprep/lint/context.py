@@ -61,12 +61,17 @@ RecordCheck = Callable[[Record, RecordContext], None]
 RECORD_CHECKS: dict[str, list[RecordCheck]] = {}
 
 
-def record_check(*kinds: str) -> Callable[[RecordCheck], RecordCheck]:
-    """Decorator: run this check on every record of the given kinds."""
+def record_check(*kinds: str, first: bool = False) -> Callable[[RecordCheck], RecordCheck]:
+    """Decorator: run this check on every record of the given kinds (``first``: before the others, e.g. a
+    check whose walk leaves facts in ``scratch`` that later checks read)."""
 
     def add(func: RecordCheck) -> RecordCheck:
         for kind in kinds:
-            RECORD_CHECKS.setdefault(kind, []).append(func)
+            checks = RECORD_CHECKS.setdefault(kind, [])
+            if first:
+                checks.insert(0, func)
+            else:
+                checks.append(func)
         return func
 
     return add

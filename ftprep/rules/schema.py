@@ -14,6 +14,7 @@ from ftprep.lint.context import Record, RecordContext, record_check
 from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
 from ftprep.rules.content import check_empty_message
+from ftprep.rules.facts import ASSISTANT, message_facts, remember, top_facts
 
 ROLES = ("system", "user", "assistant", "tool", "function")
 MESSAGE_KEYS: dict[str, frozenset[str]] = {
@@ -318,9 +319,10 @@ def check_unknown_top_keys(record: Record, ctx: RecordContext, allowed: frozense
                      + key_hint(key), f"remove {key!r}; allowed keys: {', '.join(sorted(allowed))}")
 
 
-@record_check(CHAT)
+@record_check(CHAT, first=True)
 def check_chat_shape(record: Record, ctx: RecordContext) -> None:
-    """The chat record: top-level keys and every message's role, keys, content, name and weight."""
+    """The chat record: top-level keys and every message's role, keys, content, name and weight. Its walk
+    also keeps the record's facts (:mod:`ftprep.rules.facts`) for the checks that run after it."""
     if ctx.method != "reinforcement":
         check_unknown_top_keys(record, ctx, CHAT_TOP_KEYS, "chat")
     messages = record.get("messages")
@@ -329,34 +331,44 @@ def check_chat_shape(record: Record, ctx: RecordContext) -> None:
         ctx.emit(MessagesNotList, "/messages", f"`messages` must be a non-empty array of messages, not {what}",
                  "put the conversation in an array of {role, content} objects")
         return
-    check_messages(messages, ctx, ("messages",))
-    if ctx.method == "supervised" and not any(
-        isinstance(m, dict) and m.get("role") == "assistant" for m in messages
-    ):
+    found = check_messages(messages, ctx, ("messages",), facts=True) | top_facts(record)
+    remember(ctx, found)
+    if ctx.method == "supervised" and not found & ASSISTANT:
         ctx.emit(NoAssistantMessage, "/messages", "no assistant message: this example trains nothing",
                  "add the answer as an assistant message or drop the example")
 
 
-def check_messages(messages: list[Any], ctx: RecordContext, base: tuple[str | int, ...]) -> None:
+def check_messages(messages: list[Any], ctx: RecordContext, base: tuple[str | int, ...], *,
+                   facts: bool = False) -> int:
     """Check each message of a message list at ``base`` (``("messages",)`` or ``("input", "messages")``):
-    shape (FT20x) and blank text (FT300), in one walk."""
+    shape (FT20x) and blank text (FT300), in one walk. With ``facts``, returns the messages' facts
+    (:func:`ftprep.rules.facts.message_facts` of each), else 0."""
+    found = 0
     for index, message in enumerate(messages):
+        if type(message) is dict and len(message) == 2:
+            # The common message, {"role", "content"} with text that is not blank: nothing to report, and
+            # no fact but its role.
+            role = message.get("role")
+            content = message.get("content")
+            if (type(role) is str and role in _PLAIN_ROLES and type(content) is str and content
+                    and not content.isspace()):
+                if role == "assistant":
+                    found |= ASSISTANT
+                continue
         where = (*base, index)
         if not isinstance(message, dict):
             ctx.emit(MessageNotObject, pointer(*where), f"message {index} is {_type_name(message)}, not an object",
                      'write it as {"role": "...", "content": "..."}')
             continue
         check_message(message, ctx, where)
+        if facts:
+            found |= message_facts(message)
+    return found if facts else 0
 
 
 def check_message(message: dict[str, Any], ctx: RecordContext, where: tuple[str | int, ...]) -> None:
     """One message: role, allowed keys, content, name, weight."""
     role = message.get("role")
-    if len(message) == 2 and type(role) is str and role in _PLAIN_ROLES:
-        # The common message, {"role", "content"} with text that is not blank: nothing to report.
-        content = message.get("content")
-        if type(content) is str and content and not content.isspace():
-            return
     if not isinstance(role, str):
         role = None if role is None else repr(role)  # an array or object as role: unknown, and unhashable
     elif role == "developer" and ctx.method == "reinforcement":
