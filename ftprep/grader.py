@@ -29,9 +29,15 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "multi": ("graders", "calculate_output"),
 }
 GRADER_TYPES = tuple(REQUIRED_FIELDS)
-_TEMPLATE_RE = re.compile(r"""\{\{\s*item(?:\.([A-Za-z0-9_$-]+)|\[\s*["']([^"']+)["']\s*\])""")
+# ``{{item.a}}``, ``{{item.a.b}}`` (the key b of the object a), ``{{item["a"]}}``, ``{{item["a"].b}}``...
+_STEP = r"""\.[A-Za-z0-9_$-]+|\[\s*["'][^"']+["']\s*\]"""
+_TEMPLATE_RE = re.compile(r"""\{\{\s*item((?:""" + _STEP + r""")+)""")
+_STEP_RE = re.compile(r"""\.([A-Za-z0-9_$-]+)|\[\s*["']([^"']+)["']\s*\]""")
 # In python source only subscripts make a key required; item.get("x") is written for optional keys.
-_SUBSCRIPT_RE = re.compile(r"""\bitem\[\s*["']([^"']+)["']\s*\]""")
+_SUBSCRIPT_RE = re.compile(r"""\bitem((?:\[\s*["'][^"']+["']\s*\])+)""")
+
+KeyPath = tuple[str, ...]
+"""The keys a grader follows from the row: ("reference",) or ("reference", "answer")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +47,21 @@ class Grader:
     source: str
     type: str
     name: str
-    item_keys: tuple[str, ...]
+    item_paths: tuple[KeyPath, ...]
+
+    @property
+    def item_keys(self) -> tuple[str, ...]:
+        """The paths as written after ``item.``: ``reference`` or ``reference.answer``."""
+        return tuple(key_label(path) for path in self.item_paths)
+
+
+def key_label(path: KeyPath) -> str:
+    """A key path as dotted text."""
+    return ".".join(path)
+
+
+def _path(chain: str) -> KeyPath:
+    return tuple(m.group(1) or m.group(2) for m in _STEP_RE.finditer(chain))
 
 
 def load_grader(path: str | Path) -> Grader:
@@ -65,11 +85,11 @@ def parse_grader(data: Any, source: str = "<grader>") -> Grader:
     grader, base = _unwrap(data)
     if not isinstance(grader, dict):
         raise ConfigError(f"grader file {source}: expected a grader object, found {type(grader).__name__}")
-    keys: dict[str, None] = {}
+    keys: dict[KeyPath, None] = {}
     _walk_grader(grader, base, source, keys)
     name = grader.get("name")
     return Grader(source=source, type=str(grader.get("type")), name=name if isinstance(name, str) else "",
-                  item_keys=tuple(keys))
+                  item_paths=tuple(keys))
 
 
 def _unwrap(data: Any) -> tuple[Any, tuple[str, ...]]:
@@ -85,7 +105,7 @@ def _unwrap(data: Any) -> tuple[Any, tuple[str, ...]]:
     return data, ()
 
 
-def _walk_grader(grader: dict[str, Any], where: tuple[str, ...], source: str, keys: dict[str, None]) -> None:
+def _walk_grader(grader: dict[str, Any], where: tuple[str, ...], source: str, keys: dict[KeyPath, None]) -> None:
     kind = grader.get("type")
     at = f" at {pointer(*where)}" if where else ""
     if not isinstance(kind, str) or kind not in REQUIRED_FIELDS:
@@ -100,7 +120,7 @@ def _walk_grader(grader: dict[str, Any], where: tuple[str, ...], source: str, ke
             continue
         if kind == "python" and key == "source" and isinstance(value, str):
             for match in _SUBSCRIPT_RE.finditer(value):
-                keys.setdefault(match.group(1))
+                keys.setdefault(_path(match.group(1)))
         _collect_templates(value, keys)
     if kind == "multi":
         graders = grader["graders"]
@@ -114,12 +134,12 @@ def _walk_grader(grader: dict[str, Any], where: tuple[str, ...], source: str, ke
             _walk_grader(inner, (*where, "graders", str(label)), source, keys)
 
 
-def _collect_templates(value: Any, keys: dict[str, None]) -> None:
-    """Add the row keys of every ``{{item.X}}`` template in a JSON value (strings at any depth)."""
+def _collect_templates(value: Any, keys: dict[KeyPath, None]) -> None:
+    """Add the key paths of every ``{{item.X}}`` template in a JSON value (strings at any depth)."""
     if isinstance(value, str):
         if "item" in value:
             for match in _TEMPLATE_RE.finditer(value):
-                keys.setdefault(match.group(1) or match.group(2))
+                keys.setdefault(_path(match.group(1)))
     elif isinstance(value, dict):
         for inner in value.values():
             _collect_templates(inner, keys)

@@ -76,7 +76,7 @@ class JobFacts:
         self.grader = grader
         self.image_examples = 0
         self.first_image_line = 0
-        self.variables = GraderVariables(grader.item_keys) if grader is not None else None
+        self.variables = GraderVariables(grader.item_paths) if grader is not None else None
 
     def observe(self, line: int, kind: str, record: Record, raw: bytes) -> None:
         """Take one record: count it if it holds images, and note grader variables it lacks."""

@@ -113,15 +113,20 @@ class GraderVariables:
     Memory is one 4-byte line number per missing key per row.
     """
 
-    def __init__(self, keys: tuple[str, ...]) -> None:
-        self.keys = keys
-        self.missing: dict[str, array[int]] = {key: array("I") for key in keys}
+    def __init__(self, paths: tuple[tuple[str, ...], ...]) -> None:
+        self.paths = paths
+        self.keys = tuple(".".join(path) for path in paths)
+        self.missing: dict[str, array[int]] = {key: array("I") for key in self.keys}
 
     def observe(self, line: int, kind: str, record: Record, raw: bytes) -> None:
-        """Note the keys this row lacks."""
-        for key in self.keys:
-            if key not in record:
-                self.missing[key].append(line)
+        """Note the keys (key paths: ``{{item.a.b}}`` reads the key b of the object a) this row lacks."""
+        for path, key in zip(self.paths, self.keys, strict=True):
+            value: object = record
+            for step in path:
+                if not isinstance(value, dict) or step not in value:
+                    self.missing[key].append(line)
+                    break
+                value = value[step]
 
     def merge(self, other: Self) -> None:
         """Fold in the observer of the following byte range."""

@@ -152,3 +152,28 @@ def test_parallel_pass_reports_the_same_missing_variables(tmp_path: Path) -> Non
         found.append([(f.code, f.line) for f in compat_findings(info, "reinforcement", scan, enabled=all_codes(),
                                                                  facts=facts)])
     assert found[0] == found[1] == [("FT262", line) for line in range(1, 3001, 3)]
+
+
+def test_nested_templates_and_subscripts_read_key_paths() -> None:
+    grader = parse_grader({"type": "multi", "name": "m", "calculate_output": "a + b", "graders": {
+        "a": {**STRING_CHECK, "reference": "{{ item.reference.answer }}"},
+        "b": {"type": "python", "name": "p", "source": "def grade(sample, item):\n"
+              "    return float(item['meta'][\"id\"] == item.get('x'))"},
+        "c": {**STRING_CHECK, "reference": '{{item["labels"].gold}}'},
+    }}, "g.json")
+    assert grader.item_keys == ("reference.answer", "meta.id", "labels.gold")
+
+
+def test_rows_are_checked_along_the_whole_key_path(tmp_path: Path) -> None:
+    rows = tmp_path / "rft.jsonl"
+    user = {"role": "user", "content": "2+2?"}
+    rows.write_bytes(b"\n".join(orjson.dumps(r) for r in [
+        {"messages": [user], "reference": {"answer": "4"}}, {"messages": [user], "reference": "4"},
+        {"messages": [user], "reference": {"value": "4"}}, {"messages": [user]},
+    ]) + b"\n")
+    nested = {**STRING_CHECK, "reference": "{{item.reference.answer}}"}
+    result = check_files([str(rows)], model="o4-mini", method="reinforcement", min_examples=1,
+                         today=TODAY.replace(month=6), grader=str(_write(tmp_path, nested)), ignore=["FT52"])
+    assert [(f.code, f.line) for f in result.findings] == [("FT262", 2), ("FT262", 3), ("FT262", 4)]
+    assert result.findings[0].message == ("row has no 'reference.answer', which the grader 'answer' reads as "
+                                          "{{item.reference.answer}}")
