@@ -119,9 +119,12 @@ def output_options(func: F) -> F:
     return click.option("--force", is_flag=True, help="Overwrite existing output files.")(func)
 
 
-def show_summary(accounting: Accounting, output_format: str, quiet: bool) -> None:
-    """The summary of split, convert and fix: JSON on stdout, or text on stderr unless quiet."""
+def show_summary(accounting: Accounting, output_format: str, quiet: bool) -> int:
+    """The summary of split, convert and fix: JSON on stdout, or text on stderr unless quiet. Returns the
+    exit code: 1 when lines went to the rejects file other than those set aside on request (``fix
+    --dedupe``): a CI step must not lose rows silently; else 0."""
     if output_format == "json":
         click.echo(orjson.dumps(accounting.to_dict(), option=orjson.OPT_INDENT_2).decode("utf-8"))
     elif not quiet:
         click.echo(accounting.render(), err=True, nl=False)
+    return EXIT_FINDINGS if accounting.rejected > accounting.set_aside else EXIT_OK

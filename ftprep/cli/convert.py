@@ -31,13 +31,12 @@ def convert_command(input_path: str, output_path: str, to: str, source: str | No
     """Convert INPUT (JSONL, JSON, CSV, TSV, Parquet) into OUTPUT in the --to format (JSONL).
 
     Every converted row is checked with the rules of `ftprep check`; rows that cannot be converted or
-    still have an error go to the rejects file with their finding codes. Exit 0 on success, 2 on usage
-    or I/O failure.
+    still have an error go to the rejects file with their finding codes. Exit 0 when every row was converted,
+    1 when some went to the rejects file, 2 on usage or I/O failure.
     """
     options = ConvertOptions(to=to, source=source, system=system, field_map=parse_field_map(field_map, to))
     result = convert_file(input_path, output_path, options, rejects_out=rejects_out, model=model,
                           container=container, force=force)
     if result.detected and not quiet:
         click.echo(f"ftprep: detected --from {result.source} ({result.container} input)", err=True)
-    show_summary(result.accounting, output_format, quiet)
-    return 0
+    return show_summary(result.accounting, output_format, quiet)

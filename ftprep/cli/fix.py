@@ -29,10 +29,10 @@ def fix_command(input_path: str, output_path: str, rejects_out: str | None, dedu
 
     Lines that still have an error under `ftprep check`'s rules go to the rejects file with their finding
     codes, so the output has no line errors; file-level problems (too few examples) are listed as notes.
-    Exit 0 on success, 2 on usage or I/O failure.
+    Exit 0 when every line was written (or set aside by --dedupe), 1 when some went to the rejects file,
+    2 on usage or I/O failure.
     """
     config = load_cli_config(config_path, isolated)
     result = fix_file(input_path, output_path, rejects_out=rejects_out, dedupe=dedupe, model=model, method=method,
                       config=config, force=force)
-    show_summary(result.accounting, output_format, quiet)
-    return 0
+    return show_summary(result.accounting, output_format, quiet)

@@ -33,11 +33,10 @@ def split_command(input_path: str, valid_ratio: float | None, valid_count: int |
     """Split INPUT into training and validation files that share no duplicate, prompt or near-duplicate.
 
     Membership is decided by a keyed hash of each group's content, so it depends on the seed and not on
-    the input order. Every line lands in exactly one output or the rejects file. Exit 0 on success,
-    2 on usage or I/O failure.
+    the input order. Every line lands in exactly one output or the rejects file. Exit 0 when every line
+    went to an output, 1 when some went to the rejects file, 2 on usage or I/O failure.
     """
     result = split_file(input_path, valid_ratio=valid_ratio, valid_count=valid_count, seed=seed,
                         group_by=group_by, stratify_by=stratify_by, train_out=train_out, valid_out=valid_out,
                         rejects_out=rejects_out, force=force, threshold=threshold)
-    show_summary(result.accounting, output_format, quiet)
-    return 0
+    return show_summary(result.accounting, output_format, quiet)

@@ -122,6 +122,7 @@ def fix_file(
                     else:
                         rule = DuplicateLine if first[1] == digest_bytes(data) else DuplicateRecord
                         reasons = [Reason(rule.code, f"same record as line {first[0]}")]
+                        accounting.set_aside += 1
                 if reasons is None:
                     compact = compact_bytes(parsed.value)
                     repairs["reformatted"] += compact != data

@@ -66,7 +66,8 @@ class Accounting:
     """Counts per output, per reject reason and of dropped blank lines, plus file-level notes.
 
     ``inputs`` counts input lines (or rows); ``outputs`` lines written per output label (``train``,
-    ``valid``, ``output``); ``rejected`` lines sent to the rejects file; ``reasons`` rejected lines per
+    ``valid``, ``output``); ``rejected`` lines sent to the rejects file (``set_aside`` of them on request);
+    ``reasons`` rejected lines per
     code (a line with two codes counts under both); ``notes`` are findings no line-level action fixes
     (too few examples, ...), reported rather than rejected.
     """
@@ -74,6 +75,8 @@ class Accounting:
     inputs: int = 0
     outputs: dict[str, int] = field(default_factory=dict)
     rejected: int = 0
+    # Rejected lines the user asked to set aside (``fix --dedupe``): they do not make the run fail.
+    set_aside: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     blank: int = 0
     notes: list[str] = field(default_factory=list)

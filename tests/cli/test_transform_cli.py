@@ -38,7 +38,7 @@ def test_split_prints_a_summary_on_stderr(tmp_path: Path, capsys: pytest.Capture
 def test_split_json_summary_on_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = write(tmp_path / "d.jsonl", [chat(f"q{i % 5}", f"a{i}") for i in range(20)] + [b"oops"])
     assert main(["split", str(source), "--valid-ratio", "0.2", "--seed", "7", "-f", "json",
-                 "--train-out", str(tmp_path / "t.jsonl"), "--valid-out", str(tmp_path / "v.jsonl")]) == 0
+                 "--train-out", str(tmp_path / "t.jsonl"), "--valid-out", str(tmp_path / "v.jsonl")]) == 1
     summary = orjson.loads(capsys.readouterr().out)
     assert summary["outputs"] == {"train": {"path": str(tmp_path / "t.jsonl"), "lines": 16},
                                   "valid": {"path": str(tmp_path / "v.jsonl"), "lines": 4}}
@@ -94,10 +94,26 @@ def test_convert_with_field_map(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 def test_fix_reports_notes_and_rejects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = write(tmp_path / "d.jsonl", [chat("q", "a"), b"{bad"])
-    assert main(["fix", str(source), "-o", str(tmp_path / "out.jsonl"), "-f", "json"]) == 0
+    assert main(["fix", str(source), "-o", str(tmp_path / "out.jsonl"), "-f", "json"]) == 1  # a line rejected
     summary = orjson.loads(capsys.readouterr().out)
     assert summary["rejected"]["reasons"] == {"FT101": 1}
     assert summary["notes"][0].startswith("FT500 too-few-examples")
+
+
+def test_lines_set_aside_by_dedupe_do_not_fail_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = write(tmp_path / "d.jsonl", [chat("q", "a"), chat("q", "a"), chat("r", "b")])
+    assert main(["fix", str(source), "-o", str(tmp_path / "out.jsonl"), "--dedupe", "-q"]) == 0
+    assert len((tmp_path / "out.jsonl").read_bytes().splitlines()) == 2
+    assert main(["fix", str(source), "-o", str(tmp_path / "out2.jsonl"), "-q"]) == 0
+
+
+def test_convert_exits_1_when_rows_are_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = write(tmp_path / "alpaca.jsonl", [orjson.dumps({"instruction": "Hi?", "output": "Hello."}),
+                                               orjson.dumps({"instruction": "No answer?"}), b"{broken"])
+    code = main(["convert", str(source), str(tmp_path / "out.jsonl"), "--to", "chat", "--from", "alpaca",
+                 "-f", "json"])
+    summary = orjson.loads(capsys.readouterr().out)
+    assert (code, summary["rejected"]["lines"], summary["outputs"]["output"]["lines"]) == (1, 2, 1)
 
 
 def test_every_command_has_help() -> None:
