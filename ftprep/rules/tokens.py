@@ -29,7 +29,8 @@ class ExampleOverLimit(Rule):
     """What it does
     Flags an example whose token count (by the accounting of `ftprep estimate`) exceeds the model's
     maximum training tokens per example (65,536 for gpt-4o-mini, 16,385 for gpt-3.5-turbo ...). The
-    message gives the count, how far it is over, and from which message on the text is cut.
+    message gives the count, how far it is over, and from which message on the text is cut. A DPO row is
+    two training sequences, the input with each output: each is checked on its own.
 
     Why it matters
     Training truncates the example from its end: the assistant answer, the part that teaches, is what is
@@ -157,16 +158,34 @@ def check_token_limit(record: Record, ctx: RecordContext) -> None:
     if accountant is None:
         return
     kind = detect_format(record) or CHAT
+    name = model.name if model is not None else ctx.model
+    if kind == PREFERENCE:
+        _check_preference_limit(accountant, record, limit, name, ctx)
+        return
     total = accountant.count(record, kind).total
     if total <= limit:
         return
     where, cut_from = _cut_point(accountant, record, kind, limit)
-    name = model.name if model is not None else ctx.model
     ctx.emit(ExampleOverLimit, where,
              f"example has {total:,} tokens, {total - limit:,} over the {limit:,}-token limit of {name}; "
              f"training cuts it from the end{cut_from}",
              "shorten the example or split the conversation; the cut part (usually the answer) is not "
              "learned")
+
+
+def _check_preference_limit(accountant: Accountant, record: Record, limit: int, name: str,
+                            ctx: RecordContext) -> None:
+    """A DPO row trains on two sequences, the input with the preferred output and the input with the
+    non-preferred one: each must fit (the row's total, counting the input once and both outputs, need not)."""
+    for key in ("preferred_output", "non_preferred_output"):
+        side = {"input": record.get("input"), key: record.get(key)}
+        total = accountant.count(side, PREFERENCE).total
+        if total > limit:
+            ctx.emit(ExampleOverLimit, pointer(key),
+                     f"input + {key} has {total:,} tokens, {total - limit:,} over the {limit:,}-token limit of "
+                     f"{name}; training cuts it from the end",
+                     "shorten the input or the output; the cut part is not learned")
+            return
 
 
 def _cut_point(accountant: Accountant, record: Record, kind: str, limit: int) -> tuple[str, str]:

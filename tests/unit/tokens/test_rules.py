@@ -114,3 +114,25 @@ def test_lifecycle_respects_enabled_codes() -> None:
 
 def test_lifecycle_rules_are_registered() -> None:
     assert lifecycle.JobCutoffPassed.code == "FT630"
+
+
+def test_dpo_limit_applies_to_each_input_output_sequence(tmp_path: Path) -> None:
+    from ftprep.check import check_files
+    from ftprep.config import parse_config
+
+    config = parse_config({"models": {"tiny-dpo": {"encoding": "o200k_base", "methods": ["dpo"],
+                                                   "formats": ["preference"], "limit": {"value": 70}}}}, None)
+    words = " ".join(["word"] * 25)  # 25 tokens: input + one output is 61 tokens, with both 86
+
+    def row(preferred: str, rejected: str) -> bytes:
+        return orjson.dumps({"input": {"messages": [{"role": "user", "content": words}]},
+                             "preferred_output": [{"role": "assistant", "content": preferred}],
+                             "non_preferred_output": [{"role": "assistant", "content": rejected}]})
+
+    path = tmp_path / "dpo.jsonl"
+    # Line 1: input + either output fits (the three together do not); line 2: the non-preferred side is over.
+    path.write_bytes(row(words, words) + b"\n" + row(words, words + " " + words) + b"\n")
+    result = check_files([str(path)], model="tiny-dpo", method="dpo", config=config, min_examples=1,
+                         select=["FT400"])
+    assert [(f.line, f.pointer) for f in result.findings] == [(2, "/non_preferred_output")]
+    assert "input + non_preferred_output has" in result.findings[0].message
