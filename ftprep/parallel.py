@@ -113,7 +113,7 @@ class LineNumbers:
                 for index, first in enumerate(_first_lines(stream, self.bounds)):
                     self._numbers[index] = first
                     self._ready[index].set()
-        except OSError:
+        except Exception:  # whatever stopped the count, no worker may wait for it forever
             for index, event in enumerate(self._ready):
                 if not event.is_set():
                     self._numbers[index] = -1
@@ -121,7 +121,7 @@ class LineNumbers:
 
     def first_line(self, index: int) -> int:
         """The number of range ``index``'s first line (waits for the counting thread). Raises OSError when
-        the file could not be read."""
+        the lines could not be counted."""
         self._ready[index].wait()
         first = int(self._numbers[index])
         if first < 0:

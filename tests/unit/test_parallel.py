@@ -236,3 +236,11 @@ def test_line_numbers_counted_in_a_thread_equal_split_ranges(tmp_path: Path) -> 
     assert [numbers.first_line(i) for i in range(len(bounds))] == [r.first_line for r in
                                                                    parallel.split_ranges(str(path), 5)]
     numbers.join()
+
+
+def test_line_numbers_of_an_unreadable_file_raise_instead_of_waiting(tmp_path: Path) -> None:
+    numbers = parallel.LineNumbers(str(tmp_path / "gone.jsonl"), [(0, 10), (10, 20)])
+    numbers.start()
+    numbers.join()
+    with pytest.raises(OSError, match="cannot count the lines"):
+        numbers.first_line(1)
