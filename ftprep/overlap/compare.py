@@ -300,12 +300,14 @@ SMALL_COUNT = 200_000
 
 @dataclass(slots=True)
 class PromptKeys:
-    """Record observer for within-file duplicates in two steps: during the pass, one normalised prompt
-    digest per record (24 bytes, the answer is not normalised); after it, :func:`find_file_duplicates`
-    reads again only the lines whose prompt another line shares, with a :class:`DigestCollector`.
+    """Record observer for within-file duplicates in two steps: during the pass, one key per record
+    (:func:`~ftprep.overlap.normalize.prompt_key`, the digest of the prompt's last text, normalised: 24
+    bytes with the line number); after it, :func:`find_file_duplicates` reads again only the lines whose
+    key another line shares, with a :class:`DigestCollector`.
 
-    Every kind of duplicate implies equal prompt digests (equal raw bytes, records and normalised text all
-    imply it), so the second step finds exactly what one collector over every line would.
+    Every kind of duplicate implies equal normalised prompts (equal raw bytes, records and normalised text
+    all imply it), hence equal keys, so the second step finds exactly what one collector over every line
+    would (tests/unit/overlap/test_duplicates.py, tests/corpus/test_corpus_duplicates.py).
     """
 
     _rows: bytearray = field(default_factory=bytearray)
@@ -314,7 +316,7 @@ class PromptKeys:
         return len(self._rows) // _KEY_ROW_BYTES
 
     def observe(self, line: int, kind: str, record: Any, raw: bytes) -> None:
-        """Keep the record's prompt digest."""
+        """Keep the record's key."""
         self._rows += line.to_bytes(8, "little") + prompt_key(kind, record)
 
     def merge(self, other: Self) -> None:
@@ -322,7 +324,7 @@ class PromptKeys:
         self._rows += other._rows
 
     def shared_lines(self, *, small: int = SMALL_COUNT) -> list[int]:
-        """Lines (ascending) whose prompt digest another line has too (up to ``small`` records in plain
+        """Lines (ascending) whose key another line has too (up to ``small`` records in plain
         Python, which costs less than importing numpy; with numpy above)."""
         count = len(self)
         if count < 2:
