@@ -353,6 +353,8 @@ def last_prompt_segment(kind: str | None, record: Any) -> Segment | None:
                     if segments:
                         return segments[-1]
                 return None
+    if kind == "completion" and isinstance(record, dict):
+        return ("prompt", _as_text(record["prompt"])) if "prompt" in record else None
     prompt = record_text(kind, record).prompt
     return prompt[-1] if prompt else None
 

@@ -138,10 +138,12 @@ def _has_image(record: Record) -> bool:
     return False
 
 
-def _may_have_image(record: Record, ctx: RecordContext) -> bool:
+def _may_have_image(record: Record, kind: str, ctx: RecordContext) -> bool:
     """Whether the record may hold an image (whose tokens a byte count does not bound)."""
-    if detect_format(record) == CHAT:
+    if kind == CHAT:
         return bool(chat_facts(record, ctx) & LIST_CONTENT) and _has_image(record)
+    if kind == COMPLETION:
+        return False  # prompt and completion are texts
     return b"image_url" in ctx.raw and _has_image(record)
 
 
@@ -152,12 +154,14 @@ def check_token_limit(record: Record, ctx: RecordContext) -> None:
         return
     model = _model_info(ctx.model)
     limit = model.max_tokens if model is not None else None
-    if limit is None or (ctx.raw_size * 2 + 16 <= limit and not _may_have_image(record, ctx)):
+    if limit is None:
+        return
+    kind = detect_format(record) or CHAT
+    if ctx.raw_size * 2 + 16 <= limit and not _may_have_image(record, kind, ctx):
         return
     accountant = _accountant(ctx.model)
     if accountant is None:
         return
-    kind = detect_format(record) or CHAT
     name = model.name if model is not None else ctx.model
     if kind == PREFERENCE:
         _check_preference_limit(accountant, record, limit, name, ctx)
