@@ -12,7 +12,6 @@ so findings, counts and observer statistics are the same as in one process.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import pickle
 from array import array
@@ -96,8 +95,10 @@ def all_codes() -> frozenset[str]:
 
 
 def line_digest(data: bytes) -> int:
-    """64-bit digest of a line's content, for duplicate detection (SHA-1 is the fastest hash here)."""
-    return int.from_bytes(hashlib.sha1(data).digest()[:8], "little")
+    """64-bit digest of a line's content, for duplicate detection within one run: Python's own keyed
+    SipHash of the bytes (0.4 us for 1.5 KB, against 1.3 us for SHA-1). Its key is random per interpreter
+    but shared by the forked workers, and digests never leave the run."""
+    return hash(data) & 0xFFFF_FFFF_FFFF_FFFF
 
 
 @dataclass(slots=True)
