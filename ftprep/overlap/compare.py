@@ -39,7 +39,7 @@ from ftprep.overlap.near import (
     Template,
     signature,
 )
-from ftprep.overlap.normalize import TextDigests, prompt_key, text_digests, words_of
+from ftprep.overlap.normalize import KEY_SIZE, TextDigests, prompt_key, text_digests, words_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -291,8 +291,8 @@ def find_duplicates(collector: DigestCollector) -> list[Duplicate]:
     return found
 
 
-_KEY_ROW_FIELDS = [("line", "<u8"), ("key", "S16")]
-_KEY_ROW_BYTES = 8 + 16
+_KEY_ROW_FIELDS = [("line", "<u8"), ("key", "<u8")]
+_KEY_ROW_BYTES = 8 + KEY_SIZE
 # Up to this many records (about 25 MB of Python objects), repeated keys are found in plain Python:
 # importing numpy costs more (0.05-0.1 s).
 SMALL_COUNT = 200_000
@@ -301,8 +301,8 @@ SMALL_COUNT = 200_000
 @dataclass(slots=True)
 class PromptKeys:
     """Record observer for within-file duplicates in two steps: during the pass, one key per record
-    (:func:`~ftprep.overlap.normalize.prompt_key`, the digest of the prompt's last text, normalised: 24
-    bytes with the line number); after it, :func:`find_file_duplicates` reads again only the lines whose
+    (:func:`~ftprep.overlap.normalize.prompt_key`, a hash of the prompt's last text, normalised: 16 bytes
+    with the line number); after it, :func:`find_file_duplicates` reads again only the lines whose
     key another line shares, with a :class:`DigestCollector`.
 
     Every kind of duplicate implies equal normalised prompts (equal raw bytes, records and normalised text

@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftprep.overlap.normalize import normalize_bytes, normalize_text
+from ftprep.overlap.normalize import key_text, normalize_bytes, normalize_text
 
 
 def reference(text: str) -> str:
@@ -36,3 +36,9 @@ _INERT_AND_NOT = st.sampled_from("éü東京ωΩßİſＡﬁ\u0301\u00a0\u3000\u
 def test_byte_normalisation_matches_the_definition(text: str) -> None:
     assert normalize_bytes(text) == reference(text).encode("utf-8", "surrogatepass")
 
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(max_size=200) | st.text(alphabet=st.characters(max_codepoint=0x7F) | _INERT_AND_NOT, max_size=60))
+def test_key_text_is_the_normal_form_without_spaces(text: str) -> None:
+    assert key_text(text) == reference(text).replace(" ", "").encode("utf-8", "surrogatepass")
