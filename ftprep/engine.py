@@ -207,6 +207,7 @@ class _Pass:
             self.method_known = True
         state.kinds.append(_KIND_INDEX[kind])
         ctx.raw = data
+        ctx.kind = kind
         for check in self._checks[kind]:
             check(record, ctx)
         for observer in self.observers:

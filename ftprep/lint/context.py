@@ -30,6 +30,8 @@ class RecordContext:
     # The current line's bytes: lets checks skip work that cannot matter (a byte search before a tree walk;
     # a token covers at least one byte, so a short line cannot be over a token limit).
     raw: bytes = b""
+    # The current record's format as the engine detected it (None: not known, detect it).
+    kind: str | None = None
     findings: list[Finding] = field(default_factory=list)
     # Free-form facts checks share within one record (e.g. declared tool names); reset per record.
     scratch: dict[str, Any] = field(default_factory=dict)

@@ -156,7 +156,7 @@ def check_token_limit(record: Record, ctx: RecordContext) -> None:
     limit = model.max_tokens if model is not None else None
     if limit is None:
         return
-    kind = detect_format(record) or CHAT
+    kind = ctx.kind or detect_format(record) or CHAT
     if ctx.raw_size * 2 + 16 <= limit and not _may_have_image(record, kind, ctx):
         return
     accountant = _accountant(ctx.model)
