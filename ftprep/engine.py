@@ -28,6 +28,7 @@ from ftprep.jsonl.reader import STDIN, RawLine, display_name, open_binary
 from ftprep.lint.context import PRELOADS, RECORD_CHECKS, RecordContext, RecordObserver
 from ftprep.lint.finding import Finding
 from ftprep.lint.registry import all_rules
+from ftprep.overlap.compare import SMALL_COUNT
 from ftprep.rules.bytes import BlankLine, InvalidUtf8, NulByte, Utf8Bom
 from ftprep.rules.dataset import MIN_EXAMPLES, DuplicateLine, EmptyFile, MixedFormat, TooFewExamples
 from ftprep.rules.job import FormatModelMismatch
@@ -314,7 +315,7 @@ class _Pass:
                                    f"drop this line or line {first}")
 
 
-def repeated_lines(digests: array[int], lines: array[int], *, small: int = 200_000) -> list[tuple[int, int]]:
+def repeated_lines(digests: array[int], lines: array[int], *, small: int = SMALL_COUNT) -> list[tuple[int, int]]:
     """``(line, first line)`` for every line whose digest an earlier line has, in line order.
 
     ``lines`` ascend. Up to ``small`` lines a dict finds the first occurrences (cheaper than importing

@@ -168,20 +168,13 @@ def _normalize_bytes(text: str) -> bytes:
     return folded.strip(b" ")
 
 
-@lru_cache(maxsize=4096)
-def _normalize_cached(text: str) -> str:
-    return _normalize(text)
-
-
 def normalize_text(text: str) -> str:
     """NFKC, case folding, punctuation to spaces, whitespace collapsed to single spaces and trimmed."""
-    return _normalize_cached(text) if len(text) <= _CACHED_TEXT_MAX else _normalize(text)
+    return normalize_bytes(text).decode("utf-8", "surrogatepass")
 
 
 def _normalize(text: str) -> str:
-    if text.isascii():
-        # NFKC leaves ASCII unchanged and its case folding is lower(): skip the Unicode machinery.
-        return " ".join(text.lower().translate(_ascii_punctuation()).split())
+    """The Unicode path, for texts the byte path cannot take (they hold non-ASCII characters)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     # str.translate with a dict costs a lookup per character; mostly-ASCII text is faster as UTF-8 bytes
     # through a 256-byte table, then the few non-ASCII punctuation characters it holds replaced one by one.
