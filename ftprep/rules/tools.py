@@ -22,6 +22,7 @@ from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
 from ftprep.rules.facts import TOOLS, chat_facts
 from ftprep.rules.schema import NAME_RE
+from ftprep.rules.simple_schema import SimpleSchema, simple_schema
 
 if TYPE_CHECKING:  # jsonschema is imported when the first parameters schema is compiled (start-up time)
     from jsonschema.protocols import Validator
@@ -376,9 +377,14 @@ class CompiledSchema:
     error: str | None
     error_path: tuple[str | int, ...] = ()
     verdicts: dict[str, str | None] = field(default_factory=dict, compare=False, hash=False)
+    # The schema's fast acceptance test when it is a flat object schema (most tools): arguments it accepts
+    # need no jsonschema run.
+    simple: SimpleSchema | None = None
 
     def check(self, arguments: str, parsed: Any) -> str | None:
         """Why ``parsed`` (the JSON of ``arguments``) does not match the schema, or None."""
+        if self.simple is not None and self.simple.accepts(parsed):
+            return None
         if arguments in self.verdicts:
             return self.verdicts[arguments]
         from jsonschema.exceptions import best_match
@@ -432,7 +438,7 @@ def compile_schema(canonical: bytes) -> CompiledSchema:
     if schema.get("type", "object") != "object":
         return CompiledSchema(None, f"top-level type is {schema['type']!r}; parameters must be an object schema",
                               ("type",))
-    return CompiledSchema(cls(schema), None)
+    return CompiledSchema(cls(schema), None, simple=simple_schema(schema))
 
 
 def _short(text: str) -> str:
@@ -450,11 +456,36 @@ def _type_name(value: Any) -> str:
 Declared = dict[str, CompiledSchema | None]
 
 
+# Declared functions of `tools` lists that had no finding, by (rule selection, base, the list's JSON): most
+# datasets repeat one list in every example, which is then checked once. Bounded like the verdicts.
+_CLEAN_TOOLS: dict[tuple[frozenset[str], Where, bytes], Declared] = {}
+
+
 def check_definitions(holder: Mapping[str, Any], ctx: RecordContext, base: Where = ()) -> Declared | None:
     """Check ``tools``, ``functions`` and ``parallel_tool_calls`` of ``holder`` (a chat record or a DPO input).
 
-    Returns the declared functions by name, or None when the example declares none.
+    Returns the declared functions by name (not to be changed: it may be shared between examples), or
+    None when the example declares none.
     """
+    tools = holder.get("tools")
+    if tools is None or "functions" in holder or not isinstance(holder.get("parallel_tool_calls", False), bool):
+        return _check_definitions(holder, ctx, base)
+    try:
+        key = (ctx.enabled, base, orjson.dumps(tools))
+    except (orjson.JSONEncodeError, TypeError):
+        return _check_definitions(holder, ctx, base)
+    declared = _CLEAN_TOOLS.get(key)
+    if declared is None:
+        found = len(ctx.findings)
+        declared = _check_definitions(holder, ctx, base)
+        if declared is not None and len(ctx.findings) == found:
+            if len(_CLEAN_TOOLS) >= _VERDICTS_MAX:
+                _CLEAN_TOOLS.clear()
+            _CLEAN_TOOLS[key] = declared
+    return declared
+
+
+def _check_definitions(holder: Mapping[str, Any], ctx: RecordContext, base: Where) -> Declared | None:
     if "parallel_tool_calls" in holder and not isinstance(holder["parallel_tool_calls"], bool):
         value = holder["parallel_tool_calls"]
         ctx.emit(InvalidParallelToolCalls, pointer(*base, "parallel_tool_calls"),
@@ -626,19 +657,20 @@ def _check_function(function: dict[str, Any], where: Where, declared: Declared |
                  'add "arguments": "{}" (a JSON string)')
         return
     arguments = function["arguments"]
-    here = pointer(*where, "arguments")
     if not isinstance(arguments, str):
-        ctx.emit(ArgumentsNotString, here, f"arguments is {_type_name(arguments)}, not a string of JSON",
+        ctx.emit(ArgumentsNotString, pointer(*where, "arguments"),
+                 f"arguments is {_type_name(arguments)}, not a string of JSON",
                  "serialise the arguments: json.dumps(arguments)")
         return
     try:
         parsed = orjson.loads(arguments)
     except orjson.JSONDecodeError as exc:
-        ctx.emit(InvalidArgumentsJson, here, f"arguments is not valid JSON: {_short(str(exc))}",
+        ctx.emit(InvalidArgumentsJson, pointer(*where, "arguments"), f"arguments is not valid JSON: {_short(str(exc))}",
                  "write the arguments with json.dumps")
         return
     if not isinstance(parsed, dict):
-        ctx.emit(InvalidArgumentsJson, here, f"arguments is JSON {_type_name(parsed)}, not an object",
+        ctx.emit(InvalidArgumentsJson, pointer(*where, "arguments"),
+                 f"arguments is JSON {_type_name(parsed)}, not an object",
                  'wrap the value in an object: {"name": value}')
         return
     if name is None:
@@ -656,7 +688,8 @@ def _check_function(function: dict[str, Any], where: Where, declared: Declared |
         return
     problem = compiled.check(arguments, parsed)
     if problem is not None:
-        ctx.emit(ArgumentsSchemaMismatch, here, f"arguments of {name!r} do not match its parameters{problem}",
+        ctx.emit(ArgumentsSchemaMismatch, pointer(*where, "arguments"),
+                 f"arguments of {name!r} do not match its parameters{problem}",
                  "correct the arguments, or the schema if it is the schema that is wrong")
 
 
@@ -675,15 +708,18 @@ def check_call_graph(messages: list[Any], ctx: RecordContext, base: Where) -> No
         if not isinstance(message, dict):
             continue
         role = message.get("role")
-        where = (*base, index)
         if role == "assistant":
-            _close(window, answered, legacy, legacy_answered, ctx)
-            window, answered, legacy_answered = {}, {}, False
+            if window or legacy is not None:
+                _close(window, answered, legacy, legacy_answered, ctx)
+                window, answered, legacy_answered = {}, {}, False
+            where = (*base, index)
             legacy = (*where, "function_call") if isinstance(message.get("function_call"), dict) else None
             if index == last:
                 legacy = None
             calls = message.get("tool_calls")
-            for number, call in enumerate(calls if isinstance(calls, list) else ()):
+            if not calls or not isinstance(calls, list):
+                continue
+            for number, call in enumerate(calls):
                 call_id = call.get("id") if isinstance(call, dict) else None
                 if not isinstance(call_id, str):
                     continue
@@ -696,6 +732,7 @@ def check_call_graph(messages: list[Any], ctx: RecordContext, base: Where) -> No
                 if index < last:
                     window[call_id] = (*where, "tool_calls", number)
         elif role == "tool":
+            where = (*base, index)
             call_id = message.get("tool_call_id")
             if not isinstance(call_id, str):
                 ctx.emit(OrphanToolMessage, pointer(*where, "tool_call_id") if "tool_call_id" in message
@@ -712,6 +749,7 @@ def check_call_graph(messages: list[Any], ctx: RecordContext, base: Where) -> No
                          f"no call with id {call_id!r} in the assistant message before this tool message",
                          "use the id of the call this message answers, or remove the message")
         elif role == "function":
+            where = (*base, index)
             if legacy is None:
                 ctx.emit(OrphanToolMessage, pointer(*where),
                          "function message without a function_call in the assistant message before it",
@@ -721,7 +759,8 @@ def check_call_graph(messages: list[Any], ctx: RecordContext, base: Where) -> No
                          "keep one result per call")
             else:
                 legacy_answered = True
-    _close(window, answered, legacy, legacy_answered, ctx)
+    if window or legacy is not None:
+        _close(window, answered, legacy, legacy_answered, ctx)
 
 
 def _close(window: dict[str, Where], answered: dict[str, int], legacy: Where | None, legacy_answered: bool,

@@ -1,0 +1,87 @@
+"""The fast acceptance test of flat parameters schemas never accepts what jsonschema rejects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from ftprep.rules.simple_schema import simple_schema
+
+TYPE_NAMES = ["string", "integer", "number", "boolean", "null", "object", "array"]
+KEYS = ["a", "b", "c"]
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(-2, 2, allow_nan=False),
+                    st.sampled_from(["", "x", "y", "1"]))
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=2) | st.dictionaries(
+    st.sampled_from(KEYS), inner, max_size=2), max_leaves=4)
+type_specs = st.sampled_from(TYPE_NAMES) | st.lists(st.sampled_from(TYPE_NAMES), min_size=1, max_size=3)
+
+
+@st.composite
+def property_schemas(draw: st.DrawFn) -> dict[str, Any]:
+    spec: dict[str, Any] = {}
+    if draw(st.booleans()):
+        spec["type"] = draw(type_specs)
+    if draw(st.booleans()):
+        spec["enum"] = draw(st.lists(st.sampled_from(["x", "y", "1"]) | scalars, min_size=1, max_size=3))
+    if draw(st.booleans()):
+        spec["description"] = "d"
+    if draw(st.integers(0, 9)) == 0:
+        spec[draw(st.sampled_from(["minimum", "pattern", "items", "const"]))] = draw(scalars)
+    return spec
+
+
+@st.composite
+def object_schemas(draw: st.DrawFn) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object"}
+    schema["properties"] = draw(st.dictionaries(st.sampled_from(KEYS), property_schemas(), max_size=3))
+    if draw(st.booleans()):
+        schema["required"] = draw(st.lists(st.sampled_from(KEYS), max_size=3, unique=True))
+    if draw(st.booleans()):
+        schema["additionalProperties"] = draw(st.booleans())
+    return schema
+
+
+def instances(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    return st.dictionaries(st.sampled_from(KEYS), values, max_size=3) | values
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_accepts_only_what_jsonschema_accepts(data: st.DataObject) -> None:
+    schema = data.draw(object_schemas())
+    assume(Draft202012Validator(Draft202012Validator.META_SCHEMA).is_valid(schema))  # as compile_schema does
+    instance = data.draw(instances(schema))
+    simple = simple_schema(schema)
+    if simple is not None and simple.accepts(instance):
+        assert Draft202012Validator(schema).is_valid(instance), (schema, instance)
+
+
+def test_the_common_tool_schema_is_fast_and_exact() -> None:
+    schema = {"type": "object", "properties": {"order_id": {"type": "string", "description": "id"},
+                                               "express": {"type": "boolean"},
+                                               "unit": {"type": "string", "enum": ["c", "f"]},
+                                               "count": {"type": ["integer", "null"]}},
+              "required": ["order_id"], "additionalProperties": False}
+    simple = simple_schema(schema)
+    assert simple is not None
+    assert simple.accepts({"order_id": "GL-1"})
+    assert simple.accepts({"order_id": "GL-1", "express": True, "unit": "c", "count": None})
+    for bad in ({}, {"order_id": 1}, {"order_id": "x", "other": 1}, {"order_id": "x", "unit": "k"},
+                {"order_id": "x", "count": True}, {"order_id": "x", "count": 1.0}, [], "x"):
+        assert not simple.accepts(bad)
+    # 1.0 is an integer to jsonschema: left to it, not rejected.
+    assert Draft202012Validator(schema).is_valid({"order_id": "x", "count": 1.0})
+
+
+def test_schemas_with_other_keywords_have_no_fast_test() -> None:
+    for schema in ({"type": "object", "properties": {"a": {"type": "string", "minLength": 2}}},
+                   {"type": "object", "properties": {"a": {"$ref": "#/$defs/x"}}},
+                   {"type": "object", "patternProperties": {"^a": {}}},
+                   {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object"},
+                   {"type": "object", "properties": {"a": {"enum": [1, 2]}}},
+                   {"properties": {}}, {"type": "object", "additionalProperties": {"type": "string"}}):
+        assert simple_schema(schema) is None, schema
