@@ -323,6 +323,8 @@ def repeated_lines(digests: array[int], lines: array[int], *, small: int = SMALL
     the arrays in place (about 20 bytes per line), where a dict or a data-frame library would copy them.
     """
     if len(digests) <= small:
+        if len(set(digests)) == len(digests):
+            return []  # the usual case, found at a third of the cost of the dict
         first: dict[int, int] = {}
         return [(line, seen) for digest, line in zip(digests, lines, strict=True)
                 if (seen := first.setdefault(digest, line)) != line]

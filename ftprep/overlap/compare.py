@@ -293,6 +293,7 @@ def find_duplicates(collector: DigestCollector) -> list[Duplicate]:
 
 _KEY_ROW_FIELDS = [("line", "<u8"), ("key", "<u8")]
 _KEY_ROW_BYTES = 8 + KEY_SIZE
+assert KEY_SIZE == 8, "PromptKeys.shared_lines reads a key as one 8-byte word"
 # Up to this many records (about 25 MB of Python objects), repeated keys are found in plain Python:
 # importing numpy costs more (0.05-0.1 s).
 SMALL_COUNT = 200_000
@@ -331,7 +332,11 @@ class PromptKeys:
             return []
         rows = self._rows
         if count <= small:
-            keys = [bytes(rows[i + 8:i + _KEY_ROW_BYTES]) for i in range(0, len(rows), _KEY_ROW_BYTES)]
+            # The keys as integers (each row is two 8-byte words: line, key), without a bytes object each.
+            with memoryview(rows) as view, view.cast("Q") as words:
+                keys = words[1::2].tolist()
+            if len(set(keys)) == count:
+                return []  # the usual case: no two records share a key
             seen = Counter(keys)
             return [int.from_bytes(rows[i * _KEY_ROW_BYTES:i * _KEY_ROW_BYTES + 8], "little")
                     for i, key in enumerate(keys) if seen[key] > 1]
