@@ -358,7 +358,16 @@ def last_prompt_segment(kind: str | None, record: Any) -> Segment | None:
     walking the rest of a chat record: back from the last assistant message to the first message with
     text."""
     if kind == "chat" and isinstance(record, dict):
-        messages = _messages(record.get("messages"))
+        messages = record.get("messages")
+        # The common record ends with an assistant message after a {"role": str, "content": str} one.
+        if type(messages) is list and len(messages) > 1:
+            last, earlier = messages[-1], messages[-2]
+            if (type(last) is dict and last.get("role") == "assistant" and type(earlier) is dict
+                    and len(earlier) == 2):
+                role, content = earlier.get("role"), earlier.get("content")
+                if type(role) is str and type(content) is str:
+                    return role, content
+        messages = _messages(messages)
         for last in range(len(messages) - 1, -1, -1):
             message = messages[last]
             if isinstance(message, dict) and message.get("role") == "assistant":
