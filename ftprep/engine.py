@@ -25,7 +25,7 @@ from ftprep.errors import InputError
 from ftprep.formats.detect import CHAT, COMPLETION, KINDS, PREFERENCE, detect_format, kind_label
 from ftprep.jsonl.parse import parse_line, strict_fast
 from ftprep.jsonl.reader import STDIN, RawLine, display_name, open_binary
-from ftprep.lint.context import PRELOADS, RECORD_CHECKS, RecordContext, RecordObserver
+from ftprep.lint.context import RECORD_CHECKS, RecordContext, RecordObserver
 from ftprep.lint.finding import Finding
 from ftprep.lint.registry import all_rules
 from ftprep.overlap.compare import SMALL_COUNT
@@ -435,9 +435,6 @@ def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequen
         if method is None:
             return None
 
-    if options.enabled:
-        for load in PRELOADS:
-            load()
     try:
         # Each range starts from fresh observers: copies of the given ones as they are now, before any line.
         blank = pickle.dumps(tuple(observers), pickle.HIGHEST_PROTOCOL)

@@ -79,18 +79,6 @@ def record_check(*kinds: str, first: bool = False) -> Callable[[RecordCheck], Re
     return add
 
 
-# Imports the record checks make on first use (jsonschema, Pillow: start-up time for files that need
-# none). A parallel pass runs them once before forking, so that workers share them instead of each
-# importing its own.
-PRELOADS: list[Callable[[], object]] = []
-
-
-def preload(func: Callable[[], object]) -> Callable[[], object]:
-    """Register an import to run before a parallel pass forks its workers."""
-    PRELOADS.append(func)
-    return func
-
-
 class RecordObserver(Protocol):
     """Something the engine's one pass feeds every parsed record to (token counts, digests ...).
 

@@ -64,7 +64,11 @@ class SimpleSchema:
 
 def simple_schema(schema: Any) -> SimpleSchema | None:
     """The schema as a :class:`SimpleSchema`, or None when it uses anything else (``$ref``, nested
-    schemas, patterns, bounds, ``$schema`` ...): those are validated by jsonschema alone."""
+    schemas, patterns, bounds, ``$schema`` ...): those are checked and validated by jsonschema alone.
+
+    A schema it reads is also a valid 2020-12 schema (the meta-schema accepts it), so it needs no
+    jsonschema ``check_schema`` either.
+    """
     if type(schema) is not dict or not _OBJECT_KEYS.issuperset(schema) or schema.get("type") != "object":
         return None
     properties = schema.get("properties", {})
@@ -72,7 +76,9 @@ def simple_schema(schema: Any) -> SimpleSchema | None:
     closed = schema.get("additionalProperties", True)
     if type(properties) is not dict or type(required) is not list or type(closed) is not bool:
         return None
-    if not all(type(key) is str for key in required):
+    if not all(type(key) is str for key in required) or len(set(required)) != len(required):
+        return None
+    if not _annotations_valid(schema):
         return None
     read: dict[str, _Property] = {}
     for key, spec in properties.items():
@@ -83,14 +89,20 @@ def simple_schema(schema: Any) -> SimpleSchema | None:
     return SimpleSchema(tuple(required), read, not closed)
 
 
+def _annotations_valid(schema: dict[str, Any]) -> bool:
+    return all(type(schema.get(key, "")) is str for key in ("description", "title"))
+
+
 def _property(spec: Any) -> _Property | None:
-    if type(spec) is not dict or not _PROPERTY_KEYS.issuperset(spec):
+    if type(spec) is not dict or not _PROPERTY_KEYS.issuperset(spec) or not _annotations_valid(spec):
         return None
     types = _ANY
     if "type" in spec:
         names = spec["type"]
         names = [names] if type(names) is str else names
         if type(names) is not list or not names or not all(type(n) is str and n in _TYPES for n in names):
+            return None
+        if len(set(names)) != len(names):
             return None
         types = frozenset().union(*(_TYPES[n] for n in names))
     enum = None

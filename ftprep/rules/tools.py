@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ftprep.formats.detect import CHAT
-from ftprep.lint.context import Record, RecordContext, preload, record_check
+from ftprep.lint.context import Record, RecordContext, record_check
 from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
 from ftprep.rules.facts import TOOLS, chat_facts
@@ -370,16 +370,18 @@ class CompiledSchema:
     """A parameters schema compiled once: its validator, or why it is invalid.
 
     ``verdicts`` caches the validation message (None: valid) per arguments string: datasets repeat the
-    same calls, and validation is the costliest step of the tool checks.
+    same calls, and validation is the costliest step of the tool checks. A flat object schema (most tools)
+    has ``simple``, its fast acceptance test, and its jsonschema validator is built the first time a call
+    needs it (``schema`` is kept for that), so a dataset whose calls all pass never imports jsonschema.
     """
 
     validator: Validator | None
     error: str | None
     error_path: tuple[str | int, ...] = ()
     verdicts: dict[str, str | None] = field(default_factory=dict, compare=False, hash=False)
-    # The schema's fast acceptance test when it is a flat object schema (most tools): arguments it accepts
-    # need no jsonschema run.
     simple: SimpleSchema | None = None
+    schema: dict[str, Any] | None = field(default=None, compare=False, hash=False)
+    _built: list[Validator] = field(default_factory=list, compare=False, hash=False)
 
     def check(self, arguments: str, parsed: Any) -> str | None:
         """Why ``parsed`` (the JSON of ``arguments``) does not match the schema, or None."""
@@ -389,7 +391,8 @@ class CompiledSchema:
             return self.verdicts[arguments]
         from jsonschema.exceptions import best_match
 
-        error = best_match(self.validator.iter_errors(parsed)) if self.validator is not None else None
+        validator = self._validator()
+        error = best_match(validator.iter_errors(parsed)) if validator is not None else None
         verdict = None
         if error is not None:
             at = "/".join(str(p) for p in error.absolute_path)
@@ -398,6 +401,15 @@ class CompiledSchema:
             self.verdicts.clear()
         self.verdicts[arguments] = verdict
         return verdict
+
+    def _validator(self) -> Validator | None:
+        if self.validator is not None or self.schema is None:
+            return self.validator
+        if not self._built:
+            from jsonschema import Draft202012Validator
+
+            self._built.append(Draft202012Validator(self.schema))
+        return self._built[0]
 
 
 def canonical_json(value: Any) -> bytes:
@@ -409,24 +421,21 @@ def canonical_json(value: Any) -> bytes:
         return json.dumps(value, sort_keys=True).encode()
 
 
-@preload
-def _import_jsonschema() -> object:
-    import jsonschema.validators
-
-    return jsonschema.validators
-
-
 @lru_cache(maxsize=4096)
 def compile_schema(canonical: bytes) -> CompiledSchema:
     """Check and compile a parameters schema given as canonical JSON (cached: identical tools compile once)."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-    from jsonschema.validators import validator_for
-
     try:
         schema = orjson.loads(canonical)
     except orjson.JSONDecodeError:
         schema = json.loads(canonical)
+    simple = simple_schema(schema)
+    if simple is not None:
+        # Valid by construction (a flat object schema the 2020-12 meta-schema accepts): no jsonschema yet.
+        return CompiledSchema(None, None, simple=simple, schema=schema)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
+
     with warnings.catch_warnings():
         # An unknown "$schema" falls back to 2020-12 with a DeprecationWarning; the fallback is what we want.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -438,7 +447,7 @@ def compile_schema(canonical: bytes) -> CompiledSchema:
     if schema.get("type", "object") != "object":
         return CompiledSchema(None, f"top-level type is {schema['type']!r}; parameters must be an object schema",
                               ("type",))
-    return CompiledSchema(cls(schema), None, simple=simple_schema(schema))
+    return CompiledSchema(cls(schema), None)
 
 
 def _short(text: str) -> str:
@@ -684,7 +693,7 @@ def _check_function(function: dict[str, Any], where: Where, declared: Declared |
                  f"add the definition of {name!r} to {where_declared} or correct the name")
         return
     compiled = declared[name]
-    if compiled is None or compiled.validator is None:
+    if compiled is None or compiled.error is not None:
         return
     problem = compiled.check(arguments, parsed)
     if problem is not None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ftprep.formats.detect import CHAT
-from ftprep.lint.context import Record, RecordContext, preload, record_check
+from ftprep.lint.context import Record, RecordContext, record_check
 from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
 from ftprep.rules.facts import LIST_CONTENT, chat_facts
@@ -304,13 +304,6 @@ def _inspect(payload: str) -> ImageProblem | None:
         return ImageProblem(UnsupportedImageMode, f"{kind} image has mode {mode}; only RGB and RGBA are accepted",
                             'convert it: Image.open(f).convert("RGB")')
     return None
-
-
-@preload
-def _import_pillow() -> object:
-    from PIL import Image
-
-    return Image
 
 
 @record_check(CHAT)

@@ -45,6 +45,32 @@ def object_schemas(draw: st.DrawFn) -> dict[str, Any]:
     return schema
 
 
+@st.composite
+def loose_schemas(draw: st.DrawFn) -> Any:
+    """A flat schema with one thing that may break it: an annotation of another type, a repeated name."""
+    schema = draw(object_schemas())
+    junk = st.one_of(scalars, st.lists(st.sampled_from(KEYS + TYPE_NAMES), max_size=3))
+    where = draw(st.sampled_from(["top", "property", "required", "types", "none"]))
+    if where == "top":
+        schema[draw(st.sampled_from(["description", "title"]))] = draw(junk)
+    elif where == "required":
+        schema["required"] = draw(st.lists(st.sampled_from(KEYS), min_size=2, max_size=4))
+    elif schema["properties"] and where in ("property", "types"):
+        spec = schema["properties"][draw(st.sampled_from(sorted(schema["properties"])))]
+        if where == "property":
+            spec[draw(st.sampled_from(["description", "title", "enum"]))] = draw(junk)
+        else:
+            spec["type"] = draw(st.lists(st.sampled_from(TYPE_NAMES), min_size=1, max_size=4))
+    return schema
+
+
+@settings(max_examples=600, deadline=None)
+@given(loose_schemas())
+def test_a_schema_read_as_simple_is_valid(schema: Any) -> None:
+    if simple_schema(schema) is not None:
+        Draft202012Validator.check_schema(schema)
+
+
 def instances(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     return st.dictionaries(st.sampled_from(KEYS), values, max_size=3) | values
 
@@ -83,5 +109,7 @@ def test_schemas_with_other_keywords_have_no_fast_test() -> None:
                    {"type": "object", "patternProperties": {"^a": {}}},
                    {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object"},
                    {"type": "object", "properties": {"a": {"enum": [1, 2]}}},
-                   {"properties": {}}, {"type": "object", "additionalProperties": {"type": "string"}}):
+                   {"properties": {}}, {"type": "object", "additionalProperties": {"type": "string"}},
+                   {"type": "object", "description": 3}, {"type": "object", "required": ["a", "a"]},
+                   {"type": "object", "properties": {"a": {"type": ["string", "string"]}}}):
         assert simple_schema(schema) is None, schema
