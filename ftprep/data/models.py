@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 from ftprep.data.typed import Invalid, build
@@ -87,7 +87,9 @@ class ModelInfo:
 
 
 def _packaged_table() -> dict[str, Any]:
-    text = resources.files("ftprep.data").joinpath("models.toml").read_text(encoding="utf-8")
+    # Beside this module (package data, see pyproject.toml); importlib.resources would cost every command
+    # the import of tempfile and shutil.
+    text = Path(__file__).with_name("models.toml").read_text(encoding="utf-8")
     table: dict[str, Any] = tomllib.loads(text)["models"]
     return table
 

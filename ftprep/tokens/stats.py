@@ -13,9 +13,7 @@ import math
 from array import array
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Self
-
-import tiktoken
+from typing import TYPE_CHECKING, Any, Self
 
 from ftprep.data.models import ModelInfo
 from ftprep.tokens.accounting import (
@@ -30,6 +28,9 @@ from ftprep.tokens.accounting import (
     Accountant,
     ExampleTokens,
 )
+
+if TYPE_CHECKING:  # tiktoken is imported where an encoding is built (start-up time of `check`)
+    import tiktoken
 
 ROLES = ("system", "user", "assistant", "tool", "tools", "other")
 # Flush the batch at this many records or buffered line bytes: bounds memory, amortises thread start-up.
