@@ -160,7 +160,8 @@ class _Pass:
             ctx.emit(Utf8Bom, None, "file starts with a UTF-8 byte order mark", "save the file without BOM",
                      column=1)
             data = data[3:]
-        if not data.strip():
+        # A record starts with "{": only other lines pay for the copy strip() makes.
+        if not data or (data[0] != 0x7B and not data.strip()):
             state.trailing_blank.append(lineno)
             return
         state.has_content = True
@@ -194,7 +195,7 @@ class _Pass:
         if self._digests:
             state.digests.append(line_digest(data))
             state.digest_lines.append(lineno)
-        kind = detect_format(record)
+        kind = CHAT if "messages" in record else detect_format(record)
         state.kind_lines.append(lineno)
         if kind is None:
             keys = ", ".join(list(record)[:6]) or "no keys"

@@ -19,6 +19,7 @@ the kinds nest and "strongest kind" is well defined.
 from __future__ import annotations
 
 import os
+from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from ftprep.overlap.near import (
     Template,
     signature,
 )
-from ftprep.overlap.normalize import KEY_SIZE, TextDigests, prompt_key, text_digests, words_of
+from ftprep.overlap.normalize import TextDigests, prompt_key, text_digests, words_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -291,9 +292,6 @@ def find_duplicates(collector: DigestCollector) -> list[Duplicate]:
     return found
 
 
-_KEY_ROW_FIELDS = [("line", "<u8"), ("key", "<u8")]
-_KEY_ROW_BYTES = 8 + KEY_SIZE
-assert KEY_SIZE == 8, "PromptKeys.shared_lines reads a key as one 8-byte word"
 # Up to this many records (about 25 MB of Python objects), repeated keys are found in plain Python:
 # importing numpy costs more (0.05-0.1 s).
 SMALL_COUNT = 200_000
@@ -302,8 +300,8 @@ SMALL_COUNT = 200_000
 @dataclass(slots=True)
 class PromptKeys:
     """Record observer for within-file duplicates in two steps: during the pass, one key per record
-    (:func:`~ftprep.overlap.normalize.prompt_key`, a hash of the prompt's last text, normalised: 16 bytes
-    with the line number); after it, :func:`find_file_duplicates` reads again only the lines whose
+    (:func:`~ftprep.overlap.normalize.prompt_key`, a 64-bit hash of the prompt's last text, normalised: 12
+    bytes with the line number); after it, :func:`find_file_duplicates` reads again only the lines whose
     key another line shares, with a :class:`DigestCollector`.
 
     Every kind of duplicate implies equal normalised prompts (equal raw bytes, records and normalised text
@@ -311,18 +309,21 @@ class PromptKeys:
     would (tests/unit/overlap/test_duplicates.py, tests/corpus/test_corpus_duplicates.py).
     """
 
-    _rows: bytearray = field(default_factory=bytearray)
+    _lines: array[int] = field(default_factory=lambda: array("I"))
+    _keys: array[int] = field(default_factory=lambda: array("Q"))
 
     def __len__(self) -> int:
-        return len(self._rows) // _KEY_ROW_BYTES
+        return len(self._keys)
 
     def observe(self, line: int, kind: str, record: Any, raw: bytes) -> None:
         """Keep the record's key."""
-        self._rows += line.to_bytes(8, "little") + prompt_key(kind, record)
+        self._lines.append(line)
+        self._keys.append(prompt_key(kind, record))
 
     def merge(self, other: Self) -> None:
         """Fold in the keys of the following byte range."""
-        self._rows += other._rows
+        self._lines += other._lines
+        self._keys += other._keys
 
     def shared_lines(self, *, small: int = SMALL_COUNT) -> list[int]:
         """Lines (ascending) whose key another line has too (up to ``small`` records in plain
@@ -330,22 +331,18 @@ class PromptKeys:
         count = len(self)
         if count < 2:
             return []
-        rows = self._rows
+        keys = self._keys
         if count <= small:
-            # The keys as integers (each row is two 8-byte words: line, key), without a bytes object each.
-            with memoryview(rows) as view, view.cast("Q") as words:
-                keys = words[1::2].tolist()
             if len(set(keys)) == count:
                 return []  # the usual case: no two records share a key
             seen = Counter(keys)
-            return [int.from_bytes(rows[i * _KEY_ROW_BYTES:i * _KEY_ROW_BYTES + 8], "little")
-                    for i, key in enumerate(keys) if seen[key] > 1]
+            return [line for line, key in zip(self._lines, keys, strict=True) if seen[key] > 1]
         import numpy as np
 
-        table = np.frombuffer(rows, dtype=np.dtype(_KEY_ROW_FIELDS))
-        ordered = np.sort(table["key"])
+        values = np.frombuffer(keys, dtype=np.uint64)
+        ordered = np.sort(values)
         repeated = ordered[1:][ordered[1:] == ordered[:-1]]
-        lines: list[int] = table["line"][np.isin(table["key"], repeated)].tolist()
+        lines: list[int] = np.frombuffer(self._lines, dtype=np.uint32)[np.isin(values, repeated)].tolist()
         return lines
 
 

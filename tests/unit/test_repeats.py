@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from ftprep.engine import repeated_lines
 from ftprep.overlap.compare import PromptKeys
-from ftprep.overlap.normalize import KEY_SIZE
 
 _DIGESTS = st.lists(st.integers(0, 5), max_size=60)
 
@@ -30,7 +29,8 @@ def test_repeated_lines_agree_between_python_and_numpy(values: list[int]) -> Non
 def test_shared_prompt_lines_agree_between_python_and_numpy(values: list[int]) -> None:
     keys = PromptKeys()
     for line, value in enumerate(values, 1):
-        keys._rows += line.to_bytes(8, "little") + value.to_bytes(KEY_SIZE, "little")
+        keys._lines.append(line)
+        keys._keys.append(value)
     python = keys.shared_lines()
     assert python == keys.shared_lines(small=0)
     assert python == [line for line, v in enumerate(values, 1) if values.count(v) > 1]
