@@ -219,17 +219,18 @@ class _Pass:
              progress: Progress | None = None) -> None:
         """Feed the lines of ``stream`` (positioned at byte ``start``) up to the line crossing ``end``."""
         feed = self.feed_line
+        only = self.only_lines
         lineno = first_lineno - 1
         offset = start
         reported = start
-        for line in stream:
+        for line in stream:  # a line is never empty: it holds at least its newline or one byte
             lineno += 1
             offset += len(line)
-            if self.only_lines is not None and lineno not in self.only_lines:
+            if only is not None and lineno not in only:
                 if lineno > self.last_line:
                     break
                 continue
-            if line.endswith(b"\n"):
+            if line[-1] == 0x0A:
                 line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
             feed(lineno, line)
             if progress is not None and offset - reported >= 1 << 20:

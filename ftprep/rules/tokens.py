@@ -157,7 +157,7 @@ def check_token_limit(record: Record, ctx: RecordContext) -> None:
     if limit is None:
         return
     kind = ctx.kind or detect_format(record) or CHAT
-    if ctx.raw_size * 2 + 16 <= limit and not _may_have_image(record, kind, ctx):
+    if len(ctx.raw) * 2 + 16 <= limit and (kind == COMPLETION or not _may_have_image(record, kind, ctx)):
         return
     accountant = _accountant(ctx.model)
     if accountant is None:
