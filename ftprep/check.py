@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ftprep.config import Config
 from ftprep.data.models import ModelInfo, load_models
-from ftprep.engine import FileScan, ScanOptions, scan_file
+from ftprep.engine import FileScan, ScanOptions, emit_repeated_lines, scan_file
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
 from ftprep.grader import load_grader
 from ftprep.jsonl.reader import STDIN
-from ftprep.lint.context import RecordObserver
+from ftprep.lint.context import RecordContext, RecordObserver
 from ftprep.lint.finding import Finding, Severity
 from ftprep.lint.registry import select_codes
-from ftprep.overlap.compare import DigestCollector, PromptKeys, find_duplicates, find_file_duplicates, find_overlap
+from ftprep.overlap.compare import DigestCollector, PromptKeys, find_duplicates, find_file_repeats, find_overlap
 from ftprep.overlap.near import DEFAULT_THRESHOLD
 from ftprep.rules.compat import JobFacts, compat_findings
 from ftprep.rules.dataset import MIN_EXAMPLES
@@ -131,14 +131,21 @@ def check_files(
             digests = (DigestCollector(within_near=within_near, threshold=threshold)
                        if within_near or path == STDIN
                        else PromptKeys())
+        if isinstance(digests, PromptKeys):
+            # Repeated lines are looked for among the lines the second step reads (see ScanOptions).
+            options = replace(options, line_digests=False)
         feed: list[RecordObserver] = [*(observers(path) if observers else ()), facts]
         scan = scan_file(path, options, feed + ([digests] if digests is not None else []), progress=progress)
         # File-level findings go into the file's own list, so that its verdict counts them.
         _add(scan, compat_findings(info, method, scan, enabled=enabled, facts=facts, models=table))
-        if digests is not None:
-            duplicates = (find_file_duplicates(path, digests) if isinstance(digests, PromptKeys)
-                          else find_duplicates(digests))
+        if isinstance(digests, PromptKeys):
+            duplicates, repeats = find_file_repeats(path, digests)
             _add(scan, duplicate_findings(scan.path, duplicates, enabled=enabled))
+            context = RecordContext(path=scan.path, enabled=enabled)
+            emit_repeated_lines(context, repeats)
+            _add(scan, context.findings)
+        elif digests is not None:
+            _add(scan, duplicate_findings(scan.path, find_duplicates(digests), enabled=enabled))
         result.files.append(scan)
     if paths:
         enabled = select_codes(base_select, base_ignore + config.ignored_for(paths[0]))

@@ -57,7 +57,10 @@ class ScanOptions:
     """What the pass checks against: the model, the method (None: from the first record), enabled rules.
 
     ``expected_kinds`` are the record kinds the model and method take (empty: anything); ``model_label``
-    names the model in messages.
+    names the model in messages. ``line_digests=False`` leaves repeated lines (FT502) of records with a
+    format to the caller, which finds them among fewer lines (:func:`ftprep.check.check_files` looks among
+    the lines whose prompt key another line shares: byte-equal lines are equal records); the pass then
+    digests only the lines without a format.
     """
 
     enabled: frozenset[str]
@@ -66,6 +69,7 @@ class ScanOptions:
     expected_kinds: frozenset[str] = frozenset()
     model_label: str = ""
     min_examples: int = MIN_EXAMPLES
+    line_digests: bool = True
 
 
 @dataclass(slots=True)
@@ -139,7 +143,8 @@ class _Pass:
         # overlap) the checks cannot matter.
         self._checks = {kind: tuple(RECORD_CHECKS.get(kind, ()) if options.enabled else ()) for kind in KINDS}
         # Work only some rules need: the digest (duplicate lines) and the duplicate-key test of the parse.
-        self._digests = DuplicateLine.code in options.enabled
+        self._digests = DuplicateLine.code in options.enabled and options.line_digests
+        self._formatless_digests = DuplicateLine.code in options.enabled and not options.line_digests
         self._duplicate_keys = DuplicateKey.code in options.enabled
         # Lines to feed (None: all); the others are skipped before parsing.
         self.only_lines: frozenset[int] | None = None
@@ -203,6 +208,9 @@ class _Pass:
             ctx.emit(UnrecognizedRecord, "", f"record is in no fine-tuning format (keys: {keys}){hints}",
                      "convert it with `ftprep convert`")
             state.kinds.append(_NO_KIND)
+            if self._formatless_digests:
+                state.digests.append(line_digest(data))
+                state.digest_lines.append(lineno)
             return
         if not self.method_known:
             ctx.method = METHOD_BY_KIND[kind]
@@ -312,9 +320,13 @@ class _Pass:
         state = self.state
         if len(state.digests) < 2 or DuplicateLine.code not in self.options.enabled:
             return
-        for line, first in repeated_lines(state.digests, state.digest_lines):
-            self.ctx.at(line).emit(DuplicateLine, None, f"same bytes as line {first}",
-                                   f"drop this line or line {first}")
+        emit_repeated_lines(self.ctx, repeated_lines(state.digests, state.digest_lines))
+
+
+def emit_repeated_lines(ctx: RecordContext, pairs: Iterable[tuple[int, int]]) -> None:
+    """FT502 for each ``(line, first line)`` whose bytes an earlier line has."""
+    for line, first in pairs:
+        ctx.at(line).emit(DuplicateLine, None, f"same bytes as line {first}", f"drop this line or line {first}")
 
 
 def repeated_lines(digests: array[int], lines: array[int], *, small: int = SMALL_COUNT) -> list[tuple[int, int]]:

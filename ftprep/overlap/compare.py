@@ -348,14 +348,30 @@ class PromptKeys:
 
 def find_file_duplicates(path: str | os.PathLike[str], keys: PromptKeys) -> list[Duplicate]:
     """Within-file duplicates of ``path`` from the prompt keys of its pass (see :class:`PromptKeys`)."""
+    return find_file_repeats(path, keys)[0]
+
+
+def find_file_repeats(path: str | os.PathLike[str],
+                      keys: PromptKeys) -> tuple[list[Duplicate], list[tuple[int, int]]]:
+    """:func:`find_file_duplicates`, and the ``(line, first line)`` of every line whose bytes an earlier
+    line has (byte-equal lines are equal records, so they share their prompt key)."""
     lines = keys.shared_lines()
     if not lines:
-        return []
+        return [], []
     from ftprep.engine import ScanOptions, scan_file  # the engine sits above the rules that import us
 
     collector = DigestCollector()
     scan_file(str(path), ScanOptions(enabled=frozenset()), [collector], only_lines=lines)
-    return find_duplicates(collector)
+    return find_duplicates(collector), repeated_raw(collector)
+
+
+def repeated_raw(collector: DigestCollector) -> list[tuple[int, int]]:
+    """``(line, first line)`` of every collected line whose bytes an earlier collected line has."""
+    import numpy as np
+    rows = collector.rows()
+    first, is_first = _groups(rows, "raw")
+    repeats = np.flatnonzero(~is_first)
+    return list(zip(rows["line"][repeats].tolist(), first[repeats].tolist(), strict=True))
 
 
 def _lookup(train: np.ndarray, valid: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,7 @@
 """On every corpus file, within-file duplicates found in two steps (prompt keys in the pass, full digests of
 the lines sharing a prompt) equal those of one digest collector over every line, and ``ftprep check`` on
-the file and on standard input (which is read once, so it keeps full digests) reports the same findings."""
+the file and on standard input (which is read once, so it keeps full digests) reports the same findings,
+repeated lines (FT502) included."""
 
 from __future__ import annotations
 
@@ -41,8 +42,9 @@ def test_corpus_holds_duplicates_for_the_comparison_to_mean_something() -> None:
 @pytest.mark.parametrize("path", [p for p in FILES if p.stat().st_size < 5_000_000],
                          ids=lambda p: p.name)
 def test_check_of_a_file_and_of_stdin_agree(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    as_file = check_files([str(path)], select=["FT52"])
+    # FT502 too: a file finds repeated lines in the second step, standard input from every line's digest.
+    as_file = check_files([str(path)], select=["FT52", "FT502"])
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
-    as_stdin = check_files(["-"], select=["FT52"])
+    as_stdin = check_files(["-"], select=["FT52", "FT502"])
     assert [(f.code, f.line, f.message) for f in as_file.findings] == \
            [(f.code, f.line, f.message) for f in as_stdin.findings]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from pathlib import Path
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ftprep.check import check_files
 from ftprep.lint.finding import Severity
 from ftprep.overlap import DigestCollector, find_duplicates
 from ftprep.overlap.compare import PromptKeys, find_file_duplicates, scan_records
@@ -121,3 +125,20 @@ def test_last_prompt_segment_is_the_last_of_the_record_text_prompt(record: dict[
     for kind in ("chat", "preference", "completion", None):
         prompt = record_text(kind, record).prompt
         assert last_prompt_segment(kind, record) == (prompt[-1] if prompt else None)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_RECORDS | st.sampled_from([{"foo": 1}, {"text": "x"}]), st.booleans()), max_size=14))
+def test_repeated_lines_of_a_file_equal_those_of_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       rows: list[tuple[dict[str, object], bool]]) -> None:
+    # A file finds FT502 among the lines sharing a prompt key (and the digests of lines in no format);
+    # standard input digests every line.
+    lines = [orjson.dumps(dict(reversed(row.items())) if flip else row) for row, flip in rows]
+    data = b"".join(line + b"\n" for line in [*lines, *lines[:3], b"not json", b"not json"])
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(data)
+    as_file = check_files([str(path)], select=["FT502", "FT52"])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    as_stdin = check_files(["-"], select=["FT502", "FT52"])
+    assert [(f.code, f.line, f.message) for f in as_file.findings] == \
+           [(f.code, f.line, f.message) for f in as_stdin.findings]
