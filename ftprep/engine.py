@@ -439,7 +439,8 @@ def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequen
     """The pass over byte ranges in ``workers`` processes; None when one process must do it."""
     size = os.path.getsize(path)
     count = max(workers * RANGES_PER_WORKER, -(-size // MAX_RANGE_BYTES))
-    ranges = parallel.range_bounds(path, count)
+    # The last two ranges of each worker are half-size: the workers end within about a quarter of a range.
+    ranges = parallel.range_bounds(path, count, small_tail=2 * workers)
     if len(ranges) < 2:
         return None
     method = options.method

@@ -244,3 +244,13 @@ def test_line_numbers_of_an_unreadable_file_raise_instead_of_waiting(tmp_path: P
     numbers.join()
     with pytest.raises(OSError, match="cannot count the lines"):
         numbers.first_line(1)
+
+
+def test_range_bounds_make_the_last_ranges_half_size(tmp_path: Path) -> None:
+    path = _write(tmp_path / "f.jsonl", [b"x" * 98] * 1000)  # 99-byte lines
+    bounds = parallel.range_bounds(str(path), 8, small_tail=4)
+    sizes = [end - start for start, end in bounds]
+    assert bounds[0][0] == 0 and bounds[-1][1] == 99_000
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+    assert all(abs(size - 16_500) <= 99 for size in sizes[:4]), sizes
+    assert all(abs(size - 8_250) <= 99 for size in sizes[4:]), sizes
