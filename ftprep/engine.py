@@ -17,7 +17,7 @@ import pickle
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from ftprep import parallel
@@ -126,6 +126,17 @@ class RangeState:
     method: str | None = None
     observers: Sequence[RecordObserver] = ()
 
+    def shift_lines(self, offset: int) -> None:
+        """Add ``offset`` to every line number (a range numbered from 1 placed after ``offset`` lines)."""
+        if not offset:
+            return
+        self.findings[:] = [f if f.line is None else replace(f, line=f.line + offset) for f in self.findings]
+        for numbers in (self.digest_lines, self.kind_lines, self.trailing_blank):
+            numbers[:] = array("I", [line + offset for line in numbers])
+        self.lines += offset
+        for observer in self.observers:
+            observer.shift_lines(offset)  # type: ignore[attr-defined]  # see relative_lines()
+
 
 class _Pass:
     """State of one pass over one file (or over one byte range of it)."""
@@ -149,6 +160,8 @@ class _Pass:
         # Lines to feed (None: all); the others are skipped before parsing.
         self.only_lines: frozenset[int] | None = None
         self.last_line = 0
+        # Whether line 1 is the file's first line (a BOM may start it): not in a range numbered from 1.
+        self.file_start = True
 
     def feed(self, raw: RawLine) -> None:
         """Take one line."""
@@ -161,7 +174,7 @@ class _Pass:
         ctx.line = lineno
         ctx.scratch.clear()
         state.lines = lineno
-        if lineno == 1 and data.startswith(BOM):
+        if lineno == 1 and self.file_start and data.startswith(BOM):
             ctx.emit(Utf8Bom, None, "file starts with a UTF-8 byte order mark", "save the file without BOM",
                      column=1)
             data = data[3:]
@@ -456,15 +469,19 @@ def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequen
     except (pickle.PicklingError, TypeError, AttributeError):
         return None  # an observer that cannot travel between processes keeps the pass in one
 
-    # Line numbers of the ranges are counted by a thread while the workers check the first ranges.
-    numbers = parallel.LineNumbers(path, ranges)
+    # Each range is numbered from 1 and shifted as it is folded in, when every observer can shift its
+    # line numbers; otherwise the ranges' first line numbers are counted by a thread while the workers
+    # check the first ranges (0.045 s of CPU per 100 MB, taken from the workers).
+    numbers = None if relative_lines(observers) else parallel.LineNumbers(path, ranges)
 
     def job(index: int) -> RangeState:
         start, end = ranges[index]
         state = _Pass(name, options, pickle.loads(blank), method)
+        state.file_start = start == 0
         with open(path, "rb") as stream:
             stream.seek(start)
-            state.read(stream, first_lineno=numbers.first_line(index), start=start, end=end)
+            first = 1 if numbers is None else numbers.first_line(index)
+            state.read(stream, first_lineno=first, start=start, end=end)
         return state.range_state()
 
     def done(index: int) -> None:
@@ -472,13 +489,26 @@ def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequen
             progress(ranges[index][1] - ranges[index][0])
 
     head = _Pass(name, options, observers, method)
+    offset = 0
     try:
-        for result in parallel.map_ordered(job, len(ranges), workers, done, started=numbers.start):
+        for result in parallel.map_ordered(job, len(ranges), workers, done,
+                                           started=numbers.start if numbers is not None else None):
+            if numbers is None:
+                result.shift_lines(offset)
+                offset = result.lines
             head.absorb(result)
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc}); is the file complete?") from exc
-    numbers.join()  # done by now: every range was numbered before its result came back
+    if numbers is not None:
+        numbers.join()  # done by now: every range was numbered before its result came back
     return head.finish(name)
+
+
+def relative_lines(observers: Sequence[RecordObserver]) -> bool:
+    """Whether byte ranges can be numbered from 1 and shifted afterwards: every observer has
+    ``shift_lines(offset)``, which adds ``offset`` to the line numbers it keeps (see
+    :class:`~ftprep.lint.context.RecordObserver`)."""
+    return all(callable(getattr(observer, "shift_lines", None)) for observer in observers)
 
 
 def _first_method(path: str, end: int) -> str | None:

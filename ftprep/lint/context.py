@@ -84,6 +84,9 @@ class RecordObserver(Protocol):
 
     ``kind`` is the detected record kind; ``raw`` the line's bytes. Observers built for byte ranges of one
     file are merged in line order with :meth:`merge`, so parallel and serial runs give the same result.
+    An observer that also has ``shift_lines(offset)``, adding ``offset`` to every line number it keeps,
+    lets each range be numbered from 1 (no count of the lines before it: see
+    :func:`ftprep.engine.relative_lines`).
     """
 
     def observe(self, line: int, kind: str, record: Record, raw: bytes) -> object:

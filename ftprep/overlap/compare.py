@@ -325,6 +325,10 @@ class PromptKeys:
         self._lines += other._lines
         self._keys += other._keys
 
+    def shift_lines(self, offset: int) -> None:
+        """Add ``offset`` to the line numbers (see :func:`ftprep.engine.relative_lines`)."""
+        self._lines = array("I", [line + offset for line in self._lines])
+
     def shared_lines(self, *, small: int = SMALL_COUNT) -> list[int]:
         """Lines (ascending) whose key another line has too (up to ``small`` records in plain
         Python, which costs less than importing numpy; with numpy above)."""

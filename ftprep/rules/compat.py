@@ -91,6 +91,13 @@ class JobFacts:
         if self.variables is not None:
             self.variables.observe(line, kind, record, raw)
 
+    def shift_lines(self, offset: int) -> None:
+        """Add ``offset`` to the line numbers (see :func:`ftprep.engine.relative_lines`)."""
+        if self.first_image_line:
+            self.first_image_line += offset
+        if self.variables is not None:
+            self.variables.shift_lines(offset)
+
     def merge(self, other: Self) -> None:
         """Fold in the observer of the following byte range."""
         if other.image_examples and not self.image_examples:

@@ -128,6 +128,11 @@ class GraderVariables:
                     break
                 value = value[step]
 
+    def shift_lines(self, offset: int) -> None:
+        """Add ``offset`` to the line numbers (see :func:`ftprep.engine.relative_lines`)."""
+        for key, lines in self.missing.items():
+            self.missing[key] = array("I", [line + offset for line in lines])
+
     def merge(self, other: Self) -> None:
         """Fold in the observer of the following byte range."""
         for key, lines in other.missing.items():

@@ -116,6 +116,12 @@ class TokenCollector:
         room = MAX_LISTED_LINES - len(self.over_limit_lines)
         self.over_limit_lines.extend(other.over_limit_lines[:max(room, 0)])
 
+    def shift_lines(self, offset: int) -> None:
+        """Add ``offset`` to the line numbers (see :func:`ftprep.engine.relative_lines`)."""
+        self.flush()
+        self.lines = array("I", [line + offset for line in self.lines])
+        self.over_limit_lines = [line + offset for line in self.over_limit_lines]
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickled state (from a worker process): everything counted, nothing queued."""
         self.flush()

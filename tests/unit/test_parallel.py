@@ -251,6 +251,29 @@ def test_range_bounds_make_the_last_ranges_half_size(tmp_path: Path) -> None:
     bounds = parallel.range_bounds(str(path), 8, small_tail=4)
     sizes = [end - start for start, end in bounds]
     assert bounds[0][0] == 0 and bounds[-1][1] == 99_000
-    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
     assert all(abs(size - 16_500) <= 99 for size in sizes[:4]), sizes
     assert all(abs(size - 8_250) <= 99 for size in sizes[4:]), sizes
+
+
+def test_a_bom_only_counts_on_the_file_s_first_line(tmp_path: Path, many_ranges: None) -> None:
+    # 2 x 24 ranges for 20 lines: every line starts a range, numbered from 1 in its worker.
+    bom = b"\xef\xbb\xbf"
+    path = _write(tmp_path / "boms.jsonl", [bom + _chat(i) if i % 4 == 0 else _chat(i) for i in range(20)])
+    serial = scan_file(str(path), OPTIONS, workers=1)
+    assert [(f.code, f.line) for f in serial.findings] == [("FT002", 1), ("FT101", 5), ("FT101", 9),
+                                                          ("FT101", 13), ("FT101", 17)]  # BOM, then not JSON
+    _same(serial, scan_file(str(path), OPTIONS, workers=2))
+
+
+def test_observers_without_shift_lines_get_counted_line_numbers(tmp_path: Path, many_ranges: None) -> None:
+    from ftprep.overlap import DigestCollector, find_duplicates
+
+    lines = _defective_lines()
+    path = _write(tmp_path / "mixed.jsonl", lines)
+    assert not engine.relative_lines([DigestCollector()]) and engine.relative_lines([TokenCollector(
+        get_encoding("o200k_base"))])
+    one, two = DigestCollector(), DigestCollector()
+    serial = scan_file(str(path), OPTIONS, [one], workers=1)
+    _same(serial, scan_file(str(path), OPTIONS, [two], workers=2))
+    assert find_duplicates(two) == find_duplicates(one) and len(find_duplicates(one)) > 0
