@@ -11,7 +11,6 @@ from ftprep.data.models import ModelInfo, load_models
 from ftprep.engine import FileScan, ScanOptions, emit_repeated_lines, scan_file
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
-from ftprep.grader import load_grader
 from ftprep.jsonl.reader import STDIN
 from ftprep.lint.context import RecordContext, RecordObserver
 from ftprep.lint.finding import Finding, Severity
@@ -112,7 +111,11 @@ def check_files(
     info = table.resolve(model_name)
     use_model_table(table)  # the token rules look the job's model up by name, user-defined ones included
     result = CheckResult(model=info.name)
-    job_grader = load_grader(grader) if grader else None
+    job_grader = None
+    if grader:
+        from ftprep.grader import load_grader  # only reinforcement checks with a grader file need it
+
+        job_grader = load_grader(grader)
     base_select = list(select or config.select)
     base_ignore = list(ignore) + list(config.ignore)
     for path in [*paths, *([validation] if validation else [])]:

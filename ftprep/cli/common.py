@@ -7,14 +7,16 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import orjson
 
 from ftprep.config import Config, load_config
 from ftprep.errors import FtprepError
-from ftprep.transform.summary import Accounting
+
+if TYPE_CHECKING:  # the commands that write files import it (start-up time of the others)
+    from ftprep.transform.summary import Accounting
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1

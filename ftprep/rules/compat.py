@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Self
 
 from ftprep.data.models import ModelInfo, ModelTable, default_models
 from ftprep.formats.detect import CHAT, PREFERENCE
-from ftprep.grader import Grader
 from ftprep.lint.context import Record, RecordContext
 from ftprep.lint.finding import Finding, Severity
 from ftprep.lint.registry import Rule, register
@@ -21,6 +20,7 @@ from ftprep.rules.vision import has_images
 
 if TYPE_CHECKING:
     from ftprep.engine import FileScan
+    from ftprep.grader import Grader
 
 METHOD_LABELS = {"supervised": "supervised fine-tuning", "dpo": "DPO", "reinforcement": "reinforcement fine-tuning"}
 
