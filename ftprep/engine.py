@@ -25,12 +25,13 @@ from ftprep.errors import InputError
 from ftprep.formats.detect import CHAT, COMPLETION, KINDS, PREFERENCE, detect_format, kind_label
 from ftprep.jsonl.parse import parse_line, strict_fast
 from ftprep.jsonl.reader import STDIN, RawLine, display_name, open_binary
-from ftprep.lint.context import RECORD_CHECKS, RecordContext, RecordObserver
+from ftprep.lint.context import CHECK_GATES, RECORD_CHECKS, Gate, RecordCheck, RecordContext, RecordObserver
 from ftprep.lint.finding import Finding
 from ftprep.lint.registry import all_rules
 from ftprep.overlap.compare import SMALL_COUNT
 from ftprep.rules.bytes import BlankLine, InvalidUtf8, NulByte, Utf8Bom
 from ftprep.rules.dataset import MIN_EXAMPLES, DuplicateLine, EmptyFile, MixedFormat, TooFewExamples
+from ftprep.rules.facts import FACTS_KEY
 from ftprep.rules.job import FormatModelMismatch
 from ftprep.rules.schema import UnrecognizedRecord, key_hint
 from ftprep.rules.syntax import DuplicateKey, InvalidJson, NonFiniteNumber, NotAnObject
@@ -41,6 +42,7 @@ _PARSE_RULES = {"invalid-utf8": InvalidUtf8, "invalid-json": InvalidJson, "non-f
                 "duplicate-key": DuplicateKey}
 _KIND_INDEX = {kind: index for index, kind in enumerate(KINDS)}
 _NO_KIND = 255
+_ALWAYS = Gate()
 # Below this size one process is as fast as starting workers (measured on 2 CPUs: 4 MB, 0.13 s in one
 # process, 0.10 s in two; docs/performance.md).
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
@@ -152,7 +154,7 @@ class _Pass:
         self.method_known = method is not None
         # A check's only output is ctx.emit, a no-op for rules not enabled: with none enabled (estimate,
         # overlap) the checks cannot matter.
-        self._checks = {kind: tuple(RECORD_CHECKS.get(kind, ()) if options.enabled else ()) for kind in KINDS}
+        self._checks = self._record_checks()
         # Work only some rules need: the digest (duplicate lines) and the duplicate-key test of the parse.
         self._digests = DuplicateLine.code in options.enabled and options.line_digests
         self._formatless_digests = DuplicateLine.code in options.enabled and not options.line_digests
@@ -162,6 +164,26 @@ class _Pass:
         self.last_line = 0
         # Whether line 1 is the file's first line (a BOM may start it): not in a range numbered from 1.
         self.file_start = True
+
+    def _record_checks(self) -> dict[str, tuple[tuple[RecordCheck, int], ...]]:
+        """Per record kind: the checks to run under the current method, each with the chat facts one of
+        which a record needs for the check to matter (0: always run it; see :class:`Gate`)."""
+        if not self.options.enabled:
+            return {kind: () for kind in KINDS}
+        checks: dict[str, tuple[tuple[RecordCheck, int], ...]] = {}
+        for kind in KINDS:
+            kept = []
+            for check in RECORD_CHECKS.get(kind, ()):
+                gate = CHECK_GATES.get(check, _ALWAYS)
+                if not gate.methods or self.ctx.method in gate.methods:
+                    kept.append((check, gate.facts if kind == CHAT else 0))
+            checks[kind] = tuple(kept)
+        return checks
+
+    def _set_method(self, method: str) -> None:
+        self.ctx.method = method
+        self.method_known = True
+        self._checks = self._record_checks()
 
     def feed(self, raw: RawLine) -> None:
         """Take one line."""
@@ -226,12 +248,17 @@ class _Pass:
                 state.digest_lines.append(lineno)
             return
         if not self.method_known:
-            ctx.method = METHOD_BY_KIND[kind]
-            self.method_known = True
+            self._set_method(METHOD_BY_KIND[kind])
         state.kinds.append(_KIND_INDEX[kind])
         ctx.raw = data
         ctx.kind = kind
-        for check in self._checks[kind]:
+        for check, needs in self._checks[kind]:
+            if needs:
+                # The shape check ran first and kept the record's facts: without any of those the check
+                # needs, it has nothing to look at.
+                facts = ctx.scratch.get(FACTS_KEY)
+                if facts is not None and not facts & needs:
+                    continue
             check(record, ctx)
         for observer in self.observers:
             observer.observe(lineno, kind, record, data)
@@ -285,8 +312,7 @@ class _Pass:
         state.lines = max(state.lines, other.lines)
         state.examples += other.examples
         if not self.method_known and other.method is not None:
-            self.ctx.method = other.method
-            self.method_known = True
+            self._set_method(other.method)
         for mine, theirs in zip(self.observers, other.observers, strict=True):
             mine.merge(theirs)
 

@@ -63,9 +63,24 @@ RecordCheck = Callable[[Record, RecordContext], None]
 RECORD_CHECKS: dict[str, list[RecordCheck]] = {}
 
 
-def record_check(*kinds: str, first: bool = False) -> Callable[[RecordCheck], RecordCheck]:
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """When a record check can find something: under ``methods`` only (empty: any method), and, for a
+    chat record, only when it has one of the ``facts`` (bits of :mod:`ftprep.rules.facts`; 0: always).
+    The engine skips the call otherwise; the check's own pre-test stays (it may be called directly)."""
+
+    facts: int = 0
+    methods: frozenset[str] = frozenset()
+
+
+CHECK_GATES: dict[RecordCheck, Gate] = {}
+
+
+def record_check(*kinds: str, first: bool = False, facts: int = 0,
+                 methods: tuple[str, ...] = ()) -> Callable[[RecordCheck], RecordCheck]:
     """Decorator: run this check on every record of the given kinds (``first``: before the others, e.g. a
-    check whose walk leaves facts in ``scratch`` that later checks read)."""
+    check whose walk leaves facts in ``scratch`` that later checks read; ``facts`` and ``methods``: see
+    :class:`Gate`)."""
 
     def add(func: RecordCheck) -> RecordCheck:
         for kind in kinds:
@@ -74,6 +89,7 @@ def record_check(*kinds: str, first: bool = False) -> Callable[[RecordCheck], Re
                 checks.insert(0, func)
             else:
                 checks.append(func)
+        CHECK_GATES[func] = Gate(facts, frozenset(methods))
         return func
 
     return add

@@ -16,22 +16,22 @@ TOOLS = 2  # tools/functions/parallel_tool_calls, a tool call or legacy function
 WEIGHT = 4  # a message with a `weight` key
 ASSISTANT = 8  # a message with role assistant
 
-_KEY = "chat_facts"
+FACTS_KEY = "chat_facts"  # where they are kept in the context's scratch space (the engine reads it)
 _TOOL_ROLES = ("tool", "function")  # a tuple: a role may be an unhashable list in bad data
 
 
 def chat_facts(record: Record, ctx: RecordContext) -> int:
     """The facts (bit flags) of a chat record, computed once per record (or kept by the shape check, which
     walks the messages anyway)."""
-    facts: int | None = ctx.scratch.get(_KEY)
+    facts: int | None = ctx.scratch.get(FACTS_KEY)
     if facts is None:
-        facts = ctx.scratch[_KEY] = _scan(record)
+        facts = ctx.scratch[FACTS_KEY] = _scan(record)
     return facts
 
 
 def remember(ctx: RecordContext, facts: int) -> None:
     """Keep the facts a walk over the record's messages found (``top_facts`` | ``message_facts`` of each)."""
-    ctx.scratch[_KEY] = facts
+    ctx.scratch[FACTS_KEY] = facts
 
 
 def top_facts(record: Record) -> int:

@@ -84,7 +84,7 @@ class GraderVariableMissing(Rule):
     severity = Severity.ERROR
 
 
-@record_check(CHAT)
+@record_check(CHAT, methods=("reinforcement",))
 def check_reinforcement_row(record: Record, ctx: RecordContext) -> None:
     """Under the reinforcement method: no assistant message, and the last message is a user message."""
     if ctx.method != "reinforcement":

@@ -209,7 +209,7 @@ def _cut_point(accountant: Accountant, record: Record, kind: str, limit: int) ->
     return "/messages", ""
 
 
-@record_check(CHAT)
+@record_check(CHAT, facts=WEIGHT)
 def check_trainable(record: Record, ctx: RecordContext) -> None:
     """FT401: assistant messages present, all with weight 0."""
     if NoTrainableTokens.code not in ctx.enabled or ctx.method == "reinforcement":

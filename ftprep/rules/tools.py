@@ -785,7 +785,7 @@ def _close(window: dict[str, Where], answered: dict[str, int], legacy: Where | N
                  'add {"role": "function", "name": "...", "content": "..."} after the call')
 
 
-@record_check(CHAT)
+@record_check(CHAT, facts=TOOLS)
 def check_chat_tools(record: Record, ctx: RecordContext) -> None:
     """Tool definitions, calls and the call graph of a chat record."""
     if not chat_facts(record, ctx) & TOOLS:

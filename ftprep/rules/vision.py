@@ -306,7 +306,7 @@ def _inspect(payload: str) -> ImageProblem | None:
     return None
 
 
-@record_check(CHAT)
+@record_check(CHAT, facts=LIST_CONTENT)
 def check_chat_images(record: Record, ctx: RecordContext) -> None:
     """Images of a chat record."""
     if chat_facts(record, ctx) & LIST_CONTENT:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from ftprep.engine import ScanOptions, all_codes, scan_lines
 from ftprep.jsonl.reader import RawLine, split_eol
+from ftprep.lint.context import CHECK_GATES
 
 OPTIONS = ScanOptions(enabled=all_codes(), model="gpt-4o-mini-2024-07-18", min_examples=1)
 
@@ -81,3 +82,25 @@ def test_arbitrary_json_records_never_raise(values: list[Any], method: str | Non
         if not isinstance(value, dict):
             assert number in {f.line for f in scan.findings}
     assert all(isinstance(f.message, str) and f.message for f in scan.findings)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(records, min_size=1, max_size=8), st.sampled_from([None, "supervised", "dpo", "reinforcement"]))
+def test_gates_skip_only_checks_that_would_find_nothing(values: list[Any], method: str | None) -> None:
+    # The engine skips a check whose facts or method a record lacks (lint.context.Gate); run without the
+    # gates, every check is called and its own pre-tests decide: the findings must be the same.
+    content = b"".join(json.dumps(v).encode() + b"\n" for v in values)
+    options = ScanOptions(enabled=all_codes(), model="gpt-4o-mini-2024-07-18", method=method, min_examples=1)
+    gated = scan_lines("f.jsonl", lines_of(content), options)
+    saved = dict(CHECK_GATES)
+    CHECK_GATES.clear()
+    try:
+        ungated = scan_lines("f.jsonl", lines_of(content), options)
+    finally:
+        CHECK_GATES.update(saved)
+    assert gated.findings == ungated.findings
+
+
+def test_gates_are_declared() -> None:
+    names = {check.__name__: gate for check, gate in CHECK_GATES.items() if gate.facts or gate.methods}
+    assert set(names) == {"check_reinforcement_row", "check_chat_images", "check_chat_tools", "check_trainable"}
