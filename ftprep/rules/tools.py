@@ -466,8 +466,11 @@ Declared = dict[str, CompiledSchema | None]
 
 
 # Declared functions of `tools` lists that had no finding, by (rule selection, base, the list's JSON): most
-# datasets repeat one list in every example, which is then checked once. Bounded like the verdicts.
+# datasets repeat one list in every example, which is then checked once. Bounded in entries and in the bytes
+# of JSON kept (a file whose every example declares other tools must not grow it without end).
 _CLEAN_TOOLS: dict[tuple[frozenset[str], Where, bytes], Declared] = {}
+_CLEAN_TOOLS_BYTES = [0]
+_CLEAN_TOOLS_MAX_BYTES = 4 * 1024 * 1024
 
 
 def check_definitions(holder: Mapping[str, Any], ctx: RecordContext, base: Where = ()) -> Declared | None:
@@ -488,9 +491,11 @@ def check_definitions(holder: Mapping[str, Any], ctx: RecordContext, base: Where
         found = len(ctx.findings)
         declared = _check_definitions(holder, ctx, base)
         if declared is not None and len(ctx.findings) == found:
-            if len(_CLEAN_TOOLS) >= _VERDICTS_MAX:
+            if len(_CLEAN_TOOLS) >= _VERDICTS_MAX or _CLEAN_TOOLS_BYTES[0] + len(key[2]) > _CLEAN_TOOLS_MAX_BYTES:
                 _CLEAN_TOOLS.clear()
+                _CLEAN_TOOLS_BYTES[0] = 0
             _CLEAN_TOOLS[key] = declared
+            _CLEAN_TOOLS_BYTES[0] += len(key[2])
     return declared
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
+import pytest
 
 from ftprep.check import check_files
 from ftprep.rules import tools
@@ -29,6 +30,7 @@ def _row(tools_list: object, name: str = "get_order", arguments: str = '{"order_
 def test_repeated_tools_lists_are_checked_once() -> None:
     compile_schema.cache_clear()
     tools._CLEAN_TOOLS.clear()
+    tools._CLEAN_TOOLS_BYTES[0] = 0
     result = check_files([str(SAMPLES / "tools_valid.jsonl")], today=TODAY)
     assert result.findings == []
     info = compile_schema.cache_info()
@@ -65,3 +67,16 @@ def test_a_list_clean_under_one_selection_is_checked_again_under_another(write_l
     ignored = check_files([str(path)], ignore=["FT231"], today=TODAY)
     assert not [f for f in ignored.findings if f.code == "FT231"]
     assert len([f for f in check_files([str(path)], today=TODAY).findings if f.code == "FT231"]) == 10
+
+
+def test_the_cache_of_checked_tools_lists_is_bounded_in_bytes(write_lines: Callable[..., Path],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tools, "_CLEAN_TOOLS_MAX_BYTES", 2_000)
+    tools._CLEAN_TOOLS.clear()
+    tools._CLEAN_TOOLS_BYTES[0] = 0
+    rows = []
+    for i in range(40):  # every row declares its own list of about 250 bytes
+        own = [{"type": "function", "function": {**TOOLS[0]["function"], "description": f"tool {i} " * 8}}]
+        rows.append(_row(own))
+    assert check_files([str(write_lines(rows))], select=["FT23", "FT24"], today=TODAY).findings == []
+    assert 0 < tools._CLEAN_TOOLS_BYTES[0] <= 2_000 and len(tools._CLEAN_TOOLS) < 40
