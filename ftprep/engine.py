@@ -1,12 +1,14 @@
 """The one pass over a file: bytes -> lines -> strict JSON -> format -> record checks -> dataset checks.
 
-``scan_file`` streams the file once; memory holds only findings, one 8-byte digest, one line number and
-one format byte per record, and what the observers keep. Observers (token counters, overlap digests) are
-fed every parsed record in the same pass, so ``check`` and ``estimate`` never read a file twice.
+``scan_file`` streams the file once; memory holds only findings, one line number and one format byte per
+record (and an 8-byte digest where repeated lines are the pass's to find), and what the observers keep.
+Observers (token counters, overlap digests) are fed every parsed record in the same pass, so ``check`` and
+``estimate`` never read a file twice.
 
 Large regular files are split into newline-aligned byte ranges checked by worker processes
-(:mod:`ftprep.parallel`); each range yields a :class:`RangeState` and the ranges are folded in line order,
-so findings, counts and observer statistics are the same as in one process.
+(:mod:`ftprep.parallel`); each range yields a :class:`RangeState`, numbered from line 1 when every observer
+can shift its line numbers, and the ranges are shifted and folded in line order, so findings, counts and
+observer statistics are the same as in one process.
 """
 
 from __future__ import annotations
