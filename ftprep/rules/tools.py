@@ -379,7 +379,7 @@ class CompiledSchema:
     error: str | None
     error_path: tuple[str | int, ...] = ()
     verdicts: dict[str, str | None] = field(default_factory=dict, compare=False, hash=False)
-    simple: SimpleSchema | None = None
+    simple: SimpleSchema | None = field(default=None, compare=False, hash=False)
     schema: dict[str, Any] | None = field(default=None, compare=False, hash=False)
     _built: list[Validator] = field(default_factory=list, compare=False, hash=False)
 
