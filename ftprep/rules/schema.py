@@ -323,7 +323,9 @@ def check_unknown_top_keys(record: Record, ctx: RecordContext, allowed: frozense
 def check_chat_shape(record: Record, ctx: RecordContext) -> None:
     """The chat record: top-level keys and every message's role, keys, content, name and weight. Its walk
     also keeps the record's facts (:mod:`ftprep.rules.facts`) for the checks that run after it."""
-    if ctx.method != "reinforcement":
+    # The common record holds `messages` alone: no other top-level key to check or to take facts from.
+    alone = len(record) == 1
+    if ctx.method != "reinforcement" and not alone:
         check_unknown_top_keys(record, ctx, CHAT_TOP_KEYS, "chat")
     messages = record.get("messages")
     if not isinstance(messages, list) or not messages:
@@ -331,8 +333,8 @@ def check_chat_shape(record: Record, ctx: RecordContext) -> None:
         ctx.emit(MessagesNotList, "/messages", f"`messages` must be a non-empty array of messages, not {what}",
                  "put the conversation in an array of {role, content} objects")
         return
-    found = check_messages(messages, ctx, ("messages",), facts=True) | top_facts(record)
-    remember(ctx, found)
+    found = check_messages(messages, ctx, ("messages",), facts=True)
+    remember(ctx, found if alone else found | top_facts(record))
     if ctx.method == "supervised" and not found & ASSISTANT:
         ctx.emit(NoAssistantMessage, "/messages", "no assistant message: this example trains nothing",
                  "add the answer as an assistant message or drop the example")
