@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ftprep.engine import ScanOptions, all_codes, scan_lines
+from ftprep.engine import FileScan, ScanOptions, all_codes, scan_lines
 from ftprep.jsonl.reader import RawLine, split_eol
 from ftprep.lint.context import CHECK_GATES
 
@@ -72,12 +72,17 @@ records = st.one_of(
 )
 
 
+def scan_records(values: list[Any], method: str | None) -> FileScan:
+    """Every rule over the records, one JSON line each."""
+    content = b"".join(json.dumps(v).encode() + b"\n" for v in values)
+    options = ScanOptions(enabled=all_codes(), model="gpt-4o-mini-2024-07-18", method=method, min_examples=1)
+    return scan_lines("f.jsonl", lines_of(content), options)
+
+
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.lists(records, min_size=1, max_size=8), st.sampled_from([None, "supervised", "dpo", "reinforcement"]))
 def test_arbitrary_json_records_never_raise(values: list[Any], method: str | None) -> None:
-    content = b"".join(json.dumps(v).encode() + b"\n" for v in values)
-    options = ScanOptions(enabled=all_codes(), model="gpt-4o-mini-2024-07-18", method=method, min_examples=1)
-    scan = scan_lines("f.jsonl", lines_of(content), options)
+    scan = scan_records(values, method)
     for number, value in enumerate(values, start=1):
         if not isinstance(value, dict):
             assert number in {f.line for f in scan.findings}
@@ -89,13 +94,11 @@ def test_arbitrary_json_records_never_raise(values: list[Any], method: str | Non
 def test_gates_skip_only_checks_that_would_find_nothing(values: list[Any], method: str | None) -> None:
     # The engine skips a check whose facts or method a record lacks (lint.context.Gate); run without the
     # gates, every check is called and its own pre-tests decide: the findings must be the same.
-    content = b"".join(json.dumps(v).encode() + b"\n" for v in values)
-    options = ScanOptions(enabled=all_codes(), model="gpt-4o-mini-2024-07-18", method=method, min_examples=1)
-    gated = scan_lines("f.jsonl", lines_of(content), options)
+    gated = scan_records(values, method)
     saved = dict(CHECK_GATES)
     CHECK_GATES.clear()
     try:
-        ungated = scan_lines("f.jsonl", lines_of(content), options)
+        ungated = scan_records(values, method)
     finally:
         CHECK_GATES.update(saved)
     assert gated.findings == ungated.findings
