@@ -36,3 +36,18 @@ def test_library_never_exits_the_process() -> None:
     offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
                  if "sys.exit(" in p.read_text() and p.name != "__main__.py" and p.parent.name != "cli"]
     assert offenders == []
+
+
+def test_check_command_imports_only_what_the_file_needs() -> None:
+    # Start-up time: `ftprep check` on a plain chat file (with a flat tool schema whose calls all match)
+    # imports no tokenizer, jsonschema, Pillow, numpy, pydantic, polars, rich, grader or transform code.
+    from tests.conftest import SAMPLES
+
+    heavy = ["tiktoken", "jsonschema", "PIL", "numpy", "pydantic", "polars", "rich", "openai", "datasketch",
+             "ftprep.grader", "ftprep.transform.summary", "ftprep.tokens.stats"]
+    code = ("import sys\nfrom ftprep.cli import main\n"
+            f"sys.argv = ['ftprep', 'check', {str(SAMPLES / 'chat_valid.jsonl')!r}, '-q']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            f"print([name for name in {heavy!r} if name in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
