@@ -1,16 +1,19 @@
 """A fast acceptance test for the parameters schemas most tools declare, before jsonschema.
 
 Most function parameters are a flat object schema: ``type: object``, ``properties`` whose values have a
-JSON ``type`` (or a list of types) and maybe a string ``enum``, ``required`` and
-``additionalProperties: false``. For those, :meth:`SimpleSchema.accepts` decides in a few dict lookups that
-the arguments of a call are valid, where jsonschema's ``iter_errors`` walks generators for every call. It
-answers only "surely valid"; everything else (a mismatch, a float for ``integer``, a keyword it does not
-know) goes to jsonschema, which writes the message. So a finding can never be lost to it
-(tests/properties/test_simple_schema_properties.py compares it with jsonschema).
+JSON ``type`` (or a list of types), maybe a string ``enum``, a ``pattern``, string length or number bounds
+(``minLength``, ``maxLength``, ``minimum``, ``maximum``, ``exclusiveMinimum``, ``exclusiveMaximum``) and
+annotations, ``required`` and ``additionalProperties: false``. For those, :meth:`SimpleSchema.accepts`
+decides in a few dict lookups that the arguments of a call are valid, where jsonschema's ``iter_errors``
+walks generators for every call. It answers only "surely valid"; everything else (a mismatch, a float for
+``integer``, a keyword it does not know) goes to jsonschema, which writes the message. So a finding can
+never be lost to it (tests/properties/test_simple_schema_properties.py compares it with jsonschema).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +29,46 @@ _TYPES: dict[str, frozenset[type]] = {
     "array": frozenset({list}),
 }
 _ANY = frozenset().union(*_TYPES.values())
-# Annotations only: they never make a value invalid.
 _OBJECT_KEYS = frozenset({"type", "properties", "required", "additionalProperties", "description", "title"})
-_PROPERTY_KEYS = frozenset({"type", "enum", "description", "title"})
+# Bounds, each applying to one kind of value (jsonschema ignores it for the others), as Python tests.
+_STRING_BOUNDS = {"minLength": lambda bound, item: len(item) >= bound,
+                  "maxLength": lambda bound, item: len(item) <= bound}
+_NUMBER_BOUNDS = {"minimum": lambda bound, item: item >= bound, "maximum": lambda bound, item: item <= bound,
+                  "exclusiveMinimum": lambda bound, item: item > bound,
+                  "exclusiveMaximum": lambda bound, item: item < bound}
+# Annotations: they never make a value invalid (jsonschema checks no `format` unless asked to).
+_ANNOTATIONS = frozenset({"description", "title", "format", "default", "examples"})
+_PROPERTY_KEYS = frozenset({"type", "enum", "pattern", *_STRING_BOUNDS, *_NUMBER_BOUNDS, *_ANNOTATIONS})
+_NUMBER_TYPES = (int, float)
 
-# A property: the exact types it takes, and its string enum (None: any value of those types).
-_Property = tuple[frozenset[type], frozenset[str] | None]
+Bound = Callable[[Any, Any], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class _Property:
+    """One property: the exact types it takes, its string enum (None: any value of those types), its
+    pattern, and its bounds for strings and for numbers. ``plain``: none of those but the types."""
+
+    types: frozenset[type]
+    enum: frozenset[str] | None = None
+    pattern: re.Pattern[str] | None = None
+    string_bounds: tuple[tuple[Bound, int], ...] = ()
+    number_bounds: tuple[tuple[Bound, int | float], ...] = ()
+    plain: bool = True
+
+    def accepts(self, item: Any) -> bool:
+        kind = type(item)
+        if kind not in self.types:
+            return False
+        if kind is str:
+            if self.enum is not None and item not in self.enum:
+                return False
+            if self.pattern is not None and self.pattern.search(item) is None:
+                return False
+            return all(test(bound, item) for test, bound in self.string_bounds)
+        if self.enum is not None:
+            return False  # a string enum takes strings only
+        return kind not in _NUMBER_TYPES or all(test(bound, item) for test, bound in self.number_bounds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +93,10 @@ class SimpleSchema:
                 if self.closed:
                     return False
                 continue
-            types, enum = spec
-            if type(item) not in types or (enum is not None and (type(item) is not str or item not in enum)):
+            if spec.plain:
+                if type(item) not in spec.types:
+                    return False
+            elif not spec.accepts(item):
                 return False
         return True
 
@@ -90,7 +129,8 @@ def simple_schema(schema: Any) -> SimpleSchema | None:
 
 
 def _annotations_valid(schema: dict[str, Any]) -> bool:
-    return all(type(schema.get(key, "")) is str for key in ("description", "title"))
+    return (all(type(schema.get(key, "")) is str for key in ("description", "title", "format"))
+            and type(schema.get("examples", [])) is list)
 
 
 def _property(spec: Any) -> _Property | None:
@@ -111,4 +151,26 @@ def _property(spec: Any) -> _Property | None:
         if type(values) is not list or not all(type(v) is str for v in values):
             return None
         enum = frozenset(values)
-    return types, enum
+    pattern = None
+    if "pattern" in spec:
+        if type(spec["pattern"]) is not str:
+            return None
+        try:
+            # jsonschema tests a pattern with re.search, and its meta-schema check compiles it with re.
+            pattern = re.compile(spec["pattern"])
+        except re.error:
+            return None
+    string_bounds = []
+    for key, test in _STRING_BOUNDS.items():
+        if key in spec:
+            if type(spec[key]) is not int or spec[key] < 0:
+                return None
+            string_bounds.append((test, spec[key]))
+    number_bounds = []
+    for key, test in _NUMBER_BOUNDS.items():
+        if key in spec:
+            if type(spec[key]) not in _NUMBER_TYPES:
+                return None
+            number_bounds.append((test, spec[key]))
+    plain = enum is None and pattern is None and not string_bounds and not number_bounds
+    return _Property(types, enum, pattern, tuple(string_bounds), tuple(number_bounds), plain)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import ftprep
 
 
@@ -38,15 +40,17 @@ def test_library_never_exits_the_process() -> None:
     assert offenders == []
 
 
-def test_check_command_imports_only_what_the_file_needs() -> None:
-    # Start-up time: `ftprep check` on a plain chat file (with a flat tool schema whose calls all match)
-    # imports no tokenizer, jsonschema, Pillow, numpy, pydantic, polars, rich, grader or transform code.
+@pytest.mark.parametrize("sample", ["chat_valid.jsonl", "tools_valid.jsonl"])
+def test_check_command_imports_only_what_the_file_needs(sample: str) -> None:
+    # Start-up time: `ftprep check` on a plain chat file, or one whose tool schemas are flat (patterns and
+    # bounds included) and whose calls all match them, imports no tokenizer, jsonschema, Pillow, numpy,
+    # pydantic, polars, rich, grader or transform code.
     from tests.conftest import SAMPLES
 
     heavy = ["tiktoken", "jsonschema", "PIL", "numpy", "pydantic", "polars", "rich", "openai", "datasketch",
              "ftprep.grader", "ftprep.transform.summary", "ftprep.tokens.stats"]
     code = ("import sys\nfrom ftprep.cli import main\n"
-            f"sys.argv = ['ftprep', 'check', {str(SAMPLES / 'chat_valid.jsonl')!r}, '-q']\n"
+            f"sys.argv = ['ftprep', 'check', {str(SAMPLES / sample)!r}, '-q']\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             f"print([name for name in {heavy!r} if name in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
