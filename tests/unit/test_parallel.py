@@ -213,17 +213,14 @@ def test_small_files_gz_and_stdin_use_one_process(tmp_path: Path) -> None:
             engine.parallel_workers("-", workers=4)) == (1, 1, 1)
 
 
-CORPUS_FILES = ["openai-cookbook/toy_chat_fine_tuning.jsonl", "together-cookbook/rewardbench2_dpo_val.jsonl",
-                "microsoft-foundry-fine-tuning/stock_toolcall_training.jsonl",
-                "microsoft-foundry-fine-tuning/countdown_train_100.jsonl"]
+# Every corpus file, cut into 48 ranges: real data puts range boundaries inside every shape of record.
+CORPUS_FILES = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*.jsonl")) if CORPUS.is_dir() else []
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside this clone")
 @pytest.mark.parametrize("name", CORPUS_FILES)
 def test_corpus_files_give_the_serial_findings(name: str, many_ranges: None) -> None:
     path = CORPUS / name
-    if not path.is_file():
-        pytest.skip(f"{name} is not in the corpus")
     options = ScanOptions(enabled=all_codes(), model="gpt-4o-mini")
     _same(scan_file(str(path), options, workers=1), scan_file(str(path), options, workers=2))
 
