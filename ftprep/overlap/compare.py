@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Self
 import orjson
 
 from ftprep.formats.detect import detect_format
-from ftprep.jsonl.reader import display_name, iter_lines
+from ftprep.jsonl.reader import count_lines, display_name, iter_lines
 from ftprep.lint.context import RecordObserver
 from ftprep.overlap.hashing import digest_bytes, record_digest
 from ftprep.overlap.near import (
@@ -464,7 +464,7 @@ def learn_template(*paths: str | os.PathLike[str], sample: int = TEMPLATE_SAMPLE
     """
     tables = []
     for path in paths:
-        stride = max(1, -(-sum(1 for _ in iter_lines(path)) // sample))
+        stride = max(1, -(-count_lines(path) // sample))
         counts = ShingleCounts()
         for raw in iter_lines(path):
             if (raw.lineno - 1) % stride:

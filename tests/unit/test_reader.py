@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ftprep.errors import InputError
-from ftprep.jsonl.reader import RawLine, iter_lines, split_eol
+from ftprep.jsonl.reader import RawLine, count_lines, iter_lines, split_eol
 
 BYTE_TABLE = [
     (b"a\nb\n", [(1, 0, b"a", b"\n"), (2, 2, b"b", b"\n")]),
@@ -29,6 +31,16 @@ def test_lines_numbers_offsets_and_eols(tmp_path: Path, content: bytes, expected
     path = tmp_path / "f.jsonl"
     path.write_bytes(content)
     assert list(iter_lines(path)) == [RawLine(*row) for row in expected]
+    assert count_lines(path) == len(expected)
+
+
+@given(st.lists(st.sampled_from([b"a", b"", b"\r", b"{}", b"x" * 70]), max_size=30), st.booleans(), st.booleans())
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_count_lines_equals_the_lines_iterated(tmp_path: Path, lines: list[bytes], final: bool, zipped: bool) -> None:
+    content = b"\n".join(lines) + (b"\n" if final and lines else b"")
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(gzip.compress(content) if zipped else content)
+    assert count_lines(path) == sum(1 for _ in iter_lines(path))
 
 
 def test_split_eol_keeps_a_lone_carriage_return_in_the_content() -> None:
@@ -46,6 +58,8 @@ def test_truncated_gzip_is_an_input_error(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(b'{"a": 1}\n' * 1000)[:40])
     with pytest.raises(InputError, match=r"f\.jsonl\.gz"):
         list(iter_lines(path))
+    with pytest.raises(InputError, match=r"f\.jsonl\.gz"):
+        count_lines(path)
 
 
 def test_stdin_is_read_as_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
