@@ -27,7 +27,7 @@ from ftprep.errors import InputError
 from ftprep.formats.detect import CHAT, COMPLETION, KINDS, PREFERENCE, detect_format, kind_label
 from ftprep.jsonl.parse import parse_line, strict_fast
 from ftprep.jsonl.reader import STDIN, RawLine, display_name, open_binary
-from ftprep.lint.context import CHECK_GATES, RECORD_CHECKS, Gate, RecordCheck, RecordContext, RecordObserver
+from ftprep.lint.context import CHECK_GATES, RECORD_CHECKS, Gate, RecordCheck, RecordContext, RecordObserver, shifted
 from ftprep.lint.finding import Finding
 from ftprep.lint.registry import all_rules
 from ftprep.overlap.compare import SMALL_COUNT
@@ -136,7 +136,7 @@ class RangeState:
             return
         self.findings[:] = [f if f.line is None else replace(f, line=f.line + offset) for f in self.findings]
         for numbers in (self.digest_lines, self.kind_lines, self.trailing_blank):
-            numbers[:] = array("I", [line + offset for line in numbers])
+            numbers[:] = shifted(numbers, offset)
         self.lines += offset
         for observer in self.observers:
             observer.shift_lines(offset)  # type: ignore[attr-defined]  # see relative_lines()

@@ -8,6 +8,7 @@ registration order. Emitting a rule that is not selected is a no-op, so checks n
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Self
@@ -93,6 +94,11 @@ def record_check(*kinds: str, first: bool = False, facts: int = 0,
         return func
 
     return add
+
+
+def shifted(lines: array[int], offset: int) -> array[int]:
+    """Line numbers moved ``offset`` lines down (``shift_lines`` of an observer, see below)."""
+    return array(lines.typecode, [line + offset for line in lines])
 
 
 class RecordObserver(Protocol):

@@ -30,7 +30,7 @@ import orjson
 
 from ftprep.formats.detect import detect_format
 from ftprep.jsonl.reader import count_lines, display_name, iter_lines
-from ftprep.lint.context import RecordObserver
+from ftprep.lint.context import RecordObserver, shifted
 from ftprep.overlap.hashing import digest_bytes, record_digest
 from ftprep.overlap.near import (
     DEFAULT_NUM_PERM,
@@ -327,7 +327,7 @@ class PromptKeys:
 
     def shift_lines(self, offset: int) -> None:
         """Add ``offset`` to the line numbers (see :func:`ftprep.engine.relative_lines`)."""
-        self._lines = array("I", [line + offset for line in self._lines])
+        self._lines = shifted(self._lines, offset)
 
     def shared_lines(self, *, small: int = SMALL_COUNT) -> list[int]:
         """Lines (ascending) whose key another line has too (up to ``small`` records in plain

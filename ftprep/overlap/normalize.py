@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from hashlib import blake2b
-from typing import Any
+from typing import Any, ClassVar
 
 from ftprep.overlap.hashing import DIGEST_SIZE, canonical_bytes, digest_bytes
 
@@ -94,6 +94,8 @@ def _char_fold(char: str) -> bytes | None:
         folded = char.casefold()
         fold = b"" if folded == char else folded.encode("utf-8", "surrogatepass")
     _CHAR_FOLDS[char] = fold
+    if fold == b"":
+        _Inert.chars.append(char)
     return fold
 
 
@@ -105,14 +107,15 @@ class _Inert:
     characters seen)."""
 
     pattern = re.compile("")
-    size = 0
+    size = 0  # characters in the pattern
+    chars: ClassVar[list[str]] = []  # every such character met (appended by _char_fold)
 
     @classmethod
     def learned(cls) -> None:
-        inert = [char for char, fold in _CHAR_FOLDS.items() if fold == b""]
-        if len(inert) > cls.size and (len(inert) <= 256 or len(inert) >= cls.size + cls.size // 4):
-            cls.pattern = re.compile("[" + "".join(re.escape(char) for char in sorted(inert)) + "]*")
-            cls.size = len(inert)
+        count = len(cls.chars)
+        if count > cls.size and (count <= 256 or count >= cls.size + cls.size // 4):
+            cls.pattern = re.compile("[" + "".join(re.escape(char) for char in sorted(cls.chars)) + "]*")
+            cls.size = count
 
 
 def _casefolded_bytes(text: str) -> bytes | None:
@@ -127,17 +130,13 @@ def _casefolded_bytes(text: str) -> bytes | None:
         others = encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
         if _Inert.pattern.fullmatch(others) is not None:
             return encoded  # every non-ASCII character is one that needs nothing
-        new = False
         for char in set(others):
-            if char in _CHAR_FOLDS:
-                fold = _CHAR_FOLDS[char]
-            else:
-                fold, new = _char_fold(char), True
+            fold = _CHAR_FOLDS[char] if char in _CHAR_FOLDS else _char_fold(char)
             if fold is None:
                 return None
             if fold:
                 encoded = encoded.replace(char.encode("utf-8", "surrogatepass"), fold)
-        if new:
+        if len(_Inert.chars) > _Inert.size:
             _Inert.learned()
     return encoded
 

@@ -11,7 +11,7 @@ from array import array
 from typing import Self
 
 from ftprep.formats.detect import CHAT
-from ftprep.lint.context import Record, RecordContext, record_check
+from ftprep.lint.context import Record, RecordContext, record_check, shifted
 from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
 
@@ -131,7 +131,7 @@ class GraderVariables:
     def shift_lines(self, offset: int) -> None:
         """Add ``offset`` to the line numbers (see :func:`ftprep.engine.relative_lines`)."""
         for key, lines in self.missing.items():
-            self.missing[key] = array("I", [line + offset for line in lines])
+            self.missing[key] = shifted(lines, offset)
 
     def merge(self, other: Self) -> None:
         """Fold in the observer of the following byte range."""

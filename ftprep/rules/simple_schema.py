@@ -103,7 +103,7 @@ class SimpleSchema:
 
 def simple_schema(schema: Any) -> SimpleSchema | None:
     """The schema as a :class:`SimpleSchema`, or None when it uses anything else (``$ref``, nested
-    schemas, patterns, bounds, ``$schema`` ...): those are checked and validated by jsonschema alone.
+    schemas, ``items``, ``const``, ``$schema`` ...): those are checked and validated by jsonschema alone.
 
     A schema it reads is also a valid 2020-12 schema (the meta-schema accepts it), so it needs no
     jsonschema ``check_schema`` either.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
 from ftprep.data.models import ModelInfo
+from ftprep.lint.context import shifted
 from ftprep.tokens.accounting import (
     ASSISTANT,
     ASSISTANT_UNTRAINED,
@@ -119,7 +120,7 @@ class TokenCollector:
     def shift_lines(self, offset: int) -> None:
         """Add ``offset`` to the line numbers (see :func:`ftprep.engine.relative_lines`)."""
         self.flush()
-        self.lines = array("I", [line + offset for line in self.lines])
+        self.lines = shifted(self.lines, offset)
         self.over_limit_lines = [line + offset for line in self.over_limit_lines]
 
     def __getstate__(self) -> dict[str, Any]:
