@@ -42,7 +42,7 @@ browser:
 	else echo "no chromium and no apt-get as root: the browser test will be skipped"; fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check ftprep tests bench
+	$(BIN)/ruff check ftprep tests bench bench/run
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
