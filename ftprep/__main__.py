@@ -1,7 +1,5 @@
 """``python -m ftprep``."""
 
-import sys
+from ftprep.cli import run
 
-from ftprep.cli import main
-
-sys.exit(main())
+run()

@@ -6,9 +6,12 @@ errors, 1 errors found (or the job failed), 2 usage, configuration or I/O failur
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import importlib
+import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -64,5 +67,24 @@ def main(argv: list[str] | None = None) -> int:
     return code if code is not None else EXIT_USAGE
 
 
+def run() -> NoReturn:
+    """The console script and ``python -m ftprep``: :func:`main`, then exit with its code.
+
+    A process that built a tokenizer skips the interpreter's teardown: freeing tiktoken's Rust tokenizer
+    object alone takes about 0.07 s, a fifth of a small ``estimate``. The exit handlers still run and the
+    standard streams are flushed first; every file ftprep writes is complete (atomic writers commit,
+    flush and close before a command returns), so nothing but freeing memory is skipped.
+    """
+    code = main()
+    encoding = sys.modules.get("ftprep.tokens.encoding")
+    if encoding is None or not encoding.built():
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream: nothing can reach it
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

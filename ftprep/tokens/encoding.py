@@ -178,6 +178,11 @@ def load_ranks(name: str) -> dict[bytes, int]:
     return ranks
 
 
+def built() -> bool:
+    """Whether this process has built an encoding."""
+    return bool(_CACHE)
+
+
 def get_encoding(name: str) -> tiktoken.Encoding:
     """The tiktoken encoding ``name`` (``o200k_base`` or ``cl100k_base``), built offline and cached.
 
