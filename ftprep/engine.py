@@ -502,6 +502,9 @@ def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequen
     # check the first ranges (0.045 s of CPU per 100 MB, taken from the workers).
     numbers = None if relative_lines(observers) else parallel.LineNumbers(path, ranges)
 
+    # Progress as the workers read (every MiB), not only as each range ends.
+    shared = None if progress is None else parallel.RangeProgress([end - start for start, end in ranges], progress)
+
     def job(index: int) -> RangeState:
         start, end = ranges[index]
         state = _Pass(name, options, pickle.loads(blank), method)
@@ -509,18 +512,17 @@ def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequen
         with open(path, "rb") as stream:
             stream.seek(start)
             first = 1 if numbers is None else numbers.first_line(index)
-            state.read(stream, first_lineno=first, start=start, end=end)
+            state.read(stream, first_lineno=first, start=start, end=end,
+                       progress=None if shared is None else shared.reader(index))
         return state.range_state()
-
-    def done(index: int) -> None:
-        if progress is not None:
-            progress(ranges[index][1] - ranges[index][0])
 
     head = _Pass(name, options, observers, method)
     offset = 0
     try:
-        for result in parallel.map_ordered(job, len(ranges), workers, done,
-                                           started=numbers.start if numbers is not None else None):
+        for result in parallel.map_ordered(job, len(ranges), workers,
+                                           done=None if shared is None else shared.finished,
+                                           started=numbers.start if numbers is not None else None,
+                                           tick=None if shared is None else shared.report):
             if numbers is None:
                 result.shift_lines(offset)
                 offset = result.lines

@@ -168,12 +168,15 @@ def _run(index: int) -> tuple[int, Any]:
 
 def map_ordered(job: Callable[[int], T], count: int, workers: int,
                 done: Callable[[int], None] | None = None,
-                started: Callable[[], None] | None = None) -> Iterator[T]:
+                started: Callable[[], None] | None = None,
+                tick: Callable[[], None] | None = None, interval: float = 0.1) -> Iterator[T]:
     """Yield ``job(0) ... job(count - 1)``, computed by ``workers`` forked processes, in index order.
 
     ``done(index)`` is called in this process as each job finishes (in any order), e.g. for progress;
-    ``started()`` once the workers are forked (to start threads they must not inherit). An exception in a
-    job is raised here. Results wait in memory only until the ones before them arrive.
+    ``started()`` once the workers are forked (to start threads they must not inherit); ``tick()`` every
+    ``interval`` seconds while no result arrives (e.g. to read the progress the workers write in shared
+    memory, see :class:`RangeProgress`). All three run in the calling thread. An exception in a job is
+    raised here. Results wait in memory only until the ones before them arrive.
     """
     global _JOB
     _JOB = job
@@ -186,7 +189,17 @@ def map_ordered(job: Callable[[int], T], count: int, workers: int,
                 started()
             waiting: dict[int, T] = {}
             following = 0
-            for index, result in pool.imap_unordered(_run, range(count)):
+            results = pool.imap_unordered(_run, range(count))
+            for _ in range(count):
+                if tick is None:
+                    index, result = next(results)
+                else:
+                    while True:
+                        try:
+                            index, result = results.next(timeout=interval)
+                            break
+                        except multiprocessing.TimeoutError:
+                            tick()
                 if done is not None:
                     done(index)
                 waiting[index] = result
@@ -196,3 +209,41 @@ def map_ordered(job: Callable[[int], T], count: int, workers: int,
     finally:
         _JOB = None
         gc.unfreeze()
+
+
+class RangeProgress:
+    """Bytes read so far in each byte range, in shared memory: a worker writes only its range's slot (no lock
+    needed), the parent sums them and reports what is new.
+
+    Create it before the workers are forked; in a worker, :meth:`reader` gives the callback for the range's
+    reads; in the parent, :meth:`report` calls ``progress`` with the bytes read since the last report
+    (:meth:`finished` marks a range complete).
+    """
+
+    def __init__(self, sizes: list[int], progress: Callable[[int], None]) -> None:
+        self.sizes = sizes
+        self.progress = progress
+        self._read = multiprocessing.get_context("fork").RawArray("q", len(sizes))
+        self._finished = [False] * len(sizes)
+        self._reported = 0
+
+    def reader(self, index: int) -> Callable[[int], None]:
+        """The callback a worker passes to its read of range ``index``: adds the bytes read to its slot."""
+        slots = self._read
+
+        def advance(count: int) -> None:
+            slots[index] += count
+
+        return advance
+
+    def finished(self, index: int) -> None:
+        self._finished[index] = True
+        self.report()
+
+    def report(self) -> None:
+        read = self._read
+        total = sum(size if end else min(read[index], size)
+                    for index, (size, end) in enumerate(zip(self.sizes, self._finished, strict=True)))
+        if total > self._reported:
+            self.progress(total - self._reported)
+            self._reported = total

@@ -190,6 +190,55 @@ def test_progress_reports_every_byte_once(tmp_path: Path, many_ranges: None) -> 
         assert sum(seen) == path.stat().st_size
 
 
+def test_range_progress_reports_reads_and_ends_once() -> None:
+    seen: list[int] = []
+    shared = parallel.RangeProgress([10, 20], seen.append)
+    shared.reader(0)(4)
+    shared.report()
+    shared.reader(1)(5)
+    shared.reader(1)(30)  # a read past the range's end (its last line crosses it) counts up to the end
+    shared.report()
+    shared.report()  # nothing new: nothing reported
+    shared.finished(0)
+    shared.finished(1)
+    assert seen == [4, 20, 6]
+    assert sum(seen) == 30
+
+
+def _slow_square(index: int) -> int:
+    import time
+
+    time.sleep(0.25 if index == 0 else 0.0)
+    return index * index
+
+
+def test_map_ordered_ticks_while_waiting_and_keeps_the_order() -> None:
+    ticks: list[None] = []
+    done: list[int] = []
+    results = list(parallel.map_ordered(_slow_square, 4, 2, done=done.append, tick=lambda: ticks.append(None),
+                                        interval=0.02))
+    assert results == [0, 1, 4, 9]
+    assert sorted(done) == [0, 1, 2, 3]
+    assert len(ticks) >= 3  # the first result took 0.25 s
+
+
+def test_parallel_progress_advances_within_ranges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers report every MiB they read, so a range of several MiB shows before it ends."""
+    path = _write(tmp_path / "big.jsonl", [_chat(i, "x" * 300) for i in range(24_000)])  # ~8.6 MB, 4 ranges
+    monkeypatch.setattr(engine, "RANGES_PER_WORKER", 2)
+    ordered = parallel.map_ordered
+
+    def eager(*args: object, **kwargs: object) -> object:
+        return ordered(*args, **{**kwargs, "interval": 0.0005})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "map_ordered", eager)
+    seen: list[int] = []
+    scan_file(str(path), OPTIONS, workers=2, progress=seen.append)
+    assert sum(seen) == path.stat().st_size
+    assert min(seen) > 0
+    assert len(seen) > 4  # more reports than ranges: reads inside a range were reported
+
+
 def test_an_observer_that_opts_out_keeps_one_process(tmp_path: Path) -> None:
     class Local:
         parallel = False
