@@ -76,6 +76,9 @@ class ShingleCounts:
 
     WIDTH_BITS = 20
     DEPTH = 3
+    # Shingle hashes are buffered and counted together (one bincount per row instead of one np.add.at per
+    # record, which cost 0.1 ms a record): the counts are the same, each record's shingles being distinct.
+    FLUSH_HASHES = 1 << 18
 
     def __init__(self) -> None:
         import numpy as np
@@ -83,6 +86,8 @@ class ShingleCounts:
         self._table = np.zeros((self.DEPTH, 1 << self.WIDTH_BITS), dtype=np.uint32)
         rng = np.random.default_rng(SEED)
         self._mult = rng.integers(1, 1 << 31, size=self.DEPTH, dtype=np.uint64) * 2 + 1
+        self._pending: list[np.ndarray] = []
+        self._pending_count = 0
 
     def _cells(self, hashes: np.ndarray) -> list[np.ndarray]:
         import numpy as np
@@ -90,15 +95,27 @@ class ShingleCounts:
 
     def add(self, words: Sequence[str]) -> None:
         """Count the distinct shingles of one record."""
-        import numpy as np
         self.records += 1
         hashes = shingle_hashes(words)
+        self._pending.append(hashes)
+        self._pending_count += len(hashes)
+        if self._pending_count >= self.FLUSH_HASHES:
+            self._flush()
+
+    def _flush(self) -> None:
+        import numpy as np
+        if not self._pending:
+            return
+        hashes = np.concatenate(self._pending)
+        self._pending.clear()
+        self._pending_count = 0
         for row, cells in zip(self._table, self._cells(hashes), strict=True):
-            np.add.at(row, cells.astype(np.intp), 1)
+            row += np.bincount(cells.astype(np.intp), minlength=len(row)).astype(np.uint32)
 
     def estimate(self, hashes: np.ndarray) -> np.ndarray:
         """Estimated number of records containing each shingle (never less than the truth)."""
         import numpy as np
+        self._flush()
         cells = self._cells(hashes)
         counts = [row[c.astype(np.intp)] for row, c in zip(self._table, cells, strict=True)]
         return np.minimum.reduce(counts) if counts else np.zeros(len(hashes), dtype=np.uint32)
