@@ -181,3 +181,15 @@ def test_cache_folder_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 def test_the_session_never_writes_the_users_cache() -> None:
     folder = cache_dir()
     assert folder is not None and folder != Path.home() / ".cache" / "ftprep"
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_encodings_pickle_by_name_without_their_ranks(name: str) -> None:
+    import pickle
+
+    encoding = get_encoding(name)
+    assert not hasattr(encoding, "_mergeable_ranks")  # the Rust tokenizer holds its own copy
+    blob = pickle.dumps(encoding)
+    assert len(blob) < 200  # the name, not the vocabulary
+    assert pickle.loads(blob) is encoding
+    assert encoding.n_vocab == {"cl100k_base": 100277, "o200k_base": 200019}[name]
