@@ -5,10 +5,10 @@ record (and an 8-byte digest where repeated lines are the pass's to find), and w
 Observers (token counters, overlap digests) are fed every parsed record in the same pass, so ``check`` and
 ``estimate`` never read a file twice.
 
-Large regular files are split into newline-aligned byte ranges checked by worker processes
-(:mod:`ftprep.parallel`); each range yields a :class:`RangeState`, numbered from line 1 when every observer
-can shift its line numbers, and the ranges are shifted and folded in line order, so findings, counts and
-observer statistics are the same as in one process.
+Large regular files are split into newline-aligned byte ranges checked by this process and forked
+worker processes, one per CPU in all (:mod:`ftprep.parallel`); each range yields a :class:`RangeState`,
+numbered from line 1 when every observer can shift its line numbers, and the ranges are shifted and folded
+in line order, so findings, counts and observer statistics are the same as in one process.
 """
 
 from __future__ import annotations

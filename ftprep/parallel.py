@@ -1,8 +1,10 @@
-"""Byte-range parallelism: split a file at newlines, run a job per range in worker processes, in order.
+"""Byte-range parallelism: split a file at newlines, run a job per range in this process and forked
+worker processes, and hand the results out in range order.
 
 Workers are forked, so a job (a closure over the rule registry, options and observers) needs no
-pickling on the way in; only each range's result is pickled back. Results are handed out in range order,
-which lets the caller fold them exactly as one process would have met the lines.
+pickling on the way in; only each range's result is pickled back (and the results of the ranges this
+process runs itself are pickled too, so they are alike). Results are handed out in range order, which
+lets the caller fold them exactly as one process would have met the lines.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import gc
 import io
 import multiprocessing
 import os
+import pickle
+import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -158,56 +162,116 @@ def _line_start_after(stream: BinaryIO, position: int) -> int:
         position += len(chunk)
 
 
-_JOB: Callable[[int], Any] | None = None
+def _portable(exc: BaseException) -> bytes:
+    """A worker's exception, pickled for the parent (as a RuntimeError naming it when it cannot be)."""
+    try:
+        return pickle.dumps(exc, pickle.HIGHEST_PROTOCOL)
+    except Exception:  # any pickling failure: send what can be sent
+        return pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"), pickle.HIGHEST_PROTOCOL)
 
 
-def _run(index: int) -> tuple[int, Any]:
-    assert _JOB is not None, "worker started without a job"
-    return index, _JOB(index)
+def _work(job: Callable[[int], Any], take: Callable[[], int | None], results: Any, parent: int) -> None:
+    """A worker process: take job indexes until none is left, send each result pickled (or the error).
+
+    It stops after the job in hand when its parent has gone (killed, say), and then exits without waiting
+    for its results to be read: nobody would read them (the queue's thread would wait for ever)."""
+    index: int | None = None
+    try:
+        while os.getppid() == parent and (index := take()) is not None:
+            results.put((index, True, pickle.dumps(job(index), pickle.HIGHEST_PROTOCOL)))
+    except BaseException as exc:  # every failure goes to the parent, which raises it
+        results.put((index, False, _portable(exc)))
+    finally:
+        if os.getppid() != parent:
+            results.cancel_join_thread()
 
 
 def map_ordered(job: Callable[[int], T], count: int, workers: int,
                 done: Callable[[int], None] | None = None,
                 started: Callable[[], None] | None = None,
                 tick: Callable[[], None] | None = None, interval: float = 0.1) -> Iterator[T]:
-    """Yield ``job(0) ... job(count - 1)``, computed by ``workers`` forked processes, in index order.
+    """Yield ``job(0) ... job(count - 1)``, computed by this process and ``workers - 1`` forked ones, in
+    index order.
+
+    Every process, this one included, takes the next job index from a shared counter, so the jobs spread
+    over the processes as they finish. This process works too, rather than only waiting for results: what
+    it holds when the workers are forked (a tokenizer of 50 MB, say) is then mapped by ``workers``
+    processes, not ``workers + 1``. Each result is pickled, as it would be to cross from a worker, so
+    where a job ran makes no difference to what is yielded.
 
     ``done(index)`` is called in this process as each job finishes (in any order), e.g. for progress;
     ``started()`` once the workers are forked (to start threads they must not inherit); ``tick()`` every
-    ``interval`` seconds while no result arrives (e.g. to read the progress the workers write in shared
-    memory, see :class:`RangeProgress`). All three run in the calling thread. An exception in a job is
-    raised here. Results wait in memory only until the ones before them arrive.
+    ``interval`` seconds while this process waits for a worker's result (e.g. to read the progress the
+    workers write in shared memory, see :class:`RangeProgress`). All three run in the calling thread. An
+    exception in a job is raised here; a worker that dies without a result raises RuntimeError. Results
+    wait in memory only until the ones before them arrive.
     """
-    global _JOB
-    _JOB = job
+    context = multiprocessing.get_context("fork")
+    counter = context.RawValue("q", 0)
+    lock = context.Lock()
+    results = context.Queue()
+
+    def take() -> int | None:
+        with lock:
+            index = int(counter.value)
+            if index >= count:
+                return None
+            counter.value = index + 1
+            return index
+
+    waiting: dict[int, T] = {}
+
+    def keep(index: int, ok: bool, payload: bytes) -> None:
+        value = pickle.loads(payload)
+        if not ok:
+            raise value
+        if done is not None:
+            done(index)
+        waiting[index] = value
+
+    children: list[Any] = []
     # Objects that exist before the fork go to the permanent generation: a collection in a worker would
     # otherwise touch every one of them and copy their pages (the tokenizer alone is tens of MB).
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(min(workers, count)) as pool:
-            if started is not None:
-                started()
-            waiting: dict[int, T] = {}
-            following = 0
-            results = pool.imap_unordered(_run, range(count))
-            for _ in range(count):
-                if tick is None:
-                    index, result = next(results)
-                else:
-                    while True:
-                        try:
-                            index, result = results.next(timeout=interval)
-                            break
-                        except multiprocessing.TimeoutError:
+        for _ in range(min(workers, count) - 1):
+            child = context.Process(target=_work, args=(job, take, results, os.getpid()), daemon=True)
+            child.start()
+            children.append(child)
+        if started is not None:
+            started()
+        following = 0
+        own = True
+        while following < count:
+            while True:  # what the workers sent so far
+                try:
+                    keep(*results.get_nowait())
+                except queue.Empty:
+                    break
+            index = take() if own else None
+            if index is not None:
+                keep(index, True, pickle.dumps(job(index), pickle.HIGHEST_PROTOCOL))
+            else:
+                own = False
+                if following not in waiting:
+                    try:
+                        keep(*results.get(timeout=interval))
+                    except queue.Empty:
+                        if tick is not None:
                             tick()
-                if done is not None:
-                    done(index)
-                waiting[index] = result
-                while following in waiting:
-                    yield waiting.pop(following)
-                    following += 1
+                        dead = [c.exitcode for c in children if c.exitcode not in (None, 0)]
+                        if dead:
+                            raise RuntimeError(f"a worker process ended with exit code {dead[0]}") from None
+            while following in waiting:
+                yield waiting.pop(following)
+                following += 1
     finally:
-        _JOB = None
+        for child in children:
+            if child.is_alive():
+                child.terminate()
+            child.join()
+        results.close()
+        results.join_thread()
         gc.unfreeze()
 
 
@@ -226,13 +290,17 @@ class RangeProgress:
         self._read = multiprocessing.get_context("fork").RawArray("q", len(sizes))
         self._finished = [False] * len(sizes)
         self._reported = 0
+        self._parent = os.getpid()
 
     def reader(self, index: int) -> Callable[[int], None]:
         """The callback a worker passes to its read of range ``index``: adds the bytes read to its slot."""
         slots = self._read
+        parent = self._parent
 
         def advance(count: int) -> None:
             slots[index] += count
+            if os.getpid() == parent:  # a range this process reads itself: it cannot tick meanwhile
+                self.report()
 
         return advance
 

@@ -7,6 +7,8 @@ file into many ranges (``RANGES_PER_WORKER``), which puts range boundaries next 
 from __future__ import annotations
 
 import itertools
+import os
+import time
 from pathlib import Path
 
 import orjson
@@ -193,22 +195,22 @@ def test_progress_reports_every_byte_once(tmp_path: Path, many_ranges: None) -> 
 def test_range_progress_reports_reads_and_ends_once() -> None:
     seen: list[int] = []
     shared = parallel.RangeProgress([10, 20], seen.append)
-    shared.reader(0)(4)
-    shared.report()
+    shared.reader(0)(4)  # read in this process: reported at once (it cannot tick while it reads)
     shared.reader(1)(5)
     shared.reader(1)(30)  # a read past the range's end (its last line crosses it) counts up to the end
-    shared.report()
     shared.report()  # nothing new: nothing reported
     shared.finished(0)
     shared.finished(1)
-    assert seen == [4, 20, 6]
+    assert seen == [4, 5, 15, 6]
     assert sum(seen) == 30
 
 
-def _slow_square(index: int) -> int:
-    import time
+_PARENT = os.getpid()
 
-    time.sleep(0.25 if index == 0 else 0.0)
+
+def _slow_square(index: int) -> int:
+    """Slow in a worker (0.3 s), less so here (0.05 s): this process ends up waiting for a worker."""
+    time.sleep(0.05 if os.getpid() == _PARENT else 0.3)
     return index * index
 
 
@@ -219,7 +221,42 @@ def test_map_ordered_ticks_while_waiting_and_keeps_the_order() -> None:
                                         interval=0.02))
     assert results == [0, 1, 4, 9]
     assert sorted(done) == [0, 1, 2, 3]
-    assert len(ticks) >= 3  # the first result took 0.25 s
+    assert len(ticks) >= 3  # a worker's job took 0.3 s
+
+
+def _square_pid(index: int) -> tuple[int, int]:
+    time.sleep(0.01)
+    return index * index, os.getpid()
+
+
+@pytest.mark.parametrize(("count", "workers"), [(1, 2), (2, 2), (7, 2), (20, 3), (5, 1)])
+def test_map_ordered_yields_every_result_in_order(count: int, workers: int) -> None:
+    results = list(parallel.map_ordered(_square_pid, count, workers))
+    assert [value for value, _ in results] == [i * i for i in range(count)]
+    pids = {pid for _, pid in results}
+    assert len(pids) <= min(workers, count)
+    if count >= 7:
+        assert _PARENT in pids and len(pids) > 1  # this process works too, beside its workers
+
+
+def _fail_at(index: int) -> int:
+    if index == 3:
+        raise ValueError(f"job {index} failed")
+    return index
+
+
+def _die_in_worker(index: int) -> int:
+    if os.getpid() != _PARENT:
+        os._exit(7)
+    time.sleep(0.05)
+    return index
+
+
+def test_map_ordered_raises_a_jobs_error_and_a_dead_worker() -> None:
+    with pytest.raises(ValueError, match="job 3 failed"):
+        list(parallel.map_ordered(_fail_at, 8, 2))
+    with pytest.raises(RuntimeError, match="exit code 7"):
+        list(parallel.map_ordered(_die_in_worker, 8, 2, interval=0.01))
 
 
 def test_parallel_progress_advances_within_ranges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -323,3 +360,42 @@ def test_observers_without_shift_lines_get_counted_line_numbers(tmp_path: Path, 
     serial = scan_file(str(path), OPTIONS, [one], workers=1)
     _same(serial, scan_file(str(path), OPTIONS, [two], workers=2))
     assert find_duplicates(two) == find_duplicates(one) and len(find_duplicates(one)) > 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_workers_end_soon_after_their_parent_is_killed(tmp_path: Path) -> None:
+    """A worker whose parent died stops after the job in hand and exits (it used to wait for ever for its
+    queued results to be read)."""
+    import signal
+    import subprocess
+    import sys
+
+    script = ("import time\nfrom ftprep import parallel\n"
+              "def job(i):\n    time.sleep(0.2)\n    return b'x' * 200_000\n"  # results larger than a pipe
+              "for _ in parallel.map_ordered(job, 200, 2):\n    pass\n")
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        children: list[int] = []
+        for _ in range(100):
+            time.sleep(0.05)
+            children = [int(pid) for task in Path(f"/proc/{parent.pid}/task").iterdir()
+                        for pid in (task / "children").read_text().split()]
+            if children:
+                break
+        assert children, "no worker was forked"
+        time.sleep(1.0)  # the worker has queued results by now
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+
+        def running(pid: int) -> bool:
+            try:
+                return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+            except OSError:
+                return False
+
+        deadline = time.monotonic() + 5
+        while any(running(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(running(pid) for pid in children)
+    finally:
+        parent.kill()
