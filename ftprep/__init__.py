@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from ftprep.check import CheckResult, check_files
-    from ftprep.errors import ConfigError, FtprepError, InputError, UploadError
+    from ftprep.errors import ConfigError, FtprepError, InputError, UploadError, WorkerError
     from ftprep.estimate import estimate
     from ftprep.lint.finding import Finding, Severity
     from ftprep.overlap.compare import find_overlap
@@ -31,6 +31,7 @@ _EXPORTS = {
     "FtprepError": "ftprep.errors",
     "InputError": "ftprep.errors",
     "UploadError": "ftprep.errors",
+    "WorkerError": "ftprep.errors",
     "estimate": "ftprep.estimate",
     "Finding": "ftprep.lint.finding",
     "Severity": "ftprep.lint.finding",
@@ -44,8 +45,8 @@ _EXPORTS = {
 }
 
 __all__ = [  # noqa: RUF022 - grouped like _EXPORTS
-    "CheckResult", "check_files", "ConfigError", "FtprepError", "InputError", "UploadError", "estimate",
-    "Finding", "Severity", "find_overlap", "ConvertOptions", "convert_file", "fix_file", "split_file",
+    "CheckResult", "check_files", "ConfigError", "FtprepError", "InputError", "UploadError", "WorkerError",
+    "estimate", "Finding", "Severity", "find_overlap", "ConvertOptions", "convert_file", "fix_file", "split_file",
     "JobSpec", "Uploader",
 ]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from ftprep import parallel
-from ftprep.errors import InputError
+from ftprep.errors import InputError, WorkerError
 from ftprep.formats.detect import CHAT, COMPLETION, KINDS, PREFERENCE, detect_format, kind_label
 from ftprep.jsonl.parse import parse_line, strict_fast
 from ftprep.jsonl.reader import STDIN, RawLine, display_name, open_binary
@@ -529,6 +529,9 @@ def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequen
             head.absorb(result)
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc}); is the file complete?") from exc
+    except parallel.WorkerLost as exc:
+        raise WorkerError(f"{name}: {exc} while checking the file (out of memory?); run again, or on one "
+                          "CPU with `taskset -c 0 ftprep ...`") from exc
     if numbers is not None:
         numbers.join()  # done by now: every range was numbered before its result came back
     return head.finish(name)

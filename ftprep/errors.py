@@ -19,5 +19,9 @@ class ConfigError(FtprepError):
     """Configuration or options are invalid (unknown key, unknown model, bad rule selector)."""
 
 
+class WorkerError(FtprepError):
+    """A worker process of a parallel pass ended without its result (killed, e.g. out of memory)."""
+
+
 class UploadError(FtprepError):
     """The fine-tuning API refused a request, or a job could not be created or followed."""

@@ -162,6 +162,15 @@ def _line_start_after(stream: BinaryIO, position: int) -> int:
         position += len(chunk)
 
 
+class WorkerLost(RuntimeError):
+    """A worker process ended without sending the result of the job it had taken."""
+
+    def __init__(self, exitcode: int) -> None:
+        how = f"was killed by signal {-exitcode}" if exitcode < 0 else f"ended with exit code {exitcode}"
+        super().__init__(f"a worker process {how}")
+        self.exitcode = exitcode
+
+
 def _portable(exc: BaseException) -> bytes:
     """A worker's exception, pickled for the parent (as a RuntimeError naming it when it cannot be)."""
     try:
@@ -203,7 +212,7 @@ def map_ordered(job: Callable[[int], T], count: int, workers: int,
     ``started()`` once the workers are forked (to start threads they must not inherit); ``tick()`` every
     ``interval`` seconds while this process waits for a worker's result (e.g. to read the progress the
     workers write in shared memory, see :class:`RangeProgress`). All three run in the calling thread. An
-    exception in a job is raised here; a worker that dies without a result raises RuntimeError. Results
+    exception in a job is raised here; a worker that dies without a result raises :class:`WorkerLost`. Results
     wait in memory only until the ones before them arrive.
     """
     context = multiprocessing.get_context("fork")
@@ -261,7 +270,7 @@ def map_ordered(job: Callable[[int], T], count: int, workers: int,
                             tick()
                         dead = [c.exitcode for c in children if c.exitcode not in (None, 0)]
                         if dead:
-                            raise RuntimeError(f"a worker process ended with exit code {dead[0]}") from None
+                            raise WorkerLost(dead[0]) from None
             while following in waiting:
                 yield waiting.pop(following)
                 following += 1

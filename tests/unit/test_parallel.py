@@ -255,7 +255,7 @@ def _die_in_worker(index: int) -> int:
 def test_map_ordered_raises_a_jobs_error_and_a_dead_worker() -> None:
     with pytest.raises(ValueError, match="job 3 failed"):
         list(parallel.map_ordered(_fail_at, 8, 2))
-    with pytest.raises(RuntimeError, match="exit code 7"):
+    with pytest.raises(parallel.WorkerLost, match="exit code 7"):
         list(parallel.map_ordered(_die_in_worker, 8, 2, interval=0.01))
 
 
@@ -399,3 +399,20 @@ def test_workers_end_soon_after_their_parent_is_killed(tmp_path: Path) -> None:
         assert not any(running(pid) for pid in children)
     finally:
         parent.kill()
+
+
+def test_a_killed_worker_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftprep.errors import WorkerError
+
+    path = _write(tmp_path / "data.jsonl", [_chat(i) for i in range(400)])
+    read = engine._Pass.read
+
+    def read_or_die(self: engine._Pass, *args: object, **kwargs: object) -> None:
+        if os.getpid() != _PARENT:
+            os.kill(os.getpid(), 9)  # as the kernel's out-of-memory killer would
+        time.sleep(0.05)
+        read(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine._Pass, "read", read_or_die)
+    with pytest.raises(WorkerError, match=r"data\.jsonl: a worker process was killed by signal 9"):
+        scan_file(str(path), OPTIONS, workers=2)
