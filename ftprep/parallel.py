@@ -285,12 +285,13 @@ def map_ordered(job: Callable[[int], T], count: int, workers: int,
 
 
 class RangeProgress:
-    """Bytes read so far in each byte range, in shared memory: a worker writes only its range's slot (no lock
-    needed), the parent sums them and reports what is new.
+    """Bytes read so far in each byte range, in shared memory: the process reading a range writes only that
+    range's slot (no lock needed), the parent sums them and reports what is new.
 
-    Create it before the workers are forked; in a worker, :meth:`reader` gives the callback for the range's
-    reads; in the parent, :meth:`report` calls ``progress`` with the bytes read since the last report
-    (:meth:`finished` marks a range complete).
+    Create it before the workers are forked. :meth:`reader` gives the callback for a range's reads, in a
+    worker or in the parent (which then reports at once: it cannot tick while it reads); in the parent,
+    :meth:`report` calls ``progress`` with the bytes read since the last report (:meth:`finished` marks a
+    range complete).
     """
 
     def __init__(self, sizes: list[int], progress: Callable[[int], None]) -> None:
