@@ -131,21 +131,35 @@ class Template:
     """Drops template shingles: those in at least ``cutoff`` records of any of the counted files.
 
     One template serves every file compared, so that all signatures are over the same shingle universe.
+    Per counted file it keeps only which cells of the sketch reach that file's cutoff, one bit a cell (384
+    KB instead of the 12 MB of counts; it travels to every worker of a parallel pass, and back with each
+    byte range's result): the sketch's estimate for a shingle, the minimum of its cells, reaches the cutoff
+    exactly when every one of its cells does.
     """
 
-    files: tuple[tuple[ShingleCounts, int], ...]
+    multipliers: np.ndarray
+    reached: tuple[np.ndarray, ...]  # per file: uint8 (DEPTH, 2**WIDTH_BITS / 8), np.packbits of the cells
 
     @classmethod
     def of(cls, *counts: ShingleCounts) -> Template:
         """The template of files counted with :class:`ShingleCounts`, at the default share and minimum."""
-        return cls(tuple((c, c.cutoff()) for c in counts))
+        import numpy as np
+        for c in counts:
+            c._flush()
+        multipliers = counts[0]._mult if counts else ShingleCounts()._mult
+        return cls(multipliers, tuple(np.packbits(c._table >= c.cutoff(), axis=1) for c in counts))
 
     def keep(self, hashes: np.ndarray) -> np.ndarray:
         """The shingles of ``hashes`` that are not template."""
-        for counts, cutoff in self.files:
+        import numpy as np
+        shift = np.uint64(32 - ShingleCounts.WIDTH_BITS)
+        for reached in self.reached:
             if len(hashes) == 0:
                 break
-            hashes = hashes[counts.estimate(hashes) < cutoff]
+            cells = [(((hashes * m) & np.uint64(0xFFFFFFFF)) >> shift).astype(np.intp) for m in self.multipliers]
+            # Bit c of a row packed big-endian: byte c >> 3, bit 7 - (c & 7).
+            bits = [(row[c >> 3] >> (7 - (c & 7)).astype(np.uint8)) & 1 for row, c in zip(reached, cells, strict=True)]
+            hashes = hashes[~np.logical_and.reduce(bits).astype(bool)]
         return hashes
 
 

@@ -57,3 +57,30 @@ def test_empty_and_single_record(records: int) -> None:
     for _ in range(records):
         counts.add(["only", "words", "here", "now"])
     assert counts.estimate(shingle_hashes(["only", "words", "here", "now"])).tolist() == [records, records]
+
+
+@settings(max_examples=60, deadline=None)
+@given(files=st.lists(WORDS, min_size=1, max_size=3), probe=WORDS, width=st.sampled_from([2, 4, 20]))
+def test_template_keeps_what_the_estimates_are_below_the_cutoff(files: list[list[list[str]]],
+                                                                probe: list[list[str]], width: int) -> None:
+    """The template's cell tables drop exactly the shingles whose count-min estimate reaches a file's
+    cutoff (the definition); narrow sketches make cells collide, as they do in a large file."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ShingleCounts, "WIDTH_BITS", width)
+        _template_equals_estimates(files, probe)
+
+
+def _template_equals_estimates(files: list[list[list[str]]], probe: list[list[str]]) -> None:
+    sketches = []
+    for records in files:
+        counts = ShingleCounts()
+        for words in records:
+            counts.add(words)
+        sketches.append(counts)
+    template = Template.of(*sketches)
+    for words in [*probe, *(w for records in files for w in records)]:
+        hashes = shingle_hashes(words)
+        expected = hashes
+        for counts in sketches:
+            expected = expected[counts.estimate(expected) < counts.cutoff()]
+        assert np.array_equal(template.keep(hashes), expected)
