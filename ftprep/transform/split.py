@@ -74,9 +74,13 @@ def output_stem(path: str | os.PathLike[str]) -> Path:
 
 
 class _GroupObserver:
-    """Engine observer: digests per record (through a DigestCollector), strata, near-duplicate edges."""
+    """Engine observer: digests per record (through a DigestCollector), strata, near-duplicate edges.
 
-    parallel = False  # the engine keeps the pass in one process: member indexes are global
+    Records are numbered as members from 0 in each byte range of a parallel pass; :meth:`merge` renumbers
+    the following range's members, strata and edges after the ones already folded in, and links its
+    records to earlier ranges' near-duplicates. The members, strata and the set of edges are those one
+    process finds (edges may come in another order, which the connected components do not depend on).
+    """
 
     def __init__(self, stratify: tuple[str, ...] | None, template: Template | None, threshold: float) -> None:
         self.digests = DigestCollector()
@@ -105,7 +109,24 @@ class _GroupObserver:
             self.index.add(member, minhash)
 
     def merge(self, other: _GroupObserver) -> None:
-        raise NotImplementedError("the split observer runs in one process")
+        """Fold in the observer of the following byte range."""
+        base = len(self.digests)
+        if self.stratify is not None:
+            # Strata are numbered in order of first appearance: the other range's new ones come after ours,
+            # in the order that range met them.
+            number = {local: self.strata.setdefault(key, len(self.strata)) for key, local in other.strata.items()}
+            self.stratum_of.extend(number[local] for local in other.stratum_of)
+        self.edges.extend(member + base for member in other.edges)
+        if self.index is not None and other.index is not None:
+            # Each of its records against every earlier range's (the range's own pairs came with it), then
+            # all of them into the index.
+            incoming = other.index.items()
+            for member, minhash in incoming:
+                for match in self.index.query(minhash):
+                    self.edges.extend((member + base, match.line))
+            for member, minhash in incoming:
+                self.index.add(member + base, minhash)
+        self.digests.merge(other.digests)
 
 
 def _components(count: int, keys: list[np.ndarray], edges: np.ndarray) -> np.ndarray:

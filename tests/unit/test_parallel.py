@@ -416,3 +416,83 @@ def test_a_killed_worker_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(engine._Pass, "read", read_or_die)
     with pytest.raises(WorkerError, match=r"data\.jsonl: a worker process was killed by signal 9"):
         scan_file(str(path), OPTIONS, workers=2)
+
+
+# -- split: the grouping observer folds byte ranges into exactly the one-process split ----------------
+
+def _near_dataset() -> list[bytes]:
+    """Chat records with near-duplicate families spread over the whole file, shared prompts, exact
+    duplicates, strata, blank and broken lines: every kind of group crosses range boundaries."""
+    import random
+
+    rng = random.Random(7)
+    words = ["photosynthesis", "light", "water", "carbon", "glucose", "oxygen", "leaves", "green", "chloroplast",
+             "cycle", "energy", "sugar", "plant", "root", "stem", "flower", "seed", "soil", "rain", "sun"]
+    # 40 families of 9 records: each in 2.5% of the records, below the template's share (5%, at least 18
+    # records here), so their shingles count.
+    families = [" ".join(rng.choice(words) for _ in range(40)) for _ in range(40)]
+    lines: list[bytes] = []
+    for i in range(360):
+        family = families[i % 40]
+        # Near, never equal: only the near-duplicate edges join a family (no two prompts are the same),
+        # except every seventh record, which repeats the prompt of an earlier one of its family.
+        text = f"{family} item{i}" if i % 7 or i < 40 else f"{family} item{i - 40}"
+        label = ("positive", "negative", "neutral")[i % 3]
+        lines.append(orjson.dumps({"messages": [{"role": "user", "content": text},
+                                                {"role": "assistant", "content": label}]}))
+        if i % 37 == 0:
+            lines.append(lines[-1])  # an exact duplicate, next to its twin
+        if i % 53 == 0:
+            lines.append(b"")
+        if i % 71 == 0:
+            lines.append(b"{broken")
+    return lines
+
+
+@pytest.mark.parametrize("group_by", ["exact", "normalized", "prompt", "near"])
+@pytest.mark.parametrize("stratify", [None, "/messages/-1/content"])
+def test_split_in_many_ranges_equals_one_process(tmp_path: Path, many_ranges: None, group_by: str,
+                                                 stratify: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftprep.transform.split import split_file
+
+    source = _write(tmp_path / "data.jsonl", _near_dataset())
+    outputs = {}
+    for label, workers in (("one", 1), ("many", 2)):
+        monkeypatch.setattr(engine, "parallel_workers", lambda *args, _n=workers, **kwargs: _n)
+        result = split_file(source, valid_ratio=0.25, group_by=group_by, stratify_by=stratify, seed=3,
+                            train_out=tmp_path / f"{label}.train", valid_out=tmp_path / f"{label}.valid",
+                            rejects_out=tmp_path / f"{label}.rejects", force=True)
+        outputs[label] = (result.groups, result.strata, *(
+            (tmp_path / f"{label}.{side}").read_bytes() for side in ("train", "valid", "rejects")))
+    assert outputs["many"] == outputs["one"]
+    groups = outputs["one"][0]
+    assert groups <= 45 if group_by == "near" else 300 < groups <= 360  # near: about the 40 families
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("group_by", ["prompt", "near"])
+def test_split_of_corpus_files_in_many_ranges_equals_one_process(tmp_path: Path, many_ranges: None,
+                                                                 group_by: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftprep.errors import ConfigError
+    from ftprep.transform.split import split_file
+
+    files = sorted(p for p in CORPUS.rglob("*.jsonl") if p.stat().st_size < 3_000_000)[:12]
+    assert files, "corpus not found"
+    compared = 0
+    for path in files:
+        outputs = []
+        for workers in (1, 2):
+            monkeypatch.setattr(engine, "parallel_workers", lambda *args, _n=workers, **kwargs: _n)
+            try:
+                result = split_file(path, valid_ratio=0.2, group_by=group_by, train_out=tmp_path / "t",
+                                    valid_out=tmp_path / "v", rejects_out=tmp_path / "r", force=True)
+            except ConfigError:
+                outputs.append(None)  # too few records to split: the same either way
+                continue
+            outputs.append((result.groups, *((tmp_path / n).read_bytes() if (tmp_path / n).exists() else b""
+                                             for n in ("t", "v", "r"))))
+            (tmp_path / "r").unlink(missing_ok=True)
+        assert outputs[0] == outputs[1], path.name
+        compared += outputs[0] is not None
+    assert compared >= 6
