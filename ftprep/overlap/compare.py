@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Self
 import orjson
 
 from ftprep.formats.detect import detect_format
-from ftprep.jsonl.reader import count_lines, display_name, iter_lines
+from ftprep.jsonl.reader import RawLine, count_lines, display_name, iter_lines, iter_stream
 from ftprep.lint.context import RecordObserver, shifted
 from ftprep.overlap.hashing import digest_bytes, record_digest
 from ftprep.overlap.near import (
@@ -462,21 +462,45 @@ def learn_template(*paths: str | os.PathLike[str], sample: int = TEMPLATE_SAMPLE
     not count towards near-duplicate similarity anywhere. A template is frequent by definition, so a large
     file is sampled: about ``sample`` records taken at an even stride over the whole file.
     """
-    tables = []
-    for path in paths:
-        stride = max(1, -(-count_lines(path) // sample))
-        counts = ShingleCounts()
-        for raw in iter_lines(path):
-            if (raw.lineno - 1) % stride:
-                continue
-            try:
-                record = orjson.loads(raw.data)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(record, dict):
-                counts.add(words_of(detect_format(record), record))
-        tables.append(counts)
-    return Template.of(*tables)
+    return Template.of(*(_shingle_counts(path, max(1, -(-count_lines(path) // sample))) for path in paths))
+
+
+def _shingle_counts(path: str | os.PathLike[str], stride: int) -> ShingleCounts:
+    """The shingle counts of every ``stride``-th line of ``path`` (lines 1, 1 + stride, ...), over byte ranges
+    in every process when the file is large (the counts are sums, so they do not depend on the ranges)."""
+    from ftprep import parallel
+    from ftprep.engine import parallel_workers  # the engine sits above the rules that import us
+
+    workers = parallel_workers(str(path))
+    if workers <= 1:
+        return _count_shingles_of(iter_lines(path), stride)
+    ranges = parallel.split_ranges(str(path), workers)
+
+    def job(index: int) -> ShingleCounts:
+        part = ranges[index]
+        with open(path, "rb") as stream:
+            stream.seek(part.start)
+            lines = iter_stream(stream, first_lineno=part.first_line, start_offset=part.start, end_offset=part.end)
+            return _count_shingles_of(lines, stride)
+
+    counts = ShingleCounts()
+    for part in parallel.map_ordered(job, len(ranges), workers):
+        counts.merge(part)
+    return counts
+
+
+def _count_shingles_of(lines: Iterable[RawLine], stride: int) -> ShingleCounts:
+    counts = ShingleCounts()
+    for raw in lines:
+        if (raw.lineno - 1) % stride:
+            continue
+        try:
+            record = orjson.loads(raw.data)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            counts.add(words_of(detect_format(record), record))
+    return counts
 
 
 def find_overlap(train_path: str | os.PathLike[str], valid_path: str | os.PathLike[str], *,

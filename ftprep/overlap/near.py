@@ -112,6 +112,13 @@ class ShingleCounts:
         for row, cells in zip(self._table, self._cells(hashes), strict=True):
             row += np.bincount(cells.astype(np.intp), minlength=len(row)).astype(np.uint32)
 
+    def merge(self, other: ShingleCounts) -> None:
+        """Add the counts of ``other`` (records counted elsewhere, e.g. another byte range)."""
+        self._flush()
+        other._flush()
+        self._table += other._table
+        self.records += other.records
+
     def estimate(self, hashes: np.ndarray) -> np.ndarray:
         """Estimated number of records containing each shingle (never less than the truth)."""
         import numpy as np

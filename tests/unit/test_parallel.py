@@ -496,3 +496,36 @@ def test_split_of_corpus_files_in_many_ranges_equals_one_process(tmp_path: Path,
         assert outputs[0] == outputs[1], path.name
         compared += outputs[0] is not None
     assert compared >= 6
+
+
+def test_template_learnt_over_ranges_equals_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from ftprep.overlap.compare import learn_template
+
+    files = [_write(tmp_path / "near.jsonl", _near_dataset() * 3)]
+    files += sorted(p for p in CORPUS.rglob("*.jsonl") if 200_000 < p.stat().st_size < 3_000_000)[:3]
+    for sample in (50, 50_000):  # a stride of several lines, and every line
+        templates = []
+        for workers in (1, 2):
+            monkeypatch.setattr(engine, "parallel_workers", lambda *args, _n=workers, **kwargs: _n)
+            templates.append(learn_template(*files, sample=sample))
+        one, many = templates
+        assert len(one.reached) == len(many.reached) == len(files)
+        assert all(np.array_equal(a, b) for a, b in zip(one.reached, many.reached, strict=True))
+        assert any(a.any() for a in one.reached)  # some cells are template: the comparison has content
+
+
+def test_shingle_counts_over_ranges_count_every_sampled_record(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftprep.overlap.compare import _shingle_counts
+
+    path = _write(tmp_path / "near.jsonl", _near_dataset())
+    counts = []
+    for workers in (1, 2):
+        monkeypatch.setattr(engine, "parallel_workers", lambda *args, _n=workers, **kwargs: _n)
+        counts.append(_shingle_counts(path, 3))
+    for c in counts:
+        c._flush()  # hashes still buffered count too
+    assert counts[0].records == counts[1].records > 100
+    assert (counts[0]._table == counts[1]._table).all()
