@@ -66,6 +66,22 @@ def shingle_hashes(words: Sequence[str], size: int = SHINGLE_WORDS) -> np.ndarra
     return np.unique((combined ^ (combined >> np.uint64(32))) & np.uint64(0xFFFFFFFF))
 
 
+@cache
+def _multipliers(depth: int) -> np.ndarray:
+    """The odd multipliers of the sketch's rows (fixed by SEED)."""
+    import numpy as np
+    rng = np.random.default_rng(SEED)
+    multipliers: np.ndarray = rng.integers(1, 1 << 31, size=depth, dtype=np.uint64) * 2 + 1
+    return multipliers
+
+
+def sketch_cells(hashes: np.ndarray, width_bits: int, depth: int) -> list[np.ndarray]:
+    """The cell of each shingle hash in each row of a count-min sketch of ``2**width_bits`` cells a row."""
+    import numpy as np
+    shift = np.uint64(32 - width_bits)
+    return [(((hashes * m) & np.uint64(0xFFFFFFFF)) >> shift).astype(np.intp) for m in _multipliers(depth)]
+
+
 class ShingleCounts:
     """How many records contain each shingle, estimated with a count-min sketch of fixed size.
 
@@ -84,14 +100,11 @@ class ShingleCounts:
         import numpy as np
         self.records = 0
         self._table = np.zeros((self.DEPTH, 1 << self.WIDTH_BITS), dtype=np.uint32)
-        rng = np.random.default_rng(SEED)
-        self._mult = rng.integers(1, 1 << 31, size=self.DEPTH, dtype=np.uint64) * 2 + 1
         self._pending: list[np.ndarray] = []
         self._pending_count = 0
 
     def _cells(self, hashes: np.ndarray) -> list[np.ndarray]:
-        import numpy as np
-        return [((hashes * m) & np.uint64(0xFFFFFFFF)) >> np.uint64(32 - self.WIDTH_BITS) for m in self._mult]
+        return sketch_cells(hashes, self.WIDTH_BITS, self.DEPTH)
 
     def add(self, words: Sequence[str]) -> None:
         """Count the distinct shingles of one record."""
@@ -110,7 +123,7 @@ class ShingleCounts:
         self._pending.clear()
         self._pending_count = 0
         for row, cells in zip(self._table, self._cells(hashes), strict=True):
-            row += np.bincount(cells.astype(np.intp), minlength=len(row)).astype(np.uint32)
+            row += np.bincount(cells, minlength=len(row)).astype(np.uint32)
 
     def merge(self, other: ShingleCounts) -> None:
         """Add the counts of ``other`` (records counted elsewhere, e.g. another byte range)."""
@@ -124,7 +137,7 @@ class ShingleCounts:
         import numpy as np
         self._flush()
         cells = self._cells(hashes)
-        counts = [row[c.astype(np.intp)] for row, c in zip(self._table, cells, strict=True)]
+        counts = [row[c] for row, c in zip(self._table, cells, strict=True)]
         return np.minimum.reduce(counts) if counts else np.zeros(len(hashes), dtype=np.uint32)
 
     def cutoff(self, share: float = TEMPLATE_SHARE, minimum: int = TEMPLATE_MINIMUM) -> int:
@@ -144,8 +157,8 @@ class Template:
     exactly when every one of its cells does.
     """
 
-    multipliers: np.ndarray
-    reached: tuple[np.ndarray, ...]  # per file: uint8 (DEPTH, 2**WIDTH_BITS / 8), np.packbits of the cells
+    width_bits: int
+    reached: tuple[np.ndarray, ...]  # per file: uint8 (DEPTH, 2**width_bits / 8), np.packbits of the cells
 
     @classmethod
     def of(cls, *counts: ShingleCounts) -> Template:
@@ -153,17 +166,15 @@ class Template:
         import numpy as np
         for c in counts:
             c._flush()
-        multipliers = counts[0]._mult if counts else ShingleCounts()._mult
-        return cls(multipliers, tuple(np.packbits(c._table >= c.cutoff(), axis=1) for c in counts))
+        return cls(ShingleCounts.WIDTH_BITS, tuple(np.packbits(c._table >= c.cutoff(), axis=1) for c in counts))
 
     def keep(self, hashes: np.ndarray) -> np.ndarray:
         """The shingles of ``hashes`` that are not template."""
         import numpy as np
-        shift = np.uint64(32 - ShingleCounts.WIDTH_BITS)
         for reached in self.reached:
             if len(hashes) == 0:
                 break
-            cells = [(((hashes * m) & np.uint64(0xFFFFFFFF)) >> shift).astype(np.intp) for m in self.multipliers]
+            cells = sketch_cells(hashes, self.width_bits, len(reached))
             # Bit c of a row packed big-endian: byte c >> 3, bit 7 - (c & 7).
             bits = [(row[c >> 3] >> (7 - (c & 7)).astype(np.uint8)) & 1 for row, c in zip(reached, cells, strict=True)]
             hashes = hashes[~np.logical_and.reduce(bits).astype(bool)]
