@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import orjson
 
+from ftprep import parallel
 from ftprep.formats.detect import detect_format
 from ftprep.jsonl.reader import RawLine, count_lines, display_name, iter_lines, iter_stream
 from ftprep.lint.context import RecordObserver, shifted
@@ -468,7 +469,6 @@ def learn_template(*paths: str | os.PathLike[str], sample: int = TEMPLATE_SAMPLE
 def _shingle_counts(path: str | os.PathLike[str], stride: int) -> ShingleCounts:
     """The shingle counts of every ``stride``-th line of ``path`` (lines 1, 1 + stride, ...), over byte ranges
     in every process when the file is large (the counts are sums, so they do not depend on the ranges)."""
-    from ftprep import parallel
     from ftprep.engine import parallel_workers  # the engine sits above the rules that import us
 
     workers = parallel_workers(str(path))

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ftprep.errors import ConfigError
+from ftprep.folders import user_folder
 
 if TYPE_CHECKING:
     import tiktoken
@@ -104,14 +105,10 @@ def cache_dir() -> Path | None:
 
     None when ``$FTPREP_CACHE_DIR`` is set to an empty string (no cache) or no home folder is known.
     """
-    explicit = os.environ.get("FTPREP_CACHE_DIR")
-    if explicit is not None:
-        return Path(explicit).expanduser() if explicit else None
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg:
-        return Path(xdg).expanduser() / "ftprep"
+    if os.environ.get("FTPREP_CACHE_DIR") == "":
+        return None
     try:
-        return Path.home() / ".cache" / "ftprep"
+        return user_folder("FTPREP_CACHE_DIR", "XDG_CACHE_HOME", ".cache")
     except RuntimeError:  # no home folder
         return None
 

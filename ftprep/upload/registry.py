@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ftprep.errors import ConfigError
+from ftprep.folders import user_folder
 from ftprep.jsonl.writer import write_file_atomic
 
 STATE_VERSION = 1
@@ -25,12 +25,7 @@ STATE_VERSION = 1
 
 def state_dir() -> Path:
     """Where ftprep keeps its upload records."""
-    explicit = os.environ.get("FTPREP_STATE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_STATE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
-    return base / "ftprep"
+    return user_folder("FTPREP_STATE_DIR", "XDG_STATE_HOME", ".local", "state")
 
 
 @dataclass(frozen=True, slots=True)
