@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from ftprep.config import Config
-from ftprep.data.models import ModelInfo, load_models
+from ftprep.data.models import ModelInfo, ModelTable
+from ftprep.data.targets import DEFAULT_TARGET, Target, load_target
 from ftprep.engine import FileScan, ScanOptions, emit_repeated_lines, scan_file
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
 from ftprep.jsonl.reader import STDIN
 from ftprep.lint.context import RecordContext, RecordObserver
 from ftprep.lint.finding import Finding, Severity
-from ftprep.lint.registry import select_codes
+from ftprep.lint.registry import get_rule, select_codes
 from ftprep.overlap.compare import DigestCollector, PromptKeys, find_duplicates, find_file_repeats, find_overlap
 from ftprep.overlap.near import DEFAULT_THRESHOLD
 from ftprep.rules.compat import JobFacts, compat_findings
-from ftprep.rules.dataset import MIN_EXAMPLES
+from ftprep.rules.dataset import FileTooLarge, StorageQuotaExceeded
 from ftprep.rules.lifecycle import lifecycle_findings
 from ftprep.rules.overlap import DUPLICATE_RULES, duplicate_findings, overlap_findings
 from ftprep.rules.tokens import use_model_table
@@ -36,6 +39,7 @@ class CheckResult:
     files: list[FileScan] = field(default_factory=list)
     model: str = DEFAULT_MODEL
     extra_findings: list[Finding] = field(default_factory=list)
+    target: str = DEFAULT_TARGET
 
     @property
     def findings(self) -> list[Finding]:
@@ -68,17 +72,50 @@ def expected_kinds(model: ModelInfo, method: str | None) -> frozenset[str]:
     return frozenset(formats)
 
 
+def resolve_target(target: str | Target | None, config: Config) -> Target:
+    """The target to check for: ``target`` (a name or a loaded one), else the configuration's, else OpenAI."""
+    if isinstance(target, Target):
+        return target
+    return load_target(target or config.target or DEFAULT_TARGET, config.targets, config.models)
+
+
+def resolve_job_model(job_target: Target, model: str | None, config: Config) -> ModelInfo:
+    """The model a job on ``job_target`` trains: ``model``, else the configuration's when the target has it,
+    else the target's default. An unknown ``--model`` is an error naming the target's models."""
+    table: ModelTable = job_target.models
+    if model:
+        return _resolve_for(job_target, model)
+    if config.model:
+        try:
+            return table.resolve(config.model)
+        except ConfigError:
+            if job_target.name == (config.target or DEFAULT_TARGET):
+                raise
+    return table.resolve(job_target.default_model)
+
+
+def _resolve_for(job_target: Target, model: str) -> ModelInfo:
+    try:
+        return job_target.models.resolve(model)
+    except ConfigError:
+        raise ConfigError(
+            f"unknown model {model!r} for target {job_target.name!r}; its models: "
+            f"{', '.join(job_target.models.names())}. Add it under [tool.ftprep.targets.{job_target.name}.models]"
+        ) from None
+
+
 def check_files(
     paths: Sequence[str],
     *,
     validation: str | None = None,
     model: str | None = None,
     method: str | None = None,
+    target: str | Target | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     config: Config | None = None,
     observers: Callable[[str], Sequence[RecordObserver]] | None = None,
-    min_examples: int = MIN_EXAMPLES,
+    min_examples: int | None = None,
     today: dt.date | None = None,
     grader: str | None = None,
     strict_overlap: bool = False,
@@ -86,31 +123,35 @@ def check_files(
     threshold: float = DEFAULT_THRESHOLD,
     progress: Callable[[int], None] | None = None,
 ) -> CheckResult:
-    """Check training files (and a validation file) against the format the API enforces.
+    """Check training files (and a validation file) against the format the target service enforces.
 
-    ``model``/``method``/``select``/``ignore`` default to the configuration's values. ``observers`` makes
+    ``target`` names the service (``openai``, the default, ``azure``, ``together``, ``fireworks`` or one of the
+    configuration's); its rule parameters, severities and model table apply. ``model``/``method``/``target``/
+    ``select``/``ignore`` default to the configuration's values. ``observers`` makes
     the observers to feed for a path (the same pass collects token counts or digests); ``min_examples``
-    is the training file's minimum (a validation file needs one); ``today`` dates the model lifecycle
-    warnings (default: today); ``grader`` is a reinforcement grader JSON file whose ``{{item.X}}`` keys
-    every row must have. Duplicates inside each file are found in the same pass (near-duplicates, which
-    keep a MinHash signature per example, only with ``within_near``); with a ``validation`` file each
-    training file is compared with it for leaks (errors instead of warnings with ``strict_overlap``;
-    ``threshold`` is the near-duplicate Jaccard similarity); ``progress`` is called with byte counts as the
-    files are read. Raises
-    :class:`ConfigError` for an unknown model, method or rule selector or a bad grader file and
+    is the training file's minimum (default: the target's; a validation file needs one); ``today`` dates the
+    model lifecycle warnings (default: today); ``grader`` is a reinforcement grader JSON file whose
+    ``{{item.X}}`` keys every row must have. Duplicates inside each file are found in the same pass
+    (near-duplicates, which keep a MinHash signature per example, only with ``within_near``); with a
+    ``validation`` file each training file is compared with it for leaks (errors instead of warnings with
+    ``strict_overlap``; ``threshold`` is the near-duplicate Jaccard similarity); ``progress`` is called with
+    byte counts as the files are read. Raises
+    :class:`ConfigError` for an unknown target, model, method or rule selector or a bad grader file and
     :class:`InputError` for an unreadable file.
     """
     config = config or Config()
-    model_name = model or config.model or DEFAULT_MODEL
     method = method or config.method
     if validation == STDIN:
         raise ConfigError("--validation cannot be standard input: the overlap check reads it more than once")
     if method is not None and method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; use one of: {', '.join(METHODS)}")
-    table = load_models(config.models)
-    info = table.resolve(model_name)
+    job_target = resolve_target(target, config)
+    table = job_target.models
+    info = resolve_job_model(job_target, model, config)
+    model_name = model or (info.aliases[0] if info.aliases else info.name)
+    params = job_target.params
     use_model_table(table)  # the token rules look the job's model up by name, user-defined ones included
-    result = CheckResult(model=info.name)
+    result = CheckResult(model=info.name, target=job_target.name)
     job_grader = None
     if grader:
         from ftprep.grader import load_grader  # only reinforcement checks with a grader file need it
@@ -118,13 +159,20 @@ def check_files(
         job_grader = load_grader(grader)
     base_select = list(select or config.select)
     base_ignore = list(ignore) + list(config.ignore)
+    switched_off = [code for code, level in job_target.severity.items() if level == "off"]
+    training_minimum = min_examples if min_examples is not None else params.min_examples
+
+    def enabled_for(path: str) -> frozenset[str]:
+        return select_codes(base_select, base_ignore + switched_off + config.ignored_for(path))
+
     for path in [*paths, *([validation] if validation else [])]:
-        enabled = select_codes(base_select, base_ignore + config.ignored_for(path))
+        enabled = enabled_for(path)
         options = ScanOptions(
             enabled=enabled, model=info.name, method=method,
             expected_kinds=expected_kinds(info, method),
             model_label=f"a {METHOD_NAMES[method]} job on {model_name}" if method else model_name,
-            min_examples=min_examples if path != validation else 1,
+            min_examples=training_minimum if path != validation else 1,
+            max_examples=params.max_examples, target=params,
         )
         facts = JobFacts(job_grader)
         # Duplicates need a digest of every record's normalised text: only when a duplicate rule is on. A
@@ -141,27 +189,90 @@ def check_files(
         scan = scan_file(path, options, feed + ([digests] if digests is not None else []), progress=progress)
         # File-level findings go into the file's own list, so that its verdict counts them.
         _add(scan, compat_findings(info, method, scan, enabled=enabled, facts=facts, models=table))
+        _add(scan, size_findings(scan.path, path, job_target, enabled))
         if isinstance(digests, PromptKeys):
             duplicates, repeats = find_file_repeats(path, digests)
             _add(scan, duplicate_findings(scan.path, duplicates, enabled=enabled))
-            context = RecordContext(path=scan.path, enabled=enabled)
+            context = RecordContext(path=scan.path, enabled=enabled, target=params)
             emit_repeated_lines(context, repeats)
             _add(scan, context.findings)
         elif digests is not None:
             _add(scan, duplicate_findings(scan.path, find_duplicates(digests), enabled=enabled))
         result.files.append(scan)
     if paths:
-        enabled = select_codes(base_select, base_ignore + config.ignored_for(paths[0]))
+        enabled = enabled_for(paths[0])
         first = result.files[0]
         _add(first, lifecycle_findings(info.name, first.path, today or dt.date.today(), table=table, enabled=enabled))
+        _add(first, quota_findings(first.path, [*paths, *([validation] if validation else [])], job_target,
+                                   enabled))
     if validation:
         valid_scan = result.files[-1]
-        enabled = select_codes(base_select, base_ignore + config.ignored_for(validation))
+        enabled = enabled_for(validation)
         for train_path in paths:
             report = find_overlap(train_path, validation, threshold=threshold)
             _add(valid_scan, overlap_findings(train_path, valid_scan.path, report, strict=strict_overlap,
                                               enabled=enabled))
+    _apply_severities(result, job_target)
     return result
+
+
+def _file_size(path: str) -> int | None:
+    """Bytes of a regular file on disk (None: standard input or not a regular file)."""
+    if path == STDIN:
+        return None
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
+def size_findings(shown: str, path: str, job_target: Target, enabled: frozenset[str]) -> list[Finding]:
+    """FT505: the file is larger than the target takes in one file."""
+    limit = job_target.params.max_file_bytes
+    size = _file_size(path)
+    if limit is None or size is None or size <= limit or FileTooLarge.code not in enabled:
+        return []
+    fact = job_target.fact("max_file_bytes")
+    note = f" ({fact.note})" if fact is not None and fact.note else ""
+    return [Finding(code=FileTooLarge.code, name=FileTooLarge.name, severity=FileTooLarge.severity, path=shown,
+                    line=None, column=None, pointer=None,
+                    message=f"file is {_size(size)}; {job_target.name} takes at most {_size(limit)} per file{note}",
+                    fix="split the file (ftprep split) or drop duplicates (ftprep fix --dedupe)")]
+
+
+def quota_findings(shown: str, paths: Sequence[str], job_target: Target, enabled: frozenset[str]) -> list[Finding]:
+    """FT506: the files together are larger than the target's storage quota."""
+    limit = job_target.params.max_total_bytes
+    sizes = [size for size in map(_file_size, paths) if size is not None]
+    total = sum(sizes)
+    if limit is None or total <= limit or StorageQuotaExceeded.code not in enabled:
+        return []
+    fact = job_target.fact("max_total_bytes")
+    note = f" ({fact.note})" if fact is not None and fact.note else ""
+    return [Finding(code=StorageQuotaExceeded.code, name=StorageQuotaExceeded.name,
+                    severity=StorageQuotaExceeded.severity, path=shown, line=None, column=None, pointer=None,
+                    message=f"the {len(sizes)} file(s) hold {_size(total)}; {job_target.name}'s storage quota is "
+                            f"{_size(limit)}{note}",
+                    fix="make the files smaller, or delete stored files the account no longer needs")]
+
+
+def _size(size: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size} bytes"
+
+
+def _apply_severities(result: CheckResult, job_target: Target) -> None:
+    """The target's severities: a rule it switches to warning or info (``off`` rules were never enabled)."""
+    levels = {get_rule(key).code: Severity(level) for key, level in job_target.severity.items() if level != "off"}
+    if not levels:
+        return
+    for scan in result.files:
+        scan.findings = [replace(f, severity=levels[f.code]) if f.code in levels else f for f in scan.findings]
+    result.extra_findings = [replace(f, severity=levels[f.code]) if f.code in levels else f
+                             for f in result.extra_findings]
 
 
 def _add(scan: FileScan, findings: Sequence[Finding]) -> None:

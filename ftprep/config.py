@@ -38,12 +38,15 @@ class Config:
 
     model: str | None = None
     method: str | None = None
+    target: str | None = None
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     pairs: list[Pair] = field(default_factory=list)
     prices: dict[str, float] = field(default_factory=dict)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # [tool.ftprep.targets.<name>]: new targets, or overrides of the packaged ones (see ftprep.data.targets).
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Where the settings came from (None: defaults); not a key of the file.
     source: Path | None = field(default=None, init=False)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from ftprep import parallel
+from ftprep.data.targets import OPENAI_PARAMS, RuleParams
 from ftprep.errors import InputError, WorkerError
 from ftprep.formats.detect import CHAT, COMPLETION, KINDS, PREFERENCE, detect_format, kind_label
 from ftprep.jsonl.parse import parse_line, strict_fast
@@ -31,8 +32,15 @@ from ftprep.lint.context import CHECK_GATES, RECORD_CHECKS, Gate, RecordCheck, R
 from ftprep.lint.finding import Finding
 from ftprep.lint.registry import all_rules
 from ftprep.overlap.compare import SMALL_COUNT
-from ftprep.rules.bytes import BlankLine, InvalidUtf8, NulByte, Utf8Bom
-from ftprep.rules.dataset import MIN_EXAMPLES, DuplicateLine, EmptyFile, MixedFormat, TooFewExamples
+from ftprep.rules.bytes import BlankLine, InvalidUtf8, MissingBom, NulByte, Utf8Bom
+from ftprep.rules.dataset import (
+    MIN_EXAMPLES,
+    DuplicateLine,
+    EmptyFile,
+    MixedFormat,
+    TooFewExamples,
+    TooManyExamples,
+)
 from ftprep.rules.facts import FACTS_KEY
 from ftprep.rules.job import FormatModelMismatch
 from ftprep.rules.schema import UnrecognizedRecord, key_hint
@@ -72,8 +80,10 @@ class ScanOptions:
     method: str | None = None
     expected_kinds: frozenset[str] = frozenset()
     model_label: str = ""
-    min_examples: int = MIN_EXAMPLES
+    min_examples: int | None = MIN_EXAMPLES
+    max_examples: int | None = None
     line_digests: bool = True
+    target: RuleParams = OPENAI_PARAMS
 
 
 @dataclass(slots=True)
@@ -152,7 +162,7 @@ class _Pass:
         method = options.method or method
         self.state = RangeState(observers=self.observers)
         self.ctx = RecordContext(path=path, enabled=options.enabled, method=method or "supervised",
-                                 model=options.model, findings=self.state.findings)
+                                 model=options.model, target=options.target, findings=self.state.findings)
         self.method_known = method is not None
         # A check's only output is ctx.emit, a no-op for rules not enabled: with none enabled (estimate,
         # overlap) the checks cannot matter.
@@ -198,10 +208,16 @@ class _Pass:
         ctx.line = lineno
         ctx.scratch.clear()
         state.lines = lineno
-        if lineno == 1 and self.file_start and data.startswith(BOM):
-            ctx.emit(Utf8Bom, None, "file starts with a UTF-8 byte order mark", "save the file without BOM",
-                     column=1)
-            data = data[3:]
+        if lineno == 1 and self.file_start:
+            if data.startswith(BOM):
+                if ctx.target.bom == "error":
+                    ctx.emit(Utf8Bom, None, "file starts with a UTF-8 byte order mark", "save the file without BOM",
+                             column=1)
+                data = data[3:]
+            elif ctx.target.bom == "expected":
+                ctx.emit(MissingBom, None, f"file has no UTF-8 byte order mark, which {ctx.target.name}'s "
+                         "documentation asks for", "add one if the service rejects the file: "
+                         "printf '\\xef\\xbb\\xbf' | cat - in.jsonl > out.jsonl", file_level=True)
         # A record starts with "{": only other lines pay for the copy strip() makes.
         if not data or (data[0] != 0x7B and not data.strip()):
             state.trailing_blank.append(lineno)
@@ -328,10 +344,15 @@ class _Pass:
         counts.pop(_NO_KIND, None)
         if examples == 0 and not ctx.findings:
             ctx.emit(EmptyFile, None, "file holds no records", "check the step that wrote it", file_level=True)
-        elif 0 < examples < self.options.min_examples:
+        elif self.options.min_examples is not None and 0 < examples < self.options.min_examples:
             ctx.emit(TooFewExamples, None,
-                     f"{examples} example(s); fine-tuning needs at least {self.options.min_examples}",
+                     f"{examples} example(s); {ctx.target.name} fine-tuning needs at least {self.options.min_examples}",
                      f"add {self.options.min_examples - examples} or more examples", file_level=True)
+        elif self.options.max_examples is not None and examples > self.options.max_examples:
+            ctx.emit(TooManyExamples, None,
+                     f"{examples:,} examples; {ctx.target.name} takes at most {self.options.max_examples:,}",
+                     f"drop {examples - self.options.max_examples:,} or more examples, or split the job",
+                     file_level=True)
         if counts:
             # Majority format; ties go to the format seen first.
             first_seen = {k: state.kinds.index(k) for k in counts}

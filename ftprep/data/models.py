@@ -21,6 +21,11 @@ from ftprep.errors import ConfigError
 Method = Literal["supervised", "dpo", "reinforcement"]
 Format = Literal["chat", "completion", "preference"]
 USER_SOURCE = "user configuration"
+# Tokenizers ftprep ships (tiktoken encodings), and the open-model families a target's models may name; a model
+# of a family without an offline tokenizer gets estimated token counts, labelled as such.
+TIKTOKEN_ENCODINGS = ("o200k_base", "cl100k_base")
+Encoding = Literal["o200k_base", "cl100k_base", "llama3", "llama4", "qwen2", "qwen3", "mistral-tekken", "mistral-spm",
+                   "deepseek-v3", "gpt-oss", "gemma", "unknown"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +74,7 @@ class ModelInfo:
     """Everything ftprep knows about one fine-tunable snapshot."""
 
     name: str
-    encoding: Literal["o200k_base", "cl100k_base"]
+    encoding: Encoding
     aliases: tuple[str, ...] = ()
     methods: tuple[Method, ...] = ("supervised",)
     formats: tuple[Format, ...] = ("chat",)
@@ -77,13 +82,27 @@ class ModelInfo:
     image: ImageFormula | None = None
     limit: Limit = Limit()
     price: Price | None = None
+    # Prices per training tier (Azure: global, standard, datazone, developer); ``price`` is the default tier's.
+    prices: dict[str, Price] = field(default_factory=dict)
     job_creation_cutoff: DateFact = DateFact()
     shutdown: DateFact = DateFact()
+    note: str = ""
 
     @property
     def max_tokens(self) -> int | None:
         """The per-example training limit, or None when unknown."""
         return self.limit.value
+
+    @property
+    def exact_tokens(self) -> bool:
+        """Whether ftprep counts this model's tokens with its own tokenizer (else: an estimate)."""
+        return self.encoding in TIKTOKEN_ENCODINGS
+
+    def tier_price(self, tier: str | None) -> Price | None:
+        """The price of a training tier (None: the default ``price``, else the first tier's)."""
+        if tier is None:
+            return self.price or next(iter(self.prices.values()), None)
+        return self.prices.get(tier.lower())
 
 
 def _packaged_table() -> dict[str, Any]:
@@ -143,19 +162,28 @@ def load_models(extra: Mapping[str, Mapping[str, Any]] | None = None) -> ModelTa
     fields of known models are overridden, unknown names are added (``encoding`` is then required).
     Raises :class:`ConfigError` naming the model and field when an entry is invalid.
     """
-    raw = _packaged_table()
-    aliases = {a: name for name, entry in raw.items() for a in entry.get("aliases", [])}
+    return table_from_entries(_packaged_table(), extra)
+
+
+def table_from_entries(entries: Mapping[str, Any], extra: Mapping[str, Mapping[str, Any]] | None = None, *,
+                       where: str = "") -> ModelTable:
+    """A model table from ``models.toml``-shaped entries (a target's ``[models]``) with user entries applied."""
+    raw = {name: entry for name, entry in entries.items()}
+    aliases = {a: name for name, entry in raw.items() if isinstance(entry, Mapping)
+               for a in entry.get("aliases", [])}
     for name, entry in (extra or {}).items():
         target = aliases.get(name, name)
         raw[target] = _merge(raw.get(target, {}), entry)
+    prefix = f"{where}: " if where else ""
     models: dict[str, ModelInfo] = {}
     for name, entry in raw.items():
         if not isinstance(entry, Mapping):
-            raise ConfigError(f"model {name!r}: an entry must be a table, not {type(entry).__name__}")
+            raise ConfigError(f"{prefix}model {name!r}: an entry must be a table, not {type(entry).__name__}")
         try:
-            models[name] = build(ModelInfo, {"name": name, **entry})
+            info = build(ModelInfo, {"name": name, **entry})
         except Invalid as exc:
-            raise ConfigError(f"model {name!r}: {exc}; fix [tool.ftprep.models.{name!r}]") from exc
+            raise ConfigError(f"{prefix}model {name!r}: {exc}; fix [tool.ftprep.models.{name!r}]") from exc
+        models[name] = info
     return ModelTable(models)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Self
 
+from ftprep.data.targets import OPENAI_PARAMS, RuleParams
 from ftprep.lint.finding import Finding
 from ftprep.lint.registry import Rule
 
@@ -21,12 +22,14 @@ Record = dict[str, Any]
 
 @dataclass(slots=True)
 class RecordContext:
-    """Where a record sits and what the job is: path, line, method, model; collects findings."""
+    """Where a record sits and what the job is: path, line, method, model, target; collects findings."""
 
     path: str
     enabled: frozenset[str]
     method: str = "supervised"
     model: str | None = None
+    # The service's rule parameters (minimum examples, images per example, accepted keys and roles ...).
+    target: RuleParams = OPENAI_PARAMS
     line: int | None = None
     # The current line's bytes: lets checks skip work that cannot matter (a byte search before a tree walk;
     # a token covers at least one byte, so a short line cannot be over a token limit).

@@ -49,6 +49,28 @@ class Utf8Bom(Rule):
 
 
 @register
+class MissingBom(Rule):
+    """What it does
+    Notes a file without a UTF-8 byte order mark, for a target whose documentation asks for one (Azure OpenAI).
+
+    Why it matters
+    Azure's fine-tuning documentation says training files must be UTF-8 *with* a byte order mark. Whether the
+    service rejects a file without one is not documented, so this is a note, not an error; OpenAI rejects the
+    BOM instead (FT002), so one file cannot satisfy both literally.
+
+    Example
+    `ftprep check data.jsonl --target azure` on a file that starts with `{`.
+
+    Fix
+    Add the mark if Azure rejects the file: `printf '\xef\xbb\xbf' | cat - in.jsonl > out.jsonl`.
+    """
+
+    code = "FT005"
+    name = "missing-bom"
+    severity = Severity.INFO
+
+
+@register
 class NulByte(Rule):
     """What it does
     Flags NUL (0x00) bytes in a line.

@@ -16,6 +16,8 @@ from ftprep.rules.schema import MessagesNotList, UnknownTopLevelKey, check_messa
 from ftprep.rules.tools import check_call_graph, check_calls, check_definitions
 from ftprep.rules.vision import check_images
 
+_SYSTEM_ROLES = ("system", "developer")
+
 TOP_KEYS = frozenset({"input", "preferred_output", "non_preferred_output"})
 INPUT_KEYS = frozenset({"messages", "tools", "parallel_tool_calls"})
 OUTPUTS = ("preferred_output", "non_preferred_output")
@@ -130,6 +132,29 @@ class IdenticalPreferenceOutputs(Rule):
     severity = Severity.WARNING
 
 
+@register
+class MultiTurnPreferenceInput(Rule):
+    """What it does
+    Flags a DPO input with more than one user turn (or an assistant turn), for a target that takes one-turn
+    preference rows only (Fireworks).
+
+    Why it matters
+    Fireworks' DPO guide accepts single-turn preference data; a multi-turn input is rejected, and the rejection
+    can surface as a plain "Internal error".
+
+    Example
+    `"input": {"messages": [{"role": "user", ...}, {"role": "assistant", ...}, {"role": "user", ...}]}`
+
+    Fix
+    Keep the last user turn (and an optional system message) in `input.messages`, or train multi-turn preference
+    data elsewhere.
+    """
+
+    code = "FT255"
+    name = "multi-turn-preference-input"
+    severity = Severity.ERROR
+
+
 @record_check(PREFERENCE)
 def check_preference(record: Record, ctx: RecordContext) -> None:
     """A DPO record: keys, input (chat rules, tools, images), outputs, and whether the outputs differ."""
@@ -178,6 +203,13 @@ def _check_input(record: Record, ctx: RecordContext) -> Any:
                  "put the prompt in an array of {role, content} objects")
         return declared
     check_messages(messages, ctx, base)
+    if ctx.target.dpo_single_turn:
+        turns = [m.get("role") for m in messages if isinstance(m, dict) and m.get("role") not in _SYSTEM_ROLES]
+        if len(turns) > 1:
+            ctx.emit(MultiTurnPreferenceInput, pointer(*base),
+                     f"DPO input has {len(turns)} turns ({', '.join(map(str, turns))}); "
+                     f"{ctx.target.name} takes one user turn",
+                     "keep the final user message (and an optional system message) in input.messages")
     check_calls(messages, declared, ctx, base)
     check_call_graph(messages, ctx, base)
     check_images(messages, ctx, base)
@@ -203,9 +235,12 @@ def _check_output(value: Any, key: str, ctx: RecordContext) -> bool:
                  "keep the single assistant answer" if value else fix)
         return False
     message = value[0]
-    if isinstance(message, dict) and message.get("role") not in (None, "assistant"):
+    roles = ctx.target.dpo_output_roles
+    role = message.get("role") if isinstance(message, dict) else None
+    if role is not None and not (isinstance(role, str) and role in roles):
+        wanted = " or ".join(sorted(roles))
         ctx.emit(InvalidPreferenceOutput, pointer(key, 0, "role"),
-                 f"{key} holds a {message.get('role')!r} message, not an assistant message", fix)
+                 f"{key} holds a {message.get('role')!r} message, not an {wanted} message", fix)
         return False
     check_messages(value, ctx, (key,))
     return isinstance(message, dict)

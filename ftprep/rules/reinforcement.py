@@ -84,11 +84,37 @@ class GraderVariableMissing(Rule):
     severity = Severity.ERROR
 
 
+@register
+class MissingGroundTruth(Rule):
+    """What it does
+    Flags a reinforcement row without a `ground_truth` key, for a target whose reinforcement rows carry one
+    (Fireworks: `messages` plus `ground_truth` in the same row, read by the evaluator).
+
+    Why it matters
+    The evaluator scores each sampled answer against the row's `ground_truth`; without it the row cannot be
+    scored and the dataset is rejected.
+
+    Example
+    `{"messages": [{"role": "user", "content": "2+2?"}]}` checked with `--target fireworks --method reinforcement`.
+
+    Fix
+    Add the expected answer: `{"messages": [...], "ground_truth": "4"}` (OpenAI-style rows keep it under
+    another key, such as `reference_answer`: rename it).
+    """
+
+    code = "FT263"
+    name = "missing-ground-truth"
+    severity = Severity.ERROR
+
+
 @record_check(CHAT, methods=("reinforcement",))
 def check_reinforcement_row(record: Record, ctx: RecordContext) -> None:
     """Under the reinforcement method: no assistant message, and the last message is a user message."""
     if ctx.method != "reinforcement":
         return
+    if ctx.target.reinforcement_rows == "ground_truth" and "ground_truth" not in record:
+        ctx.emit(MissingGroundTruth, "", f"reinforcement row has no `ground_truth`, which {ctx.target.name} reads",
+                 'add "ground_truth": "<the expected answer>" to the row')
     messages = record.get("messages")
     if not isinstance(messages, list) or not messages:
         return  # reported by the schema rules

@@ -26,6 +26,7 @@ MESSAGE_KEYS: dict[str, frozenset[str]] = {
 }
 _PLAIN_ROLES = frozenset({"system", "user", "assistant"})
 CHAT_TOP_KEYS = frozenset({"messages", "tools", "functions", "parallel_tool_calls"})
+SAMPLE_WEIGHT = frozenset({"weight"})
 COMPLETION_KEYS = frozenset({"prompt", "completion"})
 CONTENT_LOOKALIKES = ("contents", "text", "value", "Content")
 PART_TYPES = frozenset({"text", "image_url"})
@@ -292,6 +293,92 @@ class InvalidName(Rule):
 
 
 @register
+class InvalidSampleWeight(Rule):
+    """What it does
+    Flags a top-level sample `weight` that is not a non-negative number, for a target that takes one (Together,
+    Fireworks); on a target that does not (OpenAI, Azure) a top-level `weight` is an unknown key (FT209).
+
+    Why it matters
+    The sample weight multiplies the example's loss; a string, a negative number or null fails validation.
+
+    Example
+    `{"messages": [...], "weight": "high"}` or `"weight": -1`
+
+    Fix
+    Use a number of 0 or more (1 is the default), or drop the key.
+    """
+
+    code = "FT211"
+    name = "invalid-sample-weight"
+    severity = Severity.ERROR
+
+
+@register
+class SystemNotFirst(Rule):
+    """What it does
+    Flags a system message that is not the first message, for a target that requires it first (Fireworks).
+
+    Why it matters
+    Such services build the prompt with the system message at its head; a later one is rejected or silently
+    misplaced by the chat template.
+
+    Example
+    `[{"role": "user", ...}, {"role": "system", ...}, {"role": "assistant", ...}]`
+
+    Fix
+    Move the system message to the start, or merge it into the first one.
+    """
+
+    code = "FT212"
+    name = "system-not-first"
+    severity = Severity.ERROR
+
+
+@register
+class RolesNotAlternating(Rule):
+    """What it does
+    Flags a conversation whose user and assistant turns do not alternate after an optional system message, for a
+    target that documents alternation (Together). Tool results and the assistant's tool calls belong to the
+    assistant's turn.
+
+    Why it matters
+    Together's data-preparation guide says a conversation must start with system or user and alternate user and
+    assistant afterwards; many open models' chat templates raise on anything else.
+
+    Example
+    `[{"role": "user", ...}, {"role": "user", ...}, {"role": "assistant", ...}]`
+
+    Fix
+    Merge consecutive messages of the same role, or insert the missing turn.
+    """
+
+    code = "FT213"
+    name = "roles-not-alternating"
+    severity = Severity.ERROR
+
+
+@register
+class InvalidReasoning(Rule):
+    """What it does
+    Flags an assistant message's reasoning field (`reasoning`, `reasoning_content`) that is not a string, for a
+    target that takes reasoning traces (Together, Fireworks); elsewhere the key is unknown (FT204).
+
+    Why it matters
+    The service trains on the reasoning text; any other type fails validation.
+
+    Example
+    `{"role": "assistant", "content": "42", "reasoning_content": ["step 1", "step 2"]}`
+
+    Fix
+    Join the reasoning into one string.
+    """
+
+    code = "FT214"
+    name = "invalid-reasoning"
+    severity = Severity.ERROR
+
+
+@register
 class InvalidCompletionField(Rule):
     """What it does
     Flags a completions record whose `prompt` or `completion` is missing or not a string.
@@ -326,7 +413,11 @@ def check_chat_shape(record: Record, ctx: RecordContext) -> None:
     # The common record holds `messages` alone: no other top-level key to check or to take facts from.
     alone = len(record) == 1
     if ctx.method != "reinforcement" and not alone:
-        check_unknown_top_keys(record, ctx, CHAT_TOP_KEYS, "chat")
+        target = ctx.target
+        check_unknown_top_keys(record, ctx, CHAT_TOP_KEYS | SAMPLE_WEIGHT if target.sample_weight else CHAT_TOP_KEYS,
+                               "chat")
+        if target.sample_weight and "weight" in record:
+            check_sample_weight(record["weight"], ctx)
     messages = record.get("messages")
     if not isinstance(messages, list) or not messages:
         what = "an empty array" if messages == [] else _type_name(messages)
@@ -338,6 +429,13 @@ def check_chat_shape(record: Record, ctx: RecordContext) -> None:
     if ctx.method == "supervised" and not found & ASSISTANT:
         ctx.emit(NoAssistantMessage, "/messages", "no assistant message: this example trains nothing",
                  "add the answer as an assistant message or drop the example")
+
+
+def check_sample_weight(weight: Any, ctx: RecordContext) -> None:
+    """A top-level sample weight: a non-negative number (FT211)."""
+    if type(weight) not in (int, float) or weight < 0:
+        ctx.emit(InvalidSampleWeight, "/weight", f"sample weight {weight!r} is not a number of 0 or more",
+                 "use a non-negative number (1 is the default), or drop the key")
 
 
 def check_messages(messages: list[Any], ctx: RecordContext, base: tuple[str | int, ...], *,
@@ -371,11 +469,17 @@ def check_messages(messages: list[Any], ctx: RecordContext, base: tuple[str | in
 def check_message(message: dict[str, Any], ctx: RecordContext, where: tuple[str | int, ...]) -> None:
     """One message: role, allowed keys, content, name, weight."""
     role = message.get("role")
+    target = ctx.target
     if not isinstance(role, str):
         role = None if role is None else repr(role)  # an array or object as role: unknown, and unhashable
-    elif role == "developer" and ctx.method == "reinforcement":
+    elif role == "developer" and ctx.method == "reinforcement" and role in target.roles:
         # Reasoning models take developer instructions; reinforcement rows for o-series models use them.
         role = "system"
+    elif role in MESSAGE_KEYS and role not in target.roles:
+        # A role OpenAI knows that this target does not take (Together has no `function`): its keys are still
+        # checked as that role's, so that one defect gives one finding.
+        ctx.emit(InvalidRole, pointer(*where, "role"), f"role {role!r} is not accepted by {target.name}",
+                 "use one of: " + ", ".join(r for r in ROLES if r in target.roles))
     if role not in MESSAGE_KEYS:
         if "role" not in message:
             ctx.emit(InvalidRole, pointer(*where), "message has no `role`" + (
@@ -389,6 +493,13 @@ def check_message(message: dict[str, Any], ctx: RecordContext, where: tuple[str 
         allowed = frozenset().union(*MESSAGE_KEYS.values())
     else:
         allowed = MESSAGE_KEYS[role]
+        if role == "assistant" and target.reasoning_keys:
+            allowed = allowed | target.reasoning_keys
+            for key in target.reasoning_keys & message.keys():
+                if not isinstance(message[key], str):
+                    ctx.emit(InvalidReasoning, pointer(*where, key),
+                             f"`{key}` must be a string, not {_type_name(message[key])}",
+                             "join the reasoning into one string")
     for key in message:
         if key not in allowed:
             if key == "weight" and role in MESSAGE_KEYS:
@@ -469,6 +580,53 @@ def _check_part(part: Any, ctx: RecordContext, where: tuple[str | int, ...]) -> 
     if not isinstance(image, dict) or not isinstance(image.get("url"), str):
         ctx.emit(InvalidContentPart, pointer(*where, "image_url"), "image_url part needs an object with a string `url`",
                  'write {"type": "image_url", "image_url": {"url": "https://..."}}')
+
+
+_RESULT_ROLES = frozenset({"tool", "function"})
+_SYSTEM_ROLES = frozenset({"system", "developer"})
+
+
+@record_check(CHAT)
+def check_turn_order(record: Record, ctx: RecordContext) -> None:
+    """Where the target asks for it: a system message first (FT212) and user/assistant turns that alternate
+    (FT213, the first defect of a record only). A tool result and the assistant's tool calls belong to the
+    assistant's turn."""
+    target = ctx.target
+    if not (target.system_first or target.alternating):
+        return
+    messages = record.get("messages")
+    if not isinstance(messages, list):
+        return
+    previous: str | None = None  # the turn so far: user or assistant
+    continues = False  # whether the previous message leaves the assistant's turn open (a call, a result)
+    alternation_reported = False
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            return  # reported by the shape rules
+        role = message.get("role")
+        if role in _SYSTEM_ROLES:
+            if index > 0 and target.system_first:
+                ctx.emit(SystemNotFirst, pointer("messages", index, "role"),
+                         f"{role} message at position {index}; {target.name} takes it only as the first message",
+                         "move it to the start of the conversation or merge it into the first one")
+            continue
+        if not target.alternating or alternation_reported or not isinstance(role, str):
+            continue
+        turn = "assistant" if role in _RESULT_ROLES else role
+        if turn not in ("user", "assistant"):
+            continue
+        problem = None
+        if previous is None and turn != "user":
+            problem = f"the conversation starts with {role!r}, not with a user message"
+        elif turn == previous and not (turn == "assistant" and (continues or role in _RESULT_ROLES)):
+            problem = f"two {turn} turns in a row (message {index})"
+        if problem is not None:
+            ctx.emit(RolesNotAlternating, pointer("messages", index), problem + f"; {target.name} expects user "
+                     "and assistant turns to alternate after an optional system message",
+                     "merge consecutive messages of one role, or add the missing turn")
+            alternation_reported = True
+        previous = turn
+        continues = role in _RESULT_ROLES or bool(message.get("tool_calls") or message.get("function_call"))
 
 
 @record_check(COMPLETION)

@@ -119,7 +119,9 @@ def _model_info(name: str) -> ModelInfo | None:
 @cache
 def _accountant(name: str) -> Accountant | None:
     model = _model_info(name)
-    return Accountant(get_encoding(model.encoding), model) if model is not None else None
+    # A model without an offline tokenizer (an open model before its family's tokenizer ships) has no exact count
+    # to hold against its limit.
+    return Accountant(get_encoding(model.encoding), model) if model is not None and model.exact_tokens else None
 
 
 def _has_image(record: Record) -> bool:

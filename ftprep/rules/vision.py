@@ -23,7 +23,6 @@ from ftprep.lint.registry import Rule, register
 from ftprep.rules.facts import LIST_CONTENT, chat_facts
 
 Where = tuple[str | int, ...]
-MAX_IMAGES = 10
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MODES = ("RGB", "RGBA")
 DATA_URL_RE = re.compile(r"^data:(image/[a-zA-Z0-9.+-]+)?((?:;[^;,]*)*?)(;base64)?,", re.ASCII)
@@ -55,16 +54,16 @@ class ImageOutsideUserMessage(Rule):
 @register
 class TooManyImages(Rule):
     """What it does
-    Flags an example with more than 10 images.
+    Flags an example with more images than the target takes (OpenAI 10, Azure OpenAI 64, Together 10).
 
     Why it matters
-    The fine-tuning API accepts at most 10 images per example and rejects the rest of the example.
+    The fine-tuning service rejects the example (OpenAI: at most 10 images per example).
 
     Example
-    A user message with 12 `image_url` parts.
+    A user message with 12 `image_url` parts, checked for OpenAI.
 
     Fix
-    Split the example, or keep the 10 images that matter.
+    Split the example, or keep the images that matter.
     """
 
     code = "FT341"
@@ -178,6 +177,27 @@ class RemoteImageUnchecked(Rule):
     severity = Severity.INFO
 
 
+@register
+class RemoteImageNotAccepted(Rule):
+    """What it does
+    Flags a remote `https://` image URL for a target that takes images as base64 data URLs only (Together).
+
+    Why it matters
+    Together's vision fine-tuning reads images embedded in the file; a remote URL is rejected by the server's
+    validation after the upload.
+
+    Example
+    `{"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}` checked with `--target together`.
+
+    Fix
+    Download the image and embed it: `data:image/png;base64,<base64 of the file>`.
+    """
+
+    code = "FT347"
+    name = "remote-image-not-accepted"
+    severity = Severity.ERROR
+
+
 @dataclass(frozen=True, slots=True)
 class ImageProblem:
     """Why a data-URL image is rejected."""
@@ -234,14 +254,19 @@ def check_images(messages: Any, ctx: RecordContext, base: Where) -> None:
             if problem is not None:
                 ctx.emit(problem.rule, here, problem.message, problem.fix)
         elif url.startswith(("https://", "http://")):
-            remote.append(where)
+            if ctx.target.image_urls == "data-only":
+                ctx.emit(RemoteImageNotAccepted, here, f"remote image URL; {ctx.target.name} takes base64 data URLs only",
+                         "embed the image: data:image/png;base64,<base64 of the file>")
+            else:
+                remote.append(where)
         else:
             shown = url if len(url) <= 60 else url[:57] + "..."
             ctx.emit(InvalidImageUrl, here, f"image URL {shown!r} is neither an https URL nor a data URL",
                      "use a public https URL or data:image/png;base64,<data>")
-    if count > MAX_IMAGES:
-        ctx.emit(TooManyImages, pointer(*base), f"{count} images in one example; the limit is {MAX_IMAGES}",
-                 f"split the example or drop {count - MAX_IMAGES} image(s)")
+    limit = ctx.target.max_images_per_example
+    if limit is not None and count > limit:
+        ctx.emit(TooManyImages, pointer(*base), f"{count} images in one example; {ctx.target.name}'s limit is {limit}",
+                 f"split the example or drop {count - limit} image(s)")
     if remote:
         ctx.emit(RemoteImageUnchecked, pointer(*remote[0], "image_url", "url"),
                  f"{len(remote)} remote image URL(s) cannot be checked offline",
