@@ -116,6 +116,13 @@ class EstimateResult:
     files: list[FileEstimate]
     notes: list[str]
     findings: list[dict[str, Any]] = field(default_factory=list)
+    target: str = "openai"
+    # The training tier priced (Azure: global, standard, datazone, developer); None: the model's one price.
+    tier: str | None = None
+    # Whether the counts come from the model's own tokenizer (False: an estimate with o200k_base).
+    exact_tokens: bool = True
+    # The cost on each other tier of the target, for comparison (tier -> USD).
+    tier_costs: dict[str, float] = field(default_factory=dict)
 
     @property
     def train(self) -> FileEstimate:
@@ -134,8 +141,9 @@ class EstimateResult:
         return data
 
 
-def method_notes(model: ModelInfo | None, method: str) -> list[str]:
+def method_notes(model: ModelInfo | None, method: str, tier: str | None = None) -> list[str]:
     """Notes that change how the cost reads (per-hour billing)."""
-    if model is not None and model.price is not None and model.price.unit == "usd_per_hour":
-        return [HOURLY_NOTE.format(model=model.name, price=f"${model.price.value:g}/hour, {model.price.source}")]
+    price = model.tier_price(tier) if model is not None else None
+    if model is not None and price is not None and price.unit == "usd_per_hour":
+        return [HOURLY_NOTE.format(model=model.name, price=f"${price.value:g}/hour, {price.source}")]
     return []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from ftprep.cost import (
@@ -23,7 +23,9 @@ from ftprep.cost import (
     method_notes,
     trained_tokens,
 )
-from ftprep.data.models import ModelInfo, load_models, price_overrides
+from ftprep.data.models import ModelInfo, ModelTable, Price, price_overrides
+from ftprep.data.targets import DEFAULT_TARGET, Target, load_target
+from ftprep.data.typed import build
 from ftprep.engine import FileScan, ScanOptions, scan_file
 from ftprep.errors import ConfigError
 from ftprep.lint.context import RecordObserver
@@ -32,6 +34,8 @@ from ftprep.tokens.encoding import ENCODING_NAMES, get_encoding
 from ftprep.tokens.stats import TokenCollector
 
 Progress = Callable[[int], None]
+# The tokenizer an estimate falls back to for a model whose own tokenizer ftprep cannot load offline.
+ESTIMATE_ENCODING = "o200k_base"
 
 
 def _feed(path: str, method: str | None, model: str | None, observers: Sequence[RecordObserver],
@@ -42,9 +46,9 @@ def _feed(path: str, method: str | None, model: str | None, observers: Sequence[
 
 
 def _file_estimate(path: str, role: str, scan: FileScan, tokens: TokenCollector, info: ModelInfo | None,
-                   n_epochs: int | None) -> FileEstimate:
+                   n_epochs: int | None, tier: str | None = None) -> FileEstimate:
     summary = tokens.summary()
-    price = info.price if info is not None else None
+    price = info.tier_price(tier) if info is not None else None
     trained = trained_tokens(tokens.billing_tokens, n_epochs) if n_epochs is not None else None
     return FileEstimate(
         path=path, role=role, kind=scan.kind, examples=tokens.examples, total_tokens=tokens.total_tokens,
@@ -59,12 +63,16 @@ def _file_estimate(path: str, role: str, scan: FileScan, tokens: TokenCollector,
     )
 
 
-def _resolve(model: str | None, encoding: str | None,
-             models: Mapping[str, Mapping[str, Any]], prices: Mapping[str, float]) -> tuple[ModelInfo | None, str]:
-    entries: dict[str, dict[str, Any]] = {name: dict(entry) for name, entry in models.items()}
-    for name, entry in price_overrides(prices).items():
-        entries[name] = {**entries.get(name, {}), **entry}
-    table = load_models(entries)
+def _resolve(model: str | None, encoding: str | None, table: ModelTable,
+             prices: Mapping[str, float]) -> tuple[ModelInfo | None, str]:
+    if prices:
+        entries = price_overrides(prices)
+        table = ModelTable({**table.models, **{
+            info.name: replace(info, price=build(Price, entries[name]["price"]), prices={})
+            for name in entries if (info := _lookup(table, name)) is not None}})
+        unknown = [name for name in entries if _lookup(table, name) is None]
+        if unknown:
+            table.resolve(unknown[0])  # raises, listing the known models
     if encoding is not None and encoding not in ENCODING_NAMES:
         raise ConfigError(f"--encoding {encoding!r}: use one of {', '.join(ENCODING_NAMES)}")
     if model is None:
@@ -77,24 +85,44 @@ def _resolve(model: str | None, encoding: str | None,
         if encoding is None:
             raise
         return None, encoding  # unknown model, but the user named the tokenizer: count without model data
+    if encoding is None and not info.exact_tokens:
+        return info, ESTIMATE_ENCODING
     return info, encoding or info.encoding
+
+
+def _lookup(table: ModelTable, name: str) -> ModelInfo | None:
+    try:
+        return table.resolve(name)
+    except ConfigError:
+        return None
 
 
 def estimate(train: str, *, validation: str | None = None, model: str | None = None, method: str | None = None,
              n_epochs: int | Literal["auto"] = "auto", prices: Mapping[str, float] | None = None,
              encoding: str | None = None, models: Mapping[str, Mapping[str, Any]] | None = None,
-             today: dt.date | None = None, progress: Progress | None = None) -> EstimateResult:
+             today: dt.date | None = None, progress: Progress | None = None,
+             target: str | Target | None = None, tier: str | None = None,
+             targets: Mapping[str, Mapping[str, Any]] | None = None) -> EstimateResult:
     """Estimate tokens, trained_tokens and cost of a job on ``train`` (and ``validation``).
 
-    ``model`` is a name or alias from the model table (plus ``models``, user entries in the same shape);
+    ``target`` is the service (default ``openai``; ``targets`` the user's ``[tool.ftprep.targets]``) whose
+    model table, limits and prices apply; ``tier`` its training tier to price (Azure: ``global``,
+    ``standard``, ``datazone``, ``developer``; default the model's first). ``model`` is a name or alias from the
+    target's model table (default: the target's default model; plus ``models``, user entries in the same shape);
     ``prices`` maps model names to USD per 1M tokens (``--price``); ``encoding`` counts with that tokenizer
-    when the model is unknown. ``n_epochs`` is a number or ``"auto"`` (the service's default rule).
+    when the model is unknown. A model whose tokenizer ftprep cannot load offline is counted with o200k_base and
+    the result says it is an estimate. ``n_epochs`` is a number or ``"auto"`` (the service's default rule).
     ``progress`` is called with byte counts as the files are read. Raises :class:`ConfigError` for an
-    unknown model (listing the known ones) and :class:`~ftprep.errors.InputError` for unreadable files.
+    unknown target, model (listing the known ones) or tier and :class:`~ftprep.errors.InputError` for
+    unreadable files.
     """
     if n_epochs != "auto" and (not isinstance(n_epochs, int) or n_epochs < 1):
         raise ConfigError(f"--n-epochs {n_epochs!r}: use a whole number >= 1 or 'auto'")
-    info, encoding_name = _resolve(model, encoding, models or {}, prices or {})
+    job_target = target if isinstance(target, Target) else load_target(target or DEFAULT_TARGET, targets, models)
+    if model is None and encoding is None:
+        model = job_target.default_model
+    info, encoding_name = _resolve(model, encoding, job_target.models, prices or {})
+    tier = _tier(info, tier, job_target)
     enc = get_encoding(encoding_name)
 
     train_tokens = TokenCollector(enc, info)
@@ -102,29 +130,94 @@ def estimate(train: str, *, validation: str | None = None, model: str | None = N
     train_tokens.finish()
     epochs = epochs_auto(train_tokens.examples) if n_epochs == "auto" else n_epochs
     method_used = method or train_scan.method
-    files = [_file_estimate(train_scan.path, "train", train_scan, train_tokens, info, epochs)]
+    files = [_file_estimate(train_scan.path, "train", train_scan, train_tokens, info, epochs, tier)]
 
-    notes = method_notes(info, method_used)
+    notes = method_notes(info, method_used, tier)
     if validation is not None:
         valid_tokens = TokenCollector(enc, info)
         valid_scan = _feed(validation, method_used, model, [valid_tokens], progress)
         valid_tokens.finish()
-        files.append(_file_estimate(valid_scan.path, "validation", valid_scan, valid_tokens, info, None))
+        files.append(_file_estimate(valid_scan.path, "validation", valid_scan, valid_tokens, info, None, tier))
         notes.append(VALIDATION_NOTE)
     if info is None:
         notes.append(f"model {model or '(none)'} is not in the model table: tokens counted with {encoding_name}; "
                      "no limit, no price")
+    exact = info is None or info.exact_tokens or encoding is not None
+    if not exact and info is not None:
+        notes.append(f"ESTIMATE: ftprep has no offline tokenizer for {info.name} ({info.encoding}) yet; tokens are "
+                     f"counted with {ESTIMATE_ENCODING}, and the model's own tokenizer and chat template will give "
+                     "other counts")
     images = sum(f.images_estimated for f in files)
     if images:
         notes.append(f"{images} example(s) hold remote images: their size is assumed to be 1024x1024 at high "
                      "detail, so their tokens are estimated")
     first = files[0]
-    findings = [f.to_dict() for f in lifecycle_findings(model, first.path, today or dt.date.today())] if (
+    tier_costs: dict[str, float] = {}
+    if info is not None and first.trained_tokens is not None:
+        tier_costs = {name: cost_usd(first.trained_tokens, price) for name, price in info.prices.items()
+                      if price.unit == "usd_per_1m_tokens"}
+    budget = job_target.params.max_token_epochs
+    if budget is not None and first.trained_tokens is not None and first.trained_tokens > budget:
+        notes.append(f"{first.trained_tokens:,} trained tokens (tokens x epochs) is over {job_target.name}'s "
+                     f"{budget:,} per job: the job is refused; lower --n-epochs or split the data")
+    findings = [f.to_dict() for f in lifecycle_findings(model, first.path, today or dt.date.today(),
+                                                         table=job_target.models)] if (
         info is not None and model is not None) else []
     return EstimateResult(
         model=info.name if info is not None else model, encoding=encoding_name, method=method_used,
         limit=info.max_tokens if info is not None else None, n_epochs=epochs, n_epochs_auto=n_epochs == "auto",
         examples=first.examples, total_tokens=first.total_tokens, billing_tokens=first.billing_tokens,
         trained_tokens=first.trained_tokens or 0, cost_usd=first.cost_usd, price=first.price, files=files,
-        notes=notes, findings=findings,
+        notes=notes, findings=findings, target=job_target.name, tier=tier, exact_tokens=exact,
+        tier_costs=tier_costs,
     )
+
+
+def _tier(info: ModelInfo | None, tier: str | None, job_target: Target) -> str | None:
+    """The tier to price: the one asked (checked against the model's), else the model's first, else None."""
+    if info is None or not info.prices:
+        if tier is not None and info is not None:
+            raise ConfigError(f"{info.name} on {job_target.name} has no prices per training tier; drop --tier")
+        return None
+    if tier is None:
+        return None if info.price is not None else next(iter(info.prices))
+    key = tier.lower()
+    if key not in info.prices:
+        raise ConfigError(f"--tier {tier!r}: {info.name} on {job_target.name} is priced for "
+                          f"{', '.join(info.prices)}")
+    return key
+
+
+@dataclass(slots=True)
+class ComparedJob:
+    """One target x model of a comparison: its estimate, or why it was skipped."""
+
+    target: str
+    model: str
+    result: EstimateResult | None = None
+    skipped: str = ""
+
+
+def compare_estimates(train: str, names: Sequence[str], job_models: Sequence[str] = (), *,
+                      progress: Progress | None = None, **options: Any) -> list[ComparedJob]:
+    """The estimate of a job on ``train`` for each target x model, side by side.
+
+    ``job_models`` are tried on every target (a target that does not offer one is skipped with the reason); with
+    none, each target's default model. ``options`` are :func:`estimate`'s (``targets`` and ``models``: the user's
+    entries). Each target counts with its model's tokenizer, so token counts may differ between rows.
+    """
+    user_targets = options.pop("targets", None)
+    jobs: list[ComparedJob] = []
+    for name in names:
+        job_target = load_target(name, user_targets, options.get("models"))
+        for model in job_models or (job_target.default_model,):
+            if _lookup(job_target.models, model) is None:
+                jobs.append(ComparedJob(name, model, skipped=f"{name} does not offer {model!r}"))
+                continue
+            tier = options.get("tier")
+            info = job_target.models.resolve(model)
+            run = {**options, "tier": tier if tier and tier.lower() in info.prices else None}
+            result = estimate(train, model=model, target=job_target, progress=progress, **run)
+            progress = None  # the bar follows the first pass
+            jobs.append(ComparedJob(name, model, result))
+    return jobs

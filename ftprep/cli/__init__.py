@@ -51,6 +51,7 @@ COMMANDS = {
     "convert": "ftprep.cli.convert:convert_command",
     "fix": "ftprep.cli.fix:fix_command",
     "rule": "ftprep.cli.rule:rule_command",
+    "targets": "ftprep.cli.targets:targets_command",
 }
 
 

@@ -11,6 +11,7 @@ from ftprep.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
     config_options,
+    fail,
     input_size,
     load_cli_config,
     progress_bar,
@@ -19,15 +20,24 @@ from ftprep.cli.common import (
     split_selectors,
 )
 from ftprep.config import Config
+from ftprep.data.targets import ALL_TARGETS
+from ftprep.matrix import check_targets
 from ftprep.report import CHECK_REPORTERS
+from ftprep.report.matrix import MATRIX_REPORTERS
+
+MATRIX_ONLY_FORMATS = ("markdown",)
 
 
 @click.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--validation", type=click.Path(dir_okay=False), help="Validation file; also checked for overlap.")
-@click.option("--model", "-m", help="Target model (default: gpt-4o-mini, or [tool.ftprep] model).")
+@click.option("--model", "-m", help="Model to train (default: the target's default, or [tool.ftprep] model).")
 @click.option("--method", type=click.Choice(METHODS), help="Fine-tuning method (default: from the file's format).")
-@click.option("--output-format", "-f", type=click.Choice(sorted(CHECK_REPORTERS)), default="text", show_default=True)
+@click.option("--target", "-t", "target",
+              help="Service: openai (default), azure, together, fireworks, a [tool.ftprep.targets] name; "
+                   "'all' or a comma-separated list prints a target matrix.")
+@click.option("--output-format", "-f", type=click.Choice(sorted({*CHECK_REPORTERS, *MATRIX_ONLY_FORMATS})),
+              default="text", show_default=True, help="markdown: with --target all (or a list) only.")
 @click.option("--select", multiple=True,
               help="Only these rules: codes, prefixes (FT2) or names; repeat or comma-separate.")
 @click.option("--ignore", multiple=True, help="Skip these rules: codes, prefixes or names.")
@@ -42,19 +52,31 @@ from ftprep.report import CHECK_REPORTERS
 @quiet_option
 @config_options
 def check_command(files: tuple[str, ...], validation: str | None, model: str | None, method: str | None,
-                  output_format: str, select: tuple[str, ...], ignore: tuple[str, ...], exit_zero: bool,
+                  target: str | None, output_format: str, select: tuple[str, ...], ignore: tuple[str, ...], exit_zero: bool,
                   grader: str | None, strict_overlap: bool, within_near: bool, threshold: float,
                   quiet: bool, config_path: Path | None, isolated: bool) -> int:
-    """Check FILES (JSONL, .gz or - for stdin) against the format the fine-tuning API enforces.
+    """Check FILES (JSONL, .gz or - for stdin) against the format the fine-tuning service enforces.
 
-    Every problem is reported at once with file, line, JSON pointer, rule code and fix.
-    Exit 0: no errors; 1: errors found; 2: usage, configuration or I/O failure.
+    Every problem is reported at once with file, line, JSON pointer, rule code and fix. With --target all (or
+    a list), one verdict per service: a matrix of target x model, the counts and the rules that block it.
+    Exit 0: no errors (on every target named); 1: errors found; 2: usage, configuration or I/O failure.
     """
     config: Config = load_cli_config(config_path, isolated)
+    options = {"validation": validation, "method": method, "select": split_selectors(select),
+               "ignore": split_selectors(ignore), "config": config, "grader": grader,
+               "strict_overlap": strict_overlap, "within_near": within_near, "threshold": threshold}
+    wanted = target or config.target
+    if wanted is not None and (wanted == ALL_TARGETS or "," in wanted):
+        if output_format not in MATRIX_REPORTERS:
+            raise fail(f"--output-format {output_format} shows one target; with --target {wanted} use one of "
+                       f"{', '.join(sorted(MATRIX_REPORTERS))}")
+        with progress_bar("checking", progress_enabled(quiet), input_size(*files, validation)) as advance:
+            matrix = check_targets(list(files), wanted, model=model, progress=advance, **options)
+        click.echo(MATRIX_REPORTERS[output_format](matrix), nl=False)
+        return EXIT_FINDINGS if matrix.errors and not exit_zero else EXIT_OK
+    if output_format in MATRIX_ONLY_FORMATS:
+        raise fail(f"--output-format {output_format} is for a target matrix: add --target all")
     with progress_bar("checking", progress_enabled(quiet), input_size(*files, validation)) as advance:
-        result = check_files(list(files), validation=validation, model=model, method=method,
-                             select=split_selectors(select), ignore=split_selectors(ignore), config=config,
-                             grader=grader, strict_overlap=strict_overlap, within_near=within_near,
-                             threshold=threshold, progress=advance)
+        result = check_files(list(files), model=model, target=target, progress=advance, **options)
     click.echo(CHECK_REPORTERS[output_format](result), nl=False)
     return EXIT_FINDINGS if result.errors and not exit_zero else EXIT_OK

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import click
 
 from ftprep.cli.common import (
     EXIT_OK,
     config_options,
+    fail,
     input_size,
     load_cli_config,
     progress_bar,
@@ -18,9 +19,12 @@ from ftprep.cli.common import (
     quiet_option,
 )
 from ftprep.cost import EstimateResult
-from ftprep.estimate import estimate
+from ftprep.data.targets import ALL_TARGETS, DEFAULT_TARGET
+from ftprep.estimate import compare_estimates, estimate
+from ftprep.matrix import expand_targets
 from ftprep.jsonl.writer import write_file_atomic
 from ftprep.report import estimate_html, estimate_json, estimate_markdown, estimate_text
+from ftprep.report.estimate_compare import COMPARISON_REPORTERS
 
 ESTIMATE_REPORTERS: dict[str, Callable[[EstimateResult], str]] = {
     "text": estimate_text.render,
@@ -29,7 +33,6 @@ ESTIMATE_REPORTERS: dict[str, Callable[[EstimateResult], str]] = {
     "html": estimate_html.render,
 }
 METHODS = ("supervised", "dpo", "reinforcement")
-DEFAULT_MODEL = "gpt-4o-mini"
 
 
 def _epochs(value: str) -> int | Literal["auto"]:
@@ -61,7 +64,12 @@ def _prices(values: tuple[str, ...]) -> dict[str, float]:
 @click.command("estimate")
 @click.argument("train", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--validation", type=click.Path(dir_okay=False), help="Validation file (tokens reported apart).")
-@click.option("--model", "-m", help=f"Target model or alias (default: {DEFAULT_MODEL}, or [tool.ftprep] model).")
+@click.option("--model", "-m", "models", multiple=True,
+              help="Model or alias (default: the target's default model, or [tool.ftprep] model); repeat to compare.")
+@click.option("--target", "-t", "target",
+              help="Service whose models and prices apply: openai (default), azure, together, fireworks; "
+                   "'all' or a comma-separated list compares cost side by side.")
+@click.option("--tier", help="Training tier to price (Azure: global, standard, datazone, developer).")
 @click.option("--method", type=click.Choice(METHODS), help="Fine-tuning method (default: from the file's format).")
 @click.option("--n-epochs", "n_epochs", default="auto", show_default=True, metavar="N|auto",
               help="Epochs; auto follows the service's default rule.")
@@ -75,7 +83,8 @@ def _prices(values: tuple[str, ...]) -> dict[str, float]:
               help="Also write the report (in --output-format) to this file, atomically.")
 @quiet_option
 @config_options
-def estimate_command(train: str, validation: str | None, model: str | None, method: str | None, n_epochs: str,
+def estimate_command(train: str, validation: str | None, models: tuple[str, ...], target: str | None,
+                     tier: str | None, method: str | None, n_epochs: str,
                      price: tuple[str, ...], encoding: str | None, output_format: str, report: Path | None,
                      quiet: bool, config_path: Path | None, isolated: bool) -> int:
     """Count the exact tokens of TRAIN (JSONL, .gz or -) and estimate trained_tokens and cost.
@@ -86,17 +95,35 @@ def estimate_command(train: str, validation: str | None, model: str | None, meth
     epochs = _epochs(n_epochs)
     prices = _prices(price)
     config = load_cli_config(config_path, isolated)
+    wanted = target or config.target
+    compare = len(models) > 1 or (wanted is not None and (wanted == ALL_TARGETS or "," in wanted))
+    options: dict[str, Any] = {"validation": validation, "method": method or config.method, "n_epochs": epochs,
+                               "prices": {**config.prices, **prices}, "encoding": encoding,
+                               "models": config.models, "targets": config.targets, "tier": tier}
+    if compare:
+        if output_format not in COMPARISON_REPORTERS:
+            raise fail(f"--output-format {output_format} shows one job; comparing, use one of "
+                       f"{', '.join(sorted(COMPARISON_REPORTERS))}")
+        with progress_bar("counting tokens", progress_enabled(quiet), input_size(train, validation)) as advance:
+            comparison = compare_estimates(train, expand_targets(wanted or DEFAULT_TARGET, config), models,
+                                           progress=advance, **options)
+        rendered = COMPARISON_REPORTERS[output_format](comparison)
+        _emit(rendered, report, train, validation, quiet)
+        return EXIT_OK
+    model = models[0] if models else None
+    if model is None and config.model and (wanted or DEFAULT_TARGET) == (config.target or DEFAULT_TARGET):
+        model = config.model
     with progress_bar("counting tokens", progress_enabled(quiet), input_size(train, validation)) as advance:
-        result = estimate(
-            train, validation=validation, model=model or config.model or (None if encoding else DEFAULT_MODEL),
-            method=method or config.method, n_epochs=epochs,
-            prices={**config.prices, **prices}, encoding=encoding, models=config.models, progress=advance,
-        )
-    rendered = ESTIMATE_REPORTERS[output_format](result)
+        result = estimate(train, model=model, target=wanted, progress=advance, **options)
+    _emit(ESTIMATE_REPORTERS[output_format](result), report, train, validation, quiet)
+    return EXIT_OK
+
+
+def _emit(rendered: str, report: Path | None, train: str, validation: str | None, quiet: bool) -> None:
+    """Print the report, or write it atomically to ``report``."""
     if report is not None:
         write_file_atomic(report, rendered.encode(), inputs=[p for p in (train, validation) if p])
         if not quiet:
             click.echo(f"ftprep: report written to {report}", err=True)
     else:
         click.echo(rendered, nl=False)
-    return EXIT_OK

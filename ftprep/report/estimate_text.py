@@ -61,7 +61,8 @@ def file_table(file: FileEstimate, limit: int | None) -> list[str]:
 
 def render(result: EstimateResult) -> str:
     """The estimate as text for a terminal."""
-    out = [f"ftprep estimate: {result.model or '(no model)'} ({result.encoding}), method {result.method}"]
+    counted = result.encoding if result.exact_tokens else f"{result.encoding}, ESTIMATED tokens"
+    out = [f"ftprep estimate: {result.model or '(no model)'} on {result.target} ({counted}), method {result.method}"]
     for file in result.files:
         out += ["", f"{file.role}: {file.path} ({file.kind or 'no records'})", *file_table(file, result.limit)]
         if file.note:
@@ -69,7 +70,11 @@ def render(result: EstimateResult) -> str:
     out += ["", "cost",
             f"  {result.trained_tokens:,} trained tokens = {result.n_epochs} epoch(s)"
             f"{' (auto)' if result.n_epochs_auto else ''} x {result.billing_tokens:,} billing tokens",
-            f"  price: {price_line(result.price)}", f"  estimated cost: {money(result.cost_usd)}"]
+            f"  price{f' ({result.tier} tier)' if result.tier else ''}: {price_line(result.price)}",
+            f"  estimated cost: {money(result.cost_usd)}"]
+    others = {tier: cost for tier, cost in result.tier_costs.items() if tier != result.tier}
+    if others:
+        out.append("  other tiers: " + ", ".join(f"{tier} {money(cost)}" for tier, cost in others.items()))
     out += ["", "tokens per example (training file)", *histogram_lines(result.train)]
     if result.notes or result.findings:
         out.append("")

@@ -23,6 +23,7 @@ def to_data(result: CheckResult) -> dict[str, Any]:
         ],
         "findings": [f.to_dict() for f in findings],
         "summary": {
+            "target": result.target,
             "model": result.model,
             "files": len(result.files),
             "examples": sum(s.examples for s in result.files),

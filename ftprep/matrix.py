@@ -1,0 +1,117 @@
+"""``check_targets``: one dataset checked for several services at once (``ftprep check --target all``).
+
+Each target is checked with its own rule parameters, severities and model (``--model`` where the target offers
+it, else the target's default model); the result is a matrix of target x model, passes or fails, counts, and
+the rules that block it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ftprep.check import CheckResult, check_files, resolve_target
+from ftprep.config import Config
+from ftprep.data.targets import ALL_TARGETS, Target, target_names
+from ftprep.errors import ConfigError
+from ftprep.lint.finding import Severity
+
+
+@dataclass(slots=True)
+class TargetRow:
+    """One target's verdict on the files: ``result`` is None when the target does not offer ``--model``."""
+
+    target: Target
+    model: str
+    result: CheckResult | None = None
+    skipped: str = ""
+
+    @property
+    def passes(self) -> bool:
+        """No errors (a skipped target does not pass)."""
+        return self.result is not None and self.result.errors == 0
+
+    def blocking(self) -> list[tuple[str, str, int]]:
+        """The rules with errors, as (code, name, count), most frequent first."""
+        if self.result is None:
+            return []
+        counts = Counter((f.code, f.name) for f in self.result.findings if f.severity is Severity.ERROR)
+        return [(code, name, n) for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    def counts(self) -> dict[str, int]:
+        """Errors, warnings and info findings."""
+        if self.result is None:
+            return {"errors": 0, "warnings": 0, "info": 0}
+        findings = self.result.findings
+        return {"errors": self.result.errors, "warnings": self.result.warnings,
+                "info": len(findings) - self.result.errors - self.result.warnings}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for the JSON report."""
+        data: dict[str, Any] = {"target": self.target.name, "title": self.target.title, "model": self.model,
+                                "status": "skipped" if self.result is None else "passes" if self.passes else "fails",
+                                **self.counts(),
+                                "blocking": [{"code": c, "name": n, "count": k} for c, n, k in self.blocking()]}
+        if self.result is None:
+            data["reason"] = self.skipped
+        else:
+            data["files"] = [{"path": s.path, "format": s.kind, "method": s.method, "examples": s.examples,
+                              "errors": s.errors, "warnings": s.warnings} for s in self.result.files]
+        return data
+
+
+@dataclass(slots=True)
+class TargetMatrix:
+    """Every target's row, in the order asked."""
+
+    rows: list[TargetRow] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        """Targets that fail (skipped ones do not count)."""
+        return sum(1 for row in self.rows if row.result is not None and not row.passes)
+
+
+def expand_targets(spec: str | Sequence[str], config: Config) -> list[str]:
+    """``all``, one name or a comma-separated list (or a sequence of them) as target names, in order."""
+    parts = [spec] if isinstance(spec, str) else list(spec)
+    names: list[str] = []
+    for part in parts:
+        for name in (n.strip() for n in part.split(",")):
+            if not name:
+                continue
+            for expanded in (target_names(config.targets) if name == ALL_TARGETS else [name]):
+                if expanded not in names:
+                    names.append(expanded)
+    if not names:
+        raise ConfigError("no target named; use --target openai, azure, together, fireworks or all")
+    return names
+
+
+def check_targets(paths: Sequence[str], targets: str | Sequence[str] = ALL_TARGETS, *, model: str | None = None,
+                  config: Config | None = None, **options: Any) -> TargetMatrix:
+    """Check ``paths`` for each target (``all``, a comma-separated list, or names) and collect the matrix.
+
+    ``model`` is used on each target that offers it; the others are skipped with the reason (a target whose
+    models do not include it cannot take the job). ``options`` are :func:`ftprep.check.check_files`'s.
+    """
+    config = config or Config()
+    matrix = TargetMatrix()
+    progress: Callable[[int], None] | None = options.pop("progress", None)
+    for name in expand_targets(targets, config):
+        target = resolve_target(name, config)
+        if model is not None:
+            try:
+                info = target.models.resolve(model)
+            except ConfigError:
+                matrix.rows.append(TargetRow(target, model, skipped=f"{target.name} does not offer {model!r}"))
+                continue
+            chosen = info.name
+        else:
+            chosen = None
+        result = check_files(paths, model=chosen, target=target, config=config, progress=progress, **options)
+        progress = None  # the bar follows the first pass; the others read the same bytes again
+        matrix.rows.append(TargetRow(target, result.model, result))
+    return matrix

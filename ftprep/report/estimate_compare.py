@@ -1,0 +1,62 @@
+"""Views of a cost comparison (``ftprep estimate --target all`` or several ``--model``): text, JSON, markdown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import orjson
+
+from ftprep.estimate import ComparedJob
+from ftprep.report.estimate_text import money
+
+Comparison = Sequence[ComparedJob]
+HEADER = ("target", "model", "tokens", "examples", "epochs", "trained tokens", "price /1M", "cost", "other tiers")
+
+
+def _cells(job: ComparedJob) -> tuple[str, ...]:
+    result = job.result
+    if result is None:
+        return (job.target, job.model, "-", "-", "-", "-", "-", "skipped", job.skipped)
+    price = result.price.value
+    unit = "/h" if result.price.unit == "usd_per_hour" else ""
+    tier = f" ({result.tier})" if result.tier else ""
+    others = ", ".join(f"{t} {money(c)}" for t, c in result.tier_costs.items() if t != result.tier)
+    return (job.target, result.model or job.model, "exact" if result.exact_tokens else "ESTIMATED",
+            f"{result.examples:,}", str(result.n_epochs), f"{result.trained_tokens:,}",
+            f"${price:g}{unit}{tier}" if price is not None else "unknown",
+            money(result.cost_usd) if result.cost_usd is not None else "unknown", others or "-")
+
+
+def render_text(jobs: Comparison) -> str:
+    """An aligned table, one row per target x model, then notes on what the figures mean."""
+    rows = [HEADER, *(_cells(job) for job in jobs)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    if any(job.result is not None and not job.result.exact_tokens for job in jobs):
+        lines.append("ESTIMATED: no offline tokenizer for that model family yet; counted with o200k_base")
+    if any(job.result is not None and job.result.cost_usd is None for job in jobs):
+        lines.append("unknown: no dated, sourced price for that model (pass --price MODEL=USD)")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(jobs: Comparison) -> str:
+    """``{"version": 1, "targets": [{"target", "model", "status", "estimate" | "reason"}]}``."""
+    data = {"version": 1, "targets": [
+        {"target": job.target, "model": job.model, "status": "skipped", "reason": job.skipped} if job.result is None
+        else {"target": job.target, "model": job.result.model, "status": "estimated", "estimate": job.result.to_dict()}
+        for job in jobs]}
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
+
+
+def render_markdown(jobs: Comparison) -> str:
+    """A GitHub-flavoured markdown table."""
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(cell.replace("|", "/") for cell in _cells(job)) + " |" for job in jobs]
+    return "\n".join(lines) + "\n"
+
+
+COMPARISON_REPORTERS: dict[str, Callable[[Comparison], str]] = {
+    "text": render_text,
+    "json": render_json,
+    "markdown": render_markdown,
+}

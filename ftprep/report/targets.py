@@ -1,0 +1,94 @@
+"""What ``ftprep targets`` shows: a target's rule parameters and models, each figure with its source and date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ftprep.check import resolve_target
+from ftprep.config import Config
+from ftprep.data.models import ModelInfo
+from ftprep.data.targets import PARAM_NAMES, Target
+
+UNKNOWN = "unknown"
+
+
+def _fact(fact: Any) -> dict[str, Any] | None:
+    if fact is None:
+        return None
+    value = fact.value if hasattr(fact, "value") else fact.date
+    if isinstance(value, tuple):
+        value = list(value)
+    if isinstance(value, dt.date):
+        value = value.isoformat()
+    return {"value": value, "source": fact.source, "as_of": fact.as_of.isoformat() if fact.as_of else None,
+            "note": fact.note}
+
+
+def _model(info: ModelInfo) -> dict[str, Any]:
+    return {
+        "name": info.name, "aliases": list(info.aliases), "tokenizer": info.encoding,
+        "tokens": "exact" if info.exact_tokens else "estimated (no offline tokenizer for this family yet)",
+        "methods": list(info.methods), "formats": list(info.formats), "vision": info.vision,
+        "limit": _fact(info.limit) if info.limit.value is not None else None,
+        "job_creation_cutoff": _fact(info.job_creation_cutoff) if info.job_creation_cutoff.date else None,
+        "shutdown": _fact(info.shutdown) if info.shutdown.date else None,
+        "prices": {tier: _fact(price) | {"unit": price.unit} for tier, price in
+                   (info.prices or ({"default": info.price} if info.price else {})).items()},
+        "note": info.note,
+    }
+
+
+def describe_target(name: str, config: Config) -> dict[str, Any]:
+    """A target as plain data: header, every parameter (None when unknown), severities, models."""
+    target: Target = resolve_target(name, config)
+    return {
+        "name": target.name, "title": target.title, "docs": target.docs, "inherits": target.inherits,
+        "default_model": target.default_model, "user_defined": target.user_defined,
+        "params": {param: _fact(target.fact(param)) for param in PARAM_NAMES},
+        "severity": dict(target.severity),
+        "models": [_model(info) for info in target.models.models.values()],
+    }
+
+
+def _value(fact: dict[str, Any] | None) -> str:
+    if fact is None:
+        return UNKNOWN
+    value = fact["value"]
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _cite(fact: dict[str, Any] | None) -> str:
+    if fact is None:
+        return ""
+    return f"  [{fact['source']}, {fact['as_of'] or 'undated'}]" + (f" {fact['note']}" if fact["note"] else "")
+
+
+def render_target(data: dict[str, Any]) -> str:
+    """The text view of :func:`describe_target`'s data."""
+    inherits = f", inherits {data['inherits']}" if data["inherits"] else ""
+    lines = [f"{data['name']}: {data['title']}{inherits}", f"  docs: {data['docs'] or UNKNOWN}",
+             f"  default model: {data['default_model']}", "  rule parameters:"]
+    for param, fact in data["params"].items():
+        lines.append(f"    {param}: {_value(fact)}{_cite(fact)}")
+    if data["severity"]:
+        lines.append("  severities: " + ", ".join(f"{k}={v}" for k, v in data["severity"].items()))
+    lines.append("  models:")
+    for model in data["models"]:
+        aliases = f" ({', '.join(model['aliases'])})" if model["aliases"] else ""
+        limit = _value(model["limit"])
+        lines.append(f"    {model['name']}{aliases}: {', '.join(model['methods'])}; tokenizer {model['tokenizer']} "
+                     f"({model['tokens'].split(' (')[0]}); limit {limit}; vision {'yes' if model['vision'] else 'no'}")
+        for key, label in (("limit", "limit"), ("job_creation_cutoff", "new jobs until"), ("shutdown", "shutdown")):
+            fact = model[key]
+            if fact is not None and key != "limit":
+                lines.append(f"      {label}: {fact['value']}{_cite(fact)}")
+        if model["limit"] is not None:
+            lines.append(f"      limit source:{_cite(model['limit'])}")
+        if model["prices"]:
+            for tier, price in model["prices"].items():
+                unit = "/1M training tokens" if price["unit"] == "usd_per_1m_tokens" else "/hour"
+                lines.append(f"      price ({tier}): ${price['value']:g}{unit}{_cite(price)}")
+        else:
+            lines.append(f"      price: {UNKNOWN}")
+    return "\n".join(lines) + "\n\n"
