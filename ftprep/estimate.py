@@ -154,8 +154,8 @@ def estimate(train: str, *, validation: str | None = None, model: str | None = N
     first = files[0]
     tier_costs: dict[str, float] = {}
     if info is not None and first.trained_tokens is not None:
-        tier_costs = {name: cost_usd(first.trained_tokens, price) for name, price in info.prices.items()
-                      if price.unit == "usd_per_1m_tokens"}
+        tier_costs = {name: cost for name, price in info.prices.items()
+                      if (cost := cost_usd(first.trained_tokens, price)) is not None}
     budget = job_target.params.max_token_epochs
     if budget is not None and first.trained_tokens is not None and first.trained_tokens > budget:
         notes.append(f"{first.trained_tokens:,} trained tokens (tokens x epochs) is over {job_target.name}'s "

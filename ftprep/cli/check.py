@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -52,7 +53,8 @@ MATRIX_ONLY_FORMATS = ("markdown",)
 @quiet_option
 @config_options
 def check_command(files: tuple[str, ...], validation: str | None, model: str | None, method: str | None,
-                  target: str | None, output_format: str, select: tuple[str, ...], ignore: tuple[str, ...], exit_zero: bool,
+                  target: str | None, output_format: str, select: tuple[str, ...], ignore: tuple[str, ...],
+                  exit_zero: bool,
                   grader: str | None, strict_overlap: bool, within_near: bool, threshold: float,
                   quiet: bool, config_path: Path | None, isolated: bool) -> int:
     """Check FILES (JSONL, .gz or - for stdin) against the format the fine-tuning service enforces.
@@ -62,7 +64,7 @@ def check_command(files: tuple[str, ...], validation: str | None, model: str | N
     Exit 0: no errors (on every target named); 1: errors found; 2: usage, configuration or I/O failure.
     """
     config: Config = load_cli_config(config_path, isolated)
-    options = {"validation": validation, "method": method, "select": split_selectors(select),
+    options: dict[str, Any] = {"validation": validation, "method": method, "select": split_selectors(select),
                "ignore": split_selectors(ignore), "config": config, "grader": grader,
                "strict_overlap": strict_overlap, "within_near": within_near, "threshold": threshold}
     wanted = target or config.target

@@ -21,8 +21,8 @@ from ftprep.cli.common import (
 from ftprep.cost import EstimateResult
 from ftprep.data.targets import ALL_TARGETS, DEFAULT_TARGET
 from ftprep.estimate import compare_estimates, estimate
-from ftprep.matrix import expand_targets
 from ftprep.jsonl.writer import write_file_atomic
+from ftprep.matrix import expand_targets
 from ftprep.report import estimate_html, estimate_json, estimate_markdown, estimate_text
 from ftprep.report.estimate_compare import COMPARISON_REPORTERS
 

@@ -33,7 +33,7 @@ def _model(info: ModelInfo) -> dict[str, Any]:
         "limit": _fact(info.limit) if info.limit.value is not None else None,
         "job_creation_cutoff": _fact(info.job_creation_cutoff) if info.job_creation_cutoff.date else None,
         "shutdown": _fact(info.shutdown) if info.shutdown.date else None,
-        "prices": {tier: _fact(price) | {"unit": price.unit} for tier, price in
+        "prices": {tier: {**(_fact(price) or {}), "unit": price.unit} for tier, price in
                    (info.prices or ({"default": info.price} if info.price else {})).items()},
         "note": info.note,
     }

@@ -29,7 +29,8 @@ def summary_line(result: CheckResult) -> str:
     info = len(result.findings) - result.errors - result.warnings
     files = len(result.files)
     return (f"{files} file{'s' if files != 1 else ''}, {examples} example{'s' if examples != 1 else ''} "
-            f"(model {result.model}, target {result.target}): {result.errors} error{'s' if result.errors != 1 else ''}, "
+            f"(model {result.model}, target {result.target}): "
+            f"{result.errors} error{'s' if result.errors != 1 else ''}, "
             f"{result.warnings} warning{'s' if result.warnings != 1 else ''}, {info} info")
 
 

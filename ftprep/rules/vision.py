@@ -255,7 +255,8 @@ def check_images(messages: Any, ctx: RecordContext, base: Where) -> None:
                 ctx.emit(problem.rule, here, problem.message, problem.fix)
         elif url.startswith(("https://", "http://")):
             if ctx.target.image_urls == "data-only":
-                ctx.emit(RemoteImageNotAccepted, here, f"remote image URL; {ctx.target.name} takes base64 data URLs only",
+                ctx.emit(RemoteImageNotAccepted, here,
+                         f"remote image URL; {ctx.target.name} takes base64 data URLs only",
                          "embed the image: data:image/png;base64,<base64 of the file>")
             else:
                 remote.append(where)
