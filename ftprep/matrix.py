@@ -7,16 +7,23 @@ the rules that block it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ftprep.check import CheckResult, check_files, resolve_target
+from ftprep.check import CheckResult, check_files, expected_kinds, resolve_target
 from ftprep.config import Config
+from ftprep.data.models import ModelInfo
 from ftprep.data.targets import ALL_TARGETS, Target, target_names
 from ftprep.errors import ConfigError
 from ftprep.lint.finding import Severity
+from ftprep.rules.compat import MethodNotSupported, VisionNotSupported
+from ftprep.rules.job import FormatModelMismatch
+
+# Findings that say the model, not the data, is wrong for the file.
+JOB_FIT_CODES = frozenset({FormatModelMismatch.code, MethodNotSupported.code, VisionNotSupported.code})
 
 
 @dataclass(slots=True)
@@ -27,6 +34,8 @@ class TargetRow:
     model: str
     result: CheckResult | None = None
     skipped: str = ""
+    # Why the model is not the target's default (the default does not take this file's method or format).
+    note: str = ""
 
     @property
     def passes(self) -> bool:
@@ -54,6 +63,8 @@ class TargetRow:
                                 "status": "skipped" if self.result is None else "passes" if self.passes else "fails",
                                 **self.counts(),
                                 "blocking": [{"code": c, "name": n, "count": k} for c, n, k in self.blocking()]}
+        if self.note:
+            data["note"] = self.note
         if self.result is None:
             data["reason"] = self.skipped
         else:
@@ -113,5 +124,31 @@ def check_targets(paths: Sequence[str], targets: str | Sequence[str] = ALL_TARGE
             chosen = None
         result = check_files(paths, model=chosen, target=target, config=config, progress=progress, **options)
         progress = None  # the bar follows the first pass; the others read the same bytes again
-        matrix.rows.append(TargetRow(target, result.model, result))
+        note = ""
+        if model is None and result.files and any(f.code in JOB_FIT_CODES for f in result.findings):
+            better = fitting_model(target, result, options.get("method"), options.get("today"))
+            if better is not None:
+                note = f"{result.model} does not take this file; {better.name} does"
+                result = check_files(paths, model=better.name, target=target, config=config, **options)
+        matrix.rows.append(TargetRow(target, result.model, result, note=note))
     return matrix
+
+
+def fitting_model(target: Target, result: CheckResult, method: str | None,
+                  today: dt.date | None) -> ModelInfo | None:
+    """A model of ``target`` that takes the checked file's format, method and images, still open to new jobs
+    (the first in the target's table), or None."""
+    scan = result.files[0]
+    wanted = method or scan.method
+    vision = any(f.code == VisionNotSupported.code for f in result.findings)
+    day = today or dt.date.today()
+    for info in target.models.models.values():
+        cutoff = info.job_creation_cutoff.date
+        if wanted not in info.methods or (cutoff is not None and cutoff < day):
+            continue
+        if scan.kind is not None and not expected_kinds(info, wanted) & {scan.kind}:
+            continue
+        if vision and not info.vision:
+            continue
+        return info
+    return None

@@ -106,6 +106,7 @@ class ParamsTable:
     max_images_per_example: IntFact | None = None
     image_urls: ImageUrlsFact | None = None
     sample_weight: BoolFact | None = None
+    sample_weight_negative: BoolFact | None = None
     reasoning_keys: NamesFact | None = None
     roles: NamesFact | None = None
     system_first: BoolFact | None = None
@@ -140,6 +141,7 @@ class RuleParams:
     max_images_per_example: int | None = 10
     image_urls: str = "any"
     sample_weight: bool = False
+    sample_weight_negative: bool = False
     reasoning_keys: frozenset[str] = frozenset()
     roles: frozenset[str] = frozenset(OPENAI_ROLES)
     system_first: bool = False
@@ -156,7 +158,8 @@ class RuleParams:
 
 OPENAI_PARAMS = RuleParams()
 # Parameters whose absence keeps OpenAI's behaviour rather than "unknown": the shape rules always need a value.
-_SHAPE_DEFAULTS = {"bom": "error", "image_urls": "any", "sample_weight": False, "reasoning_keys": frozenset(),
+_SHAPE_DEFAULTS = {"bom": "error", "image_urls": "any", "sample_weight": False, "sample_weight_negative": False,
+                   "reasoning_keys": frozenset(),
                    "roles": frozenset(OPENAI_ROLES), "system_first": False, "alternating": False,
                    "dpo_single_turn": False, "dpo_output_roles": frozenset({"assistant"}),
                    "reinforcement_rows": "openai", "suffix_no_dots": False, "training_tiers": ()}

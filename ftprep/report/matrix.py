@@ -36,6 +36,7 @@ def render_text(matrix: TargetMatrix) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
              for r in rows]
+    lines += [f"{row.target.name}: {row.note}" for row in matrix.rows if row.note]
     passing = [row.target.name for row in matrix.rows if row.passes]
     lines.append(f"passes on {len(passing)} of {len(matrix.rows)} target(s)"
                  + (f": {', '.join(passing)}" if passing else "")

@@ -50,6 +50,11 @@ def _type_name(value: Any) -> str:
             float: "number"}.get(type(value), type(value).__name__)
 
 
+def _json_text(value: Any) -> str:
+    """A value as JSON writes it (null, true, "text"), for messages."""
+    return "null" if value is None else "true" if value is True else "false" if value is False else repr(value)
+
+
 def key_hint(key: str) -> str:
     """'; did you mean X?' for a known misspelling or look-alike key, else ''."""
     hint = KEY_HINTS.get(key) or KEY_HINTS.get(key.lower())
@@ -432,10 +437,13 @@ def check_chat_shape(record: Record, ctx: RecordContext) -> None:
 
 
 def check_sample_weight(weight: Any, ctx: RecordContext) -> None:
-    """A top-level sample weight: a non-negative number (FT211)."""
-    if type(weight) not in (int, float) or weight < 0:
-        ctx.emit(InvalidSampleWeight, "/weight", f"sample weight {weight!r} is not a number of 0 or more",
-                 "use a non-negative number (1 is the default), or drop the key")
+    """A top-level sample weight: a number, not negative unless the target takes negative weights (FT211)."""
+    if type(weight) not in (int, float):
+        ctx.emit(InvalidSampleWeight, "/weight", f"sample weight {_json_text(weight)} is not a number",
+                 "use a number (1 is the default), or drop the key")
+    elif weight < 0 and not ctx.target.sample_weight_negative:
+        ctx.emit(InvalidSampleWeight, "/weight", f"sample weight {weight!r} is negative; {ctx.target.name} takes "
+                 "0 or more", "use a non-negative number (1 is the default), or drop the key")
 
 
 def check_messages(messages: list[Any], ctx: RecordContext, base: tuple[str | int, ...], *,

@@ -13,13 +13,15 @@ from typing import Any
 import pytest
 
 import ftprep.data
+from ftprep.data.targets import PARAM_NAMES
 
 TARGETS_DIR = Path(ftprep.data.__file__).parent / "targets"
 TARGETS = ("azure", "together", "fireworks")
 
 PARAMS = {
     "min_examples", "max_examples", "max_file_bytes", "max_total_bytes", "max_files", "bom",
-    "max_images_per_example", "image_urls", "sample_weight", "reasoning_keys", "roles", "system_first",
+    "max_images_per_example", "image_urls", "sample_weight", "sample_weight_negative", "reasoning_keys", "roles",
+    "system_first",
     "alternating", "dpo_single_turn", "dpo_output_roles", "reinforcement_rows", "suffix_max_chars",
     "suffix_no_dots", "max_token_epochs", "context_length_multiple", "training_tiers",
 }
@@ -27,7 +29,7 @@ INT_PARAMS = {
     "min_examples", "max_examples", "max_file_bytes", "max_total_bytes", "max_files", "max_images_per_example",
     "suffix_max_chars", "max_token_epochs", "context_length_multiple",
 }
-BOOL_PARAMS = {"sample_weight", "system_first", "alternating", "dpo_single_turn", "suffix_no_dots"}
+BOOL_PARAMS = {"sample_weight", "sample_weight_negative", "system_first", "alternating", "dpo_single_turn", "suffix_no_dots"}
 LIST_PARAMS = {"reasoning_keys", "roles", "dpo_output_roles", "training_tiers"}
 CHOICES = {
     "bom": {"error", "accepted", "expected"},
@@ -86,6 +88,10 @@ def test_every_fact_has_value_source_and_date(name: str) -> None:
             assert type(fact["date"]) is dt.date, path
         if "note" in fact:
             assert isinstance(fact["note"], str) and fact["note"], path
+
+
+def test_schema_lists_every_param_the_loader_reads() -> None:
+    assert set(PARAM_NAMES) == PARAMS
 
 
 @pytest.mark.parametrize("name", TARGETS)
