@@ -1,11 +1,9 @@
-"""Overlap and duplicates of files on disk: the functions of the overlap search that read files through the
-engine's one pass (:func:`ftprep.engine.scan_file`) or its workers.
+"""Overlap and duplicates of files on disk: the overlap functions that read files through the engine's one
+pass (:func:`ftprep.engine.scan_file`) or its workers.
 
-:mod:`ftprep.overlap.compare` holds the digests and the comparisons, with no I/O of its own; it sits below
-the rules (FT520-FT549 import it) and the engine. This module sits above the engine, beside ``check``, so
-that no import points up (tests/unit/test_layers.py)::
-
-    cli/ -> check, overlap_pass, transform/ -> engine -> rules/ -> overlap/compare -> overlap/hashing, near, normalize
+:mod:`ftprep.overlap.compare` keeps the digests and the comparisons and reads no file; it sits below the
+rules (FT520-FT549 import it) and so below the engine. This module sits above the engine, beside
+:mod:`ftprep.check`, so that no import points up (the layers: :mod:`ftprep.rules.catalog`).
 """
 
 from __future__ import annotations

@@ -1,12 +1,18 @@
-"""The catalog of every rule: look-ups that need all rule modules loaded.
+"""The catalog of every rule: the look-ups that need every rule module loaded.
 
-:mod:`ftprep.lint.registry` keeps :class:`~ftprep.lint.registry.Rule` and ``register`` only, so that the
-rule modules can import it without importing each other; this module imports the :mod:`ftprep.rules` package
-(which imports every rule module, so every rule is registered) and answers questions about the whole set.
-Layers, imports pointing down only (tests/unit/test_layers.py checks there is no cycle)::
+:mod:`ftprep.lint.registry` keeps :class:`~ftprep.lint.registry.Rule` and ``register`` only, so the rule
+modules import it without it importing them; this module imports the :mod:`ftprep.rules` package (which
+imports, hence registers, every rule) and answers questions about the whole set. Layers, imports pointing
+down only (no cycle: tests/unit/test_layers.py)::
 
-    cli/ -> check, overlap_pass, report/, transform/, upload/ -> engine -> rules/catalog -> rules/*
-         -> lint/ (Finding, registry), tokens/, overlap/ -> jsonl/, formats/, data/, config
+    cli/
+    report/  transform/  upload/
+    check  estimate  overlap_pass           overlap_pass: the overlap functions that read files
+    engine (pipeline)  cost  grader
+    rules/catalog                           all_rules, get_rule, select_codes, resolve_selectors
+    rules/*
+    lint/ (registry, context)  tokens/  overlap/ (hashing, normalize, near, compare)
+    jsonl/  formats/  data/  config  errors  folders  parallel  lint/finding
 """
 
 from __future__ import annotations
