@@ -23,7 +23,8 @@ from pathlib import Path
 
 import orjson
 
-from ftprep.overlap import OVERLAP_KINDS, find_overlap
+from ftprep.overlap import OVERLAP_KINDS
+from ftprep.overlap_pass import find_overlap
 
 SYSTEM = "You are the support assistant of a hardware shop. Answer briefly and politely."
 VOCAB = [f"{a}{b}{c}" for a in ("ka", "lo", "mi", "nu", "po", "ra", "si", "tu", "ve", "zo")

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ftprep.errors import ConfigError, FtprepError, InputError, UploadError, WorkerError
     from ftprep.estimate import estimate
     from ftprep.lint.finding import Finding, Severity
-    from ftprep.overlap.compare import find_overlap
+    from ftprep.overlap_pass import find_overlap
     from ftprep.transform.convert import ConvertOptions, convert_file
     from ftprep.transform.fix import fix_file
     from ftprep.transform.split import split_file
@@ -35,7 +35,7 @@ _EXPORTS = {
     "estimate": "ftprep.estimate",
     "Finding": "ftprep.lint.finding",
     "Severity": "ftprep.lint.finding",
-    "find_overlap": "ftprep.overlap.compare",
+    "find_overlap": "ftprep.overlap_pass",
     "ConvertOptions": "ftprep.transform.convert",
     "convert_file": "ftprep.transform.convert",
     "fix_file": "ftprep.transform.fix",

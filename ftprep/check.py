@@ -17,9 +17,10 @@ from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
 from ftprep.jsonl.reader import STDIN
 from ftprep.lint.context import RecordContext, RecordObserver
 from ftprep.lint.finding import Finding, Severity
-from ftprep.lint.registry import get_rule, select_codes
-from ftprep.overlap.compare import DigestCollector, PromptKeys, find_duplicates, find_file_repeats, find_overlap
+from ftprep.overlap.compare import DigestCollector, PromptKeys, find_duplicates
 from ftprep.overlap.near import DEFAULT_THRESHOLD
+from ftprep.overlap_pass import find_file_repeats, find_overlap
+from ftprep.rules.catalog import get_rule, select_codes
 from ftprep.rules.compat import JobFacts, compat_findings
 from ftprep.rules.dataset import FileTooLarge, StorageQuotaExceeded
 from ftprep.rules.lifecycle import lifecycle_findings

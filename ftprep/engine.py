@@ -30,9 +30,9 @@ from ftprep.jsonl.parse import parse_line, strict_fast
 from ftprep.jsonl.reader import STDIN, RawLine, display_name, open_binary
 from ftprep.lint.context import CHECK_GATES, RECORD_CHECKS, Gate, RecordCheck, RecordContext, RecordObserver, shifted
 from ftprep.lint.finding import Finding
-from ftprep.lint.registry import all_rules
 from ftprep.overlap.compare import SMALL_COUNT
 from ftprep.rules.bytes import BlankLine, InvalidUtf8, MissingBom, NulByte, Utf8Bom
+from ftprep.rules.catalog import all_rules
 from ftprep.rules.dataset import (
     MIN_EXAMPLES,
     DuplicateLine,

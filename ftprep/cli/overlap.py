@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, config_options, fail, load_cli_config, quiet_option
-from ftprep.overlap import OVERLAP_KINDS, OverlapReport, find_overlap
+from ftprep.overlap import OVERLAP_KINDS, OverlapReport
 from ftprep.overlap.near import DEFAULT_THRESHOLD
+from ftprep.overlap_pass import find_overlap
 from ftprep.report.overlap_text import OVERLAP_REPORTERS
 
 

@@ -6,7 +6,7 @@ import click
 
 from ftprep.cli.common import EXIT_OK, fail
 from ftprep.errors import ConfigError
-from ftprep.lint.registry import Rule, all_rules, get_rule
+from ftprep.lint.registry import Rule
 
 
 def render_rule(rule: type[Rule]) -> str:
@@ -21,6 +21,9 @@ def render_rule(rule: type[Rule]) -> str:
 @click.option("--list", "as_list", is_flag=True, help="One line per rule: code, name, severity, summary.")
 def rule_command(key: str | None, show_all: bool, as_list: bool) -> int:
     """Explain a rule by code (FT204) or name (unknown-message-key)."""
+    # Loading every rule module is for running the command, not for listing it in ``ftprep --help``.
+    from ftprep.rules.catalog import all_rules, get_rule
+
     if as_list:
         for rule in all_rules():
             click.echo(f"{rule.code}  {rule.name:<32} {rule.severity.value:<8} {rule.summary()}")

@@ -1,17 +1,17 @@
 """The rule registry: every rule is a class with a code, a kebab-case name, a severity and a docstring.
 
 The docstring is the rule's documentation (What it does / Why it matters / Example / Fix) and is what
-``ftprep rule CODE`` prints. Rules are registered by importing :mod:`ftprep.rules`.
+``ftprep rule CODE`` prints. Rules are registered by importing :mod:`ftprep.rules`; the look-ups over every
+rule (``all_rules``, ``get_rule``, ``select_codes``, ``resolve_selectors``) are in :mod:`ftprep.rules.catalog`,
+which sits above the rule modules, so that this module imports no rule (the rule modules import it).
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterable
 from typing import ClassVar, TypeVar
 
-from ftprep.errors import ConfigError
 from ftprep.lint.finding import Severity
 
 CODE_RE = re.compile(r"^FT\d{3}$")
@@ -62,54 +62,6 @@ def register(cls: R) -> R:
     return cls
 
 
-def all_rules() -> list[type[Rule]]:
-    """Every registered rule, by code."""
-    _load()
-    return [RULES[c] for c in sorted(RULES)]
-
-
-def get_rule(key: str) -> type[Rule]:
-    """Look a rule up by code (``FT201``, any case) or by name (``unknown-message-key``)."""
-    _load()
-    rule = RULES.get(key.upper()) or _BY_NAME.get(key.lower())
-    if rule is None:
-        raise ConfigError(f"unknown rule {key!r}; `ftprep rule --all` lists the rules")
-    return rule
-
-
-def _matches(rule: type[Rule], selector: str) -> bool:
-    selector = selector.strip()
-    if selector.upper() == "ALL":
-        return True
-    if selector.upper().startswith("FT"):
-        return rule.code.startswith(selector.upper())
-    return rule.name == selector.lower()
-
-
-def resolve_selectors(selectors: Iterable[str]) -> set[str]:
-    """Codes matched by selectors (codes, code prefixes such as ``FT2``, names or ``ALL``).
-
-    Raises :class:`ConfigError` for a selector that matches no rule, so typos do not pass silently.
-    """
-    rules = all_rules()
-    codes: set[str] = set()
-    for selector in selectors:
-        matched = {r.code for r in rules if _matches(r, selector)}
-        if not matched:
-            raise ConfigError(
-                f"--select/--ignore {selector!r} matches no rule; use a code (FT201), a prefix (FT2) or a name"
-            )
-        codes |= matched
-    return codes
-
-
-def select_codes(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> frozenset[str]:
-    """The set of enabled rule codes: ``select`` (default all) minus ``ignore``."""
-    select = list(select)
-    enabled = resolve_selectors(select) if select else {r.code for r in all_rules()}
-    return frozenset(enabled - resolve_selectors(ignore))
-
-
-def _load() -> None:
-    """Import the rule modules so that they register (once)."""
-    import ftprep.rules  # noqa: F401
+def rule_by_name(name: str) -> type[Rule] | None:
+    """The registered rule named ``name`` (kebab-case), or None; :mod:`ftprep.rules.catalog` loads every rule."""
+    return _BY_NAME.get(name)

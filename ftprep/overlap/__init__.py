@@ -1,6 +1,7 @@
 """Train/validation overlap and within-file duplicates: canonical hashing, normalisation, MinHash/LSH.
 
-Memory holds digests and MinHash signatures only, never the texts (see ``docs/overlap.md``).
+Memory holds digests and MinHash signatures only, never the texts (see ``docs/overlap.md``). Reading files
+(``find_overlap``, ``learn_template``, ``scan_records``) is :mod:`ftprep.overlap_pass`'s, above the engine.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from ftprep.overlap.compare import (
     OverlapReport,
     compare_collectors,
     find_duplicates,
-    find_overlap,
 )
 
 __all__ = [
@@ -24,5 +24,4 @@ __all__ = [
     "OverlapReport",
     "compare_collectors",
     "find_duplicates",
-    "find_overlap",
 ]

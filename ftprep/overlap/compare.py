@@ -1,9 +1,11 @@
 """Train/validation overlap and within-file duplicates from per-record digests.
 
-:class:`DigestCollector` is a record observer: the engine's one pass (or :func:`find_overlap`'s own
-reading) feeds it every parsed record, and it keeps 88 bytes of digests per record (line number and five
-128-bit digests: raw bytes, canonical record, normalised text, prompt, answer) plus, when near-duplicate
-search is on, a MinHash signature. Everything else is computed from those arrays with numpy after the pass.
+:class:`DigestCollector` is a record observer: the engine's one pass feeds it every parsed record, and it
+keeps 88 bytes of digests per record (line number and five 128-bit digests: raw bytes, canonical record,
+normalised text, prompt, answer) plus, when near-duplicate search is on, a MinHash signature. Everything else
+is computed from those arrays with numpy after the pass. This module reads no file: the functions that
+read files through the engine's pass (``find_overlap``, ``learn_template``, ``find_file_duplicates``) are
+in :mod:`ftprep.overlap_pass`, above the engine.
 
 Overlap kinds, strongest first (a pair is reported once, under its strongest kind):
 
@@ -18,30 +20,22 @@ the kinds nest and "strongest kind" is well defined.
 
 from __future__ import annotations
 
-import os
 from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-import orjson
-
-from ftprep import parallel
-from ftprep.formats.detect import detect_format
-from ftprep.jsonl.reader import RawLine, count_lines, display_name, iter_lines, iter_stream
-from ftprep.lint.context import RecordObserver, shifted
+from ftprep.lint.context import shifted
 from ftprep.overlap.hashing import digest_bytes, record_digest
 from ftprep.overlap.near import (
     DEFAULT_NUM_PERM,
     DEFAULT_THRESHOLD,
     NearIndex,
-    ShingleCounts,
     Template,
     signature,
 )
-from ftprep.overlap.normalize import TextDigests, prompt_key, text_digests, words_of
+from ftprep.overlap.normalize import TextDigests, prompt_key, text_digests
 
 if TYPE_CHECKING:
     import numpy as np
@@ -302,8 +296,8 @@ SMALL_COUNT = 200_000
 class PromptKeys:
     """Record observer for within-file duplicates in two steps: during the pass, one key per record
     (:func:`~ftprep.overlap.normalize.prompt_key`, a 64-bit hash of the prompt's last text, normalised: 12
-    bytes with the line number); after it, :func:`find_file_duplicates` reads again only the lines whose
-    key another line shares, with a :class:`DigestCollector`.
+    bytes with the line number); after it, :func:`ftprep.overlap_pass.find_file_duplicates` reads again
+    only the lines whose key another line shares, with a :class:`DigestCollector`.
 
     Every kind of duplicate implies equal normalised prompts (equal raw bytes, records and normalised text
     all imply it), hence equal keys, so the second step finds exactly what one collector over every line
@@ -349,25 +343,6 @@ class PromptKeys:
         repeated = ordered[1:][ordered[1:] == ordered[:-1]]
         lines: list[int] = np.frombuffer(self._lines, dtype=np.uint32)[np.isin(values, repeated)].tolist()
         return lines
-
-
-def find_file_duplicates(path: str | os.PathLike[str], keys: PromptKeys) -> list[Duplicate]:
-    """Within-file duplicates of ``path`` from the prompt keys of its pass (see :class:`PromptKeys`)."""
-    return find_file_repeats(path, keys)[0]
-
-
-def find_file_repeats(path: str | os.PathLike[str],
-                      keys: PromptKeys) -> tuple[list[Duplicate], list[tuple[int, int]]]:
-    """:func:`find_file_duplicates`, and the ``(line, first line)`` of every line whose bytes an earlier
-    line has (byte-equal lines are equal records, so they share their prompt key)."""
-    lines = keys.shared_lines()
-    if not lines:
-        return [], []
-    from ftprep.engine import ScanOptions, scan_file  # the engine sits above the rules that import us
-
-    collector = DigestCollector()
-    scan_file(str(path), ScanOptions(enabled=frozenset()), [collector], only_lines=lines)
-    return find_duplicates(collector), repeated_raw(collector)
 
 
 def repeated_raw(collector: DigestCollector) -> list[tuple[int, int]]:
@@ -435,104 +410,3 @@ def _cross_near(train: DigestCollector, validation: DigestCollector) -> dict[int
     return best
 
 
-def scan_records(path: str | os.PathLike[str], observer: RecordObserver) -> None:
-    """Feed every record of ``path`` to ``observer`` through the engine's one pass.
-
-    Lines that are not JSON objects are skipped (reporting them is ``ftprep check``'s job); no finding is
-    collected because no rule is enabled.
-    """
-    from ftprep.engine import ScanOptions, scan_file  # the engine sits above the rules that import us
-
-    scan_file(str(path), ScanOptions(enabled=frozenset()), [observer])
-
-
-def _size(path: str | os.PathLike[str]) -> int:
-    try:
-        return Path(path).stat().st_size
-    except OSError:
-        return 0
-
-
-TEMPLATE_SAMPLE = 50_000
-
-
-def learn_template(*paths: str | os.PathLike[str], sample: int = TEMPLATE_SAMPLE) -> Template:
-    """Count the shingles of each file's records and return the filter of their template shingles.
-
-    A shingle in at least 5% of one file's records (and in at least 5 of them) is template there, and does
-    not count towards near-duplicate similarity anywhere. A template is frequent by definition, so a large
-    file is sampled: about ``sample`` records taken at an even stride over the whole file.
-    """
-    return Template.of(*(_shingle_counts(path, max(1, -(-count_lines(path) // sample))) for path in paths))
-
-
-def _shingle_counts(path: str | os.PathLike[str], stride: int) -> ShingleCounts:
-    """The shingle counts of every ``stride``-th line of ``path`` (lines 1, 1 + stride, ...), over byte ranges
-    in every process when the file is large (the counts are sums, so they do not depend on the ranges)."""
-    from ftprep.engine import parallel_workers  # the engine sits above the rules that import us
-
-    workers = parallel_workers(str(path))
-    if workers <= 1:
-        return _count_shingles_of(iter_lines(path), stride)
-    ranges = parallel.split_ranges(str(path), workers)
-
-    def job(index: int) -> ShingleCounts:
-        part = ranges[index]
-        with open(path, "rb") as stream:
-            stream.seek(part.start)
-            lines = iter_stream(stream, first_lineno=part.first_line, start_offset=part.start, end_offset=part.end)
-            return _count_shingles_of(lines, stride)
-
-    counts = ShingleCounts()
-    for part in parallel.map_ordered(job, len(ranges), workers):
-        counts.merge(part)
-    return counts
-
-
-def _count_shingles_of(lines: Iterable[RawLine], stride: int) -> ShingleCounts:
-    counts = ShingleCounts()
-    for raw in lines:
-        if (raw.lineno - 1) % stride:
-            continue
-        try:
-            record = orjson.loads(raw.data)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(record, dict):
-            counts.add(words_of(detect_format(record), record))
-    return counts
-
-
-def find_overlap(train_path: str | os.PathLike[str], valid_path: str | os.PathLike[str], *,
-                 threshold: float = DEFAULT_THRESHOLD, kinds: Iterable[str] = OVERLAP_KINDS,
-                 num_perm: int = DEFAULT_NUM_PERM, within_near: bool = False) -> OverlapReport:
-    """Compare a training and a validation file: leaking validation lines and each file's duplicates.
-
-    One pass over each file. With near-duplicate search on, the smaller file (by size on disk) is read
-    first and its signatures indexed (after a first pass over both that learns their template shingles,
-    see :func:`learn_template`); the larger file is then streamed against that index, so only the
-    smaller side's signatures are held. ``within_near`` also searches near-duplicates inside each file,
-    which indexes both files' signatures. Raises :class:`~ftprep.errors.InputError` for unreadable files
-    and ``ValueError`` for a threshold outside (0, 1] or an unknown kind.
-    """
-    kinds = tuple(k for k in OVERLAP_KINDS if k in set(kinds))
-    if not 0.0 < threshold <= 1.0:
-        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
-    near = NEAR in kinds
-    valid_first = _size(valid_path) <= _size(train_path)
-    small_path, large_path = (valid_path, train_path) if valid_first else (train_path, valid_path)
-    template = learn_template(small_path, large_path) if near or within_near else None
-    small = DigestCollector(signatures=near, within_near=within_near, threshold=threshold, num_perm=num_perm,
-                            template=template)
-    scan_records(small_path, small)
-    large = DigestCollector(within_near=within_near, threshold=threshold, num_perm=num_perm,
-                            probe=small.index if near else None, probe_is_validation=valid_first,
-                            template=template)
-    scan_records(large_path, large)
-    train, valid = (large, small) if valid_first else (small, large)
-    return OverlapReport(
-        train_path=display_name(train_path), validation_path=display_name(valid_path),
-        train_examples=len(train), validation_examples=len(valid), threshold=threshold, kinds=kinds,
-        pairs=tuple(compare_collectors(train, valid, kinds=kinds)),
-        train_duplicates=tuple(find_duplicates(train)), validation_duplicates=tuple(find_duplicates(valid)),
-    )

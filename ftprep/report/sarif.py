@@ -10,7 +10,7 @@ import orjson
 from ftprep import __version__
 from ftprep.check import CheckResult
 from ftprep.lint.finding import Finding, Severity
-from ftprep.lint.registry import all_rules
+from ftprep.rules.catalog import all_rules
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}

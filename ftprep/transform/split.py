@@ -34,9 +34,10 @@ from ftprep.engine import ScanOptions, scan_file
 from ftprep.errors import ConfigError
 from ftprep.jsonl.reader import iter_lines
 from ftprep.jsonl.writer import AtomicOutput, atomic_outputs
-from ftprep.overlap.compare import DigestCollector, learn_template
+from ftprep.overlap.compare import DigestCollector
 from ftprep.overlap.hashing import canonical_bytes
 from ftprep.overlap.near import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD, NearIndex, Template, signature
+from ftprep.overlap_pass import learn_template
 from ftprep.rules.bytes import InvalidUtf8
 from ftprep.rules.syntax import InvalidJson, NotAnObject
 from ftprep.transform.pointer import MISSING, parse_pointer, resolve

@@ -131,7 +131,7 @@ def test_rule_command_prints_documentation(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_rule_all_documents_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
-    from ftprep.lint.registry import all_rules
+    from ftprep.rules.catalog import all_rules
 
     _, out, _ = run(["rule", "--all"], capsys)
     assert all(f"{r.code} {r.name}" in out for r in all_rules())

@@ -13,7 +13,8 @@ import pytest
 
 from ftprep.check import check_files
 from ftprep.overlap import DigestCollector, find_duplicates
-from ftprep.overlap.compare import PromptKeys, find_file_duplicates, scan_records
+from ftprep.overlap.compare import PromptKeys
+from ftprep.overlap_pass import find_file_duplicates, scan_records
 from tests.conftest import CORPUS
 
 pytestmark = [pytest.mark.corpus,

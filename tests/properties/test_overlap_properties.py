@@ -10,7 +10,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftprep.overlap import find_overlap
+from ftprep.overlap_pass import find_overlap
 
 _words = st.sampled_from(["alpha", "Beta", "gamma!", "DELTA", "epsilon,", "zeta", "eta", "theta", "iota"])
 _text = st.lists(_words, min_size=1, max_size=12).map(" ".join)

@@ -22,7 +22,7 @@ import pytest
 
 from ftprep.check import check_files
 from ftprep.lint.finding import Finding
-from ftprep.lint.registry import all_rules
+from ftprep.rules.catalog import all_rules
 
 CASES = Path(__file__).parent / "cases"
 # Lifecycle warnings depend on the date: cases run on a fixed one unless they give `today`.

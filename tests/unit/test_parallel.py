@@ -501,7 +501,7 @@ def test_split_of_corpus_files_in_many_ranges_equals_one_process(tmp_path: Path,
 def test_template_learnt_over_ranges_equals_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import numpy as np
 
-    from ftprep.overlap.compare import learn_template
+    from ftprep.overlap_pass import learn_template
 
     files = [_write(tmp_path / "near.jsonl", _near_dataset() * 3)]
     files += sorted(p for p in CORPUS.rglob("*.jsonl") if 200_000 < p.stat().st_size < 3_000_000)[:3]
@@ -518,7 +518,7 @@ def test_template_learnt_over_ranges_equals_one_process(tmp_path: Path, monkeypa
 
 def test_shingle_counts_over_ranges_count_every_sampled_record(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from ftprep.overlap.compare import _shingle_counts
+    from ftprep.overlap_pass import _shingle_counts
 
     path = _write(tmp_path / "near.jsonl", _near_dataset())
     counts = []

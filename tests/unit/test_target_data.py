@@ -29,7 +29,8 @@ INT_PARAMS = {
     "min_examples", "max_examples", "max_file_bytes", "max_total_bytes", "max_files", "max_images_per_example",
     "suffix_max_chars", "max_token_epochs", "context_length_multiple",
 }
-BOOL_PARAMS = {"sample_weight", "sample_weight_negative", "system_first", "alternating", "dpo_single_turn", "suffix_no_dots"}
+BOOL_PARAMS = {"sample_weight", "sample_weight_negative", "system_first", "alternating", "dpo_single_turn",
+               "suffix_no_dots"}
 LIST_PARAMS = {"reasoning_keys", "roles", "dpo_output_roles", "training_tiers"}
 CHOICES = {
     "bom": {"error", "accepted", "expected"},

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from ftprep.overlap import find_overlap
+from ftprep.overlap_pass import find_overlap
 from tests.conftest import CORPUS
 
 pytestmark = [pytest.mark.corpus,

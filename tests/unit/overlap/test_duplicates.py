@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from ftprep.check import check_files
 from ftprep.lint.finding import Severity
 from ftprep.overlap import DigestCollector, find_duplicates
-from ftprep.overlap.compare import PromptKeys, find_file_duplicates, scan_records
+from ftprep.overlap.compare import PromptKeys
 from ftprep.overlap.normalize import last_prompt_segment, record_text
+from ftprep.overlap_pass import find_file_duplicates, scan_records
 from ftprep.rules.overlap import duplicate_findings
 from tests.unit.overlap.leakset import chat, write
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ftprep.overlap import find_overlap
+from ftprep.overlap_pass import find_overlap
 from tests.unit.overlap.leakset import build, chat, write
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ftprep.lint.finding import Severity
-from ftprep.overlap import find_overlap
+from ftprep.overlap_pass import find_overlap
 from ftprep.rules.overlap import overlap_findings
 from tests.unit.overlap.leakset import build
 

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from ftprep.errors import ConfigError
-from ftprep.overlap import find_overlap
+from ftprep.overlap_pass import find_overlap
 from ftprep.transform.split import output_stem, split_file
 
 
