@@ -245,15 +245,13 @@ def _raw(name: str, user: Mapping[str, Mapping[str, Any]], seen: tuple[str, ...]
     if not parent:
         return own
     base = _raw(str(parent), user, (*seen, name))
-    # What the parent's file says about its own models file and title is not inherited by name.
     base_header = dict(base.get("target") or {})
-    base_header.pop("models_file", None)
-    inherited = {**base, "target": base_header}
-    merged = _merge_tables(inherited, own)
-    merged["target"] = {**base_header, **header}
     if "models" in own:
-        # A target that lists models has exactly those (Azure's gpt-4o is not OpenAI's gpt-4o).
-        merged["models"] = own["models"]
+        # A target that lists models has exactly those (Azure's gpt-4o is not OpenAI's gpt-4o), not its parent's.
+        base_header.pop("models_file", None)
+        base = {**base, "models": {}}
+    merged = _merge_tables({**base, "target": base_header}, own)
+    merged["target"] = {**base_header, **header}
     return merged
 
 

@@ -1,7 +1,8 @@
 """Data-driven rule cases: ``cases/<CODE>.toml`` holds failing and passing examples for one rule.
 
-Case file keys: ``code``; optional ``model``, ``method``, ``min_examples`` (default 1), ``today`` (a date)
-for every example.
+Case file keys: ``code``; optional ``model``, ``method``, ``min_examples`` (default 1; ``-1``: the target's own
+minimum), ``today`` (a date), ``target`` (a target name), ``targets`` (``[tool.ftprep.targets]`` tables, e.g. a
+target that inherits a packaged one with a small limit) and ``ignore`` (rules to skip) for every example.
 Each ``[[fail]]`` / ``[[pass]]`` entry has ``record`` (one JSONL line), ``file`` (a whole file as text) or
 ``file_hex`` (a whole file as hex bytes), and may override ``model``/``method``/``min_examples``; ``grader``
 (case or entry) is the text of a reinforcement grader JSON file passed as ``--grader``; ``validation`` the
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 
 from ftprep.check import check_files
+from ftprep.config import Config
 from ftprep.lint.finding import Finding
 from ftprep.rules.catalog import all_rules
 
@@ -60,11 +62,13 @@ def _run(case: dict[str, Any], example: dict[str, Any], tmp_path: Path) -> list[
     if "validation" in settings:
         validation = tmp_path / "valid.jsonl"
         validation.write_bytes(settings["validation"].encode())
+    minimum = settings.get("min_examples", 1)
     result = check_files(
         [str(path)], model=settings.get("model"), method=settings.get("method"),
         validation=str(validation) if validation else None, within_near=settings.get("within_near", False),
-        min_examples=settings.get("min_examples", 1), today=settings.get("today", TODAY),
-        grader=str(grader) if grader else None,
+        min_examples=None if minimum == -1 else minimum, today=settings.get("today", TODAY),
+        grader=str(grader) if grader else None, target=settings.get("target"),
+        config=Config(targets=settings.get("targets", {})), ignore=settings.get("ignore", ()),
     )
     return result.findings
 

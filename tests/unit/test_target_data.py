@@ -5,6 +5,7 @@ These tests read the TOML with tomllib only, so they pin the data itself; the ta
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tomllib
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 import ftprep.data
+from ftprep.data.models import ModelInfo
 from ftprep.data.targets import PARAM_NAMES
 
 TARGETS_DIR = Path(ftprep.data.__file__).parent / "targets"
@@ -38,9 +40,7 @@ CHOICES = {
     "reinforcement_rows": {"openai", "ground_truth"},
 }
 TARGET_KEYS = {"name", "title", "inherits", "default_model", "docs"}
-MODEL_KEYS = {
-    "aliases", "encoding", "methods", "formats", "vision", "limit", "job_creation_cutoff", "shutdown", "prices",
-}
+MODEL_KEYS = {f.name for f in dataclasses.fields(ModelInfo)} - {"name"}
 FACT_KEYS = {"value", "date", "unit", "source", "as_of", "note"}
 ENCODINGS = {
     "o200k_base", "cl100k_base", "llama3", "llama4", "qwen2", "qwen3", "mistral-tekken", "mistral-spm",
