@@ -36,11 +36,22 @@ class TargetRow:
     skipped: str = ""
     # Why the model is not the target's default (the default does not take this file's method or format).
     note: str = ""
+    # Set when no model of the target (in ftprep's table) takes the file's method, format or images.
+    no_model: str = ""
 
     @property
     def passes(self) -> bool:
         """No errors (a skipped target does not pass)."""
         return self.result is not None and self.result.errors == 0
+
+    @property
+    def status(self) -> str:
+        """passes, fails, no-model (no model of the target takes the file's job) or skipped (--model not offered)."""
+        if self.result is None:
+            return "skipped"
+        if self.passes:
+            return "passes"
+        return "no-model" if self.no_model else "fails"
 
     def blocking(self) -> list[tuple[str, str, int]]:
         """The rules with errors, as (code, name, count), most frequent first."""
@@ -60,11 +71,11 @@ class TargetRow:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the JSON report."""
         data: dict[str, Any] = {"target": self.target.name, "title": self.target.title, "model": self.model,
-                                "status": "skipped" if self.result is None else "passes" if self.passes else "fails",
+                                "status": self.status,
                                 **self.counts(),
                                 "blocking": [{"code": c, "name": n, "count": k} for c, n, k in self.blocking()]}
-        if self.note:
-            data["note"] = self.note
+        if self.note or self.no_model:
+            data["note"] = self.note or self.no_model
         if self.result is None:
             data["reason"] = self.skipped
         else:
@@ -124,13 +135,17 @@ def check_targets(paths: Sequence[str], targets: str | Sequence[str] = ALL_TARGE
             chosen = None
         result = check_files(paths, model=chosen, target=target, config=config, progress=progress, **options)
         progress = None  # the bar follows the first pass; the others read the same bytes again
-        note = ""
+        note = no_model = ""
         if model is None and result.files and any(f.code in JOB_FIT_CODES for f in result.findings):
             better = fitting_model(target, result, options.get("method"), options.get("today"))
             if better is not None:
                 note = f"{result.model} does not take this file; {better.name} does"
                 result = check_files(paths, model=better.name, target=target, config=config, **options)
-        matrix.rows.append(TargetRow(target, result.model, result, note=note))
+            else:
+                scan = result.files[0]
+                no_model = (f"no {target.name} model in ftprep's table takes a {options.get('method') or scan.method}"
+                            f" job on this file ({scan.kind or 'unknown'} format) that is still open to new jobs")
+        matrix.rows.append(TargetRow(target, result.model, result, note=note, no_model=no_model))
     return matrix
 
 

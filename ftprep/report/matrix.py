@@ -22,7 +22,7 @@ def _blocking(row: TargetRow) -> str:
 
 
 def _status(row: TargetRow) -> str:
-    return "skipped" if row.result is None else "passes" if row.passes else "FAILS"
+    return {"fails": "FAILS", "no-model": "NO MODEL"}.get(row.status, row.status)
 
 
 def render_text(matrix: TargetMatrix) -> str:
@@ -36,7 +36,7 @@ def render_text(matrix: TargetMatrix) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
              for r in rows]
-    lines += [f"{row.target.name}: {row.note}" for row in matrix.rows if row.note]
+    lines += [f"{row.target.name}: {row.note or row.no_model}" for row in matrix.rows if row.note or row.no_model]
     passing = [row.target.name for row in matrix.rows if row.passes]
     lines.append(f"passes on {len(passing)} of {len(matrix.rows)} target(s)"
                  + (f": {', '.join(passing)}" if passing else "")
@@ -61,7 +61,8 @@ def render_markdown(matrix: TargetMatrix) -> str:
              "|---|---|---|---:|---:|---:|---|"]
     for row in matrix.rows:
         counts = row.counts()
-        verdict = {"passes": "✅ passes", "FAILS": "❌ fails", "skipped": "– skipped"}[_status(row)]
+        verdict = {"passes": "✅ passes", "fails": "❌ fails", "no-model": "❌ no model",
+                   "skipped": "– skipped"}[row.status]
         lines.append(f"| {row.target.name} | `{row.model}` | {verdict} | {counts['errors']} | {counts['warnings']} | "
                      f"{counts['info']} | {_blocking(row).replace('|', '/')} |")
     return "\n".join(lines) + "\n"
