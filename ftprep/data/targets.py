@@ -157,8 +157,9 @@ class RuleParams:
 
 
 OPENAI_PARAMS = RuleParams()
-# Parameters whose absence keeps OpenAI's behaviour rather than "unknown": the shape rules always need a value.
-_SHAPE_DEFAULTS = {"bom": "error", "image_urls": "any", "sample_weight": False, "sample_weight_negative": False,
+# What the shape rules apply for a parameter a target leaves unknown: OpenAI's behaviour (they always need a value);
+# `ftprep targets` says so. Numeric limits left unknown are not checked at all.
+SHAPE_DEFAULTS = {"bom": "error", "image_urls": "any", "sample_weight": False, "sample_weight_negative": False,
                    "reasoning_keys": frozenset(),
                    "roles": frozenset(OPENAI_ROLES), "system_first": False, "alternating": False,
                    "dpo_single_turn": False, "dpo_output_roles": frozenset({"assistant"}),
@@ -268,7 +269,7 @@ def _params(table: ParamsTable, name: str) -> RuleParams:
     for param in PARAM_NAMES:
         fact = getattr(table, param)
         if fact is None:
-            values[param] = _SHAPE_DEFAULTS.get(param)
+            values[param] = SHAPE_DEFAULTS.get(param)
             continue
         value = fact.value
         if isinstance(value, tuple) and param != "training_tiers":
@@ -289,9 +290,12 @@ def load_target(name: str, user: Mapping[str, Mapping[str, Any]] | None = None,
     where = f"target {name!r}"
     try:
         header = build(TargetHeader, {"name": name, **(raw.get("target") or {})})
+    except Invalid as exc:
+        raise ConfigError(f"{where}: target.{exc}; fix [tool.ftprep.targets.{name}.target]") from exc
+    try:
         params = build(ParamsTable, raw.get("params") or {})
     except Invalid as exc:
-        raise ConfigError(f"{where}: {exc}; fix [tool.ftprep.targets.{name}]") from exc
+        raise ConfigError(f"{where}: params.{exc}; fix [tool.ftprep.targets.{name}.params]") from exc
     severity = dict(raw.get("severity") or {})
     for key, value in severity.items():
         if value not in ("error", "warning", "info", "off"):

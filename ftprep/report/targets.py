@@ -8,7 +8,7 @@ from typing import Any
 from ftprep.check import resolve_target
 from ftprep.config import Config
 from ftprep.data.models import ModelInfo
-from ftprep.data.targets import PARAM_NAMES, Target
+from ftprep.data.targets import PARAM_NAMES, SHAPE_DEFAULTS, Target
 
 UNKNOWN = "unknown"
 
@@ -40,19 +40,29 @@ def _model(info: ModelInfo) -> dict[str, Any]:
 
 
 def describe_target(name: str, config: Config) -> dict[str, Any]:
-    """A target as plain data: header, every parameter (None when unknown), severities, models."""
+    """A target as plain data: header, every parameter (None when unknown, with what ftprep applies then),
+    severities, models."""
     target: Target = resolve_target(name, config)
     return {
         "name": target.name, "title": target.title, "docs": target.docs, "inherits": target.inherits,
         "default_model": target.default_model, "user_defined": target.user_defined,
         "params": {param: _fact(target.fact(param)) for param in PARAM_NAMES},
+        "applied_when_unknown": {param: _plain(getattr(target.params, param)) for param in PARAM_NAMES
+                                 if target.fact(param) is None and param in SHAPE_DEFAULTS},
         "severity": dict(target.severity),
         "models": [_model(info) for info in target.models.models.values()],
     }
 
 
-def _value(fact: dict[str, Any] | None) -> str:
+def _plain(value: Any) -> Any:
+    return sorted(value) if isinstance(value, frozenset | tuple) else value
+
+
+def _value(fact: dict[str, Any] | None, applied: Any = None) -> str:
     if fact is None:
+        if applied is not None:
+            shown = ", ".join(map(str, applied)) if isinstance(applied, list) else str(applied)
+            return f"{UNKNOWN} (ftprep applies OpenAI's: {shown or 'none'})"
         return UNKNOWN
     value = fact["value"]
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
@@ -70,7 +80,7 @@ def render_target(data: dict[str, Any]) -> str:
     lines = [f"{data['name']}: {data['title']}{inherits}", f"  docs: {data['docs'] or UNKNOWN}",
              f"  default model: {data['default_model']}", "  rule parameters:"]
     for param, fact in data["params"].items():
-        lines.append(f"    {param}: {_value(fact)}{_cite(fact)}")
+        lines.append(f"    {param}: {_value(fact, data['applied_when_unknown'].get(param))}{_cite(fact)}")
     if data["severity"]:
         lines.append("  severities: " + ", ".join(f"{k}={v}" for k, v in data["severity"].items()))
     lines.append("  models:")
