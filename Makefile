@@ -27,10 +27,16 @@ run: $(STAMP)
 	$(BIN)/ftprep check samples/completions_valid.jsonl --model davinci-002
 	$(BIN)/ftprep check samples/dpo_valid.jsonl --method dpo
 	$(BIN)/ftprep check samples/rft_valid.jsonl --method reinforcement --model o4-mini --grader samples/rft_grader.json
+	@echo "== ftprep check --target: one dataset, every service (openai, azure, together, fireworks)"
+	$(BIN)/ftprep check samples/chat_valid.jsonl --target all
+	$(BIN)/ftprep check samples/dpo_valid.jsonl --target azure
+	$(BIN)/ftprep check samples/together_valid.jsonl --target together
+	$(BIN)/ftprep check samples/fireworks_rft_valid.jsonl --target fireworks --model qwen3-4b --method reinforcement
 	@echo "== ftprep check: the deliberately broken sample (findings expected; does not fail the run)"
 	$(BIN)/ftprep check samples/chat_broken.jsonl --exit-zero
 	@echo "== ftprep estimate: tokens, trained tokens and cost"
 	$(BIN)/ftprep estimate samples/chat_valid.jsonl --validation samples/tools_valid.jsonl --model gpt-4o-mini
+	$(BIN)/ftprep estimate samples/chat_valid.jsonl --target all
 
 # Headless Chromium for the HTML report test, from the distribution's packages (root with apt only).
 browser:

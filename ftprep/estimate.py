@@ -147,6 +147,9 @@ def estimate(train: str, *, validation: str | None = None, model: str | None = N
         notes.append(f"ESTIMATE: ftprep has no offline tokenizer for {info.name} ({info.encoding}) yet; tokens are "
                      f"counted with {ESTIMATE_ENCODING}, and the model's own tokenizer and chat template will give "
                      "other counts")
+    if n_epochs == "auto" and job_target.name != DEFAULT_TARGET and job_target.inherits != DEFAULT_TARGET:
+        notes.append(f"epochs 'auto' follows OpenAI's rule; {job_target.name}'s default may differ: pass --n-epochs "
+                     "with the value the job will use")
     images = sum(f.images_estimated for f in files)
     if images:
         notes.append(f"{images} example(s) hold remote images: their size is assumed to be 1024x1024 at high "

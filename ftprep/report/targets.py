@@ -8,7 +8,7 @@ from typing import Any
 from ftprep.check import resolve_target
 from ftprep.config import Config
 from ftprep.data.models import ModelInfo
-from ftprep.data.targets import PARAM_NAMES, SHAPE_DEFAULTS, Target
+from ftprep.data.targets import PARAM_NAMES, SHAPE_DEFAULTS, Target, packaged_names
 
 UNKNOWN = "unknown"
 
@@ -102,3 +102,44 @@ def render_target(data: dict[str, Any]) -> str:
         else:
             lines.append(f"      price: {UNKNOWN}")
     return "\n".join(lines) + "\n\n"
+
+
+TABLE_START = "<!-- generated: ftprep.report.targets.params_table; run `python -m ftprep.report.targets` -->"
+TABLE_END = "<!-- end of generated table -->"
+
+
+def _cell(param: str, fact: dict[str, Any] | None, applied: Any) -> str:
+    if fact is None:
+        return "unknown" if applied is None else f"unknown (applies {_value(None, applied).split(': ', 1)[1][:-1]})"
+    value = _value(fact)
+    if isinstance(fact["value"], int) and not isinstance(fact["value"], bool) and not param.endswith("_bytes"):
+        value = f"{fact['value']:,}"
+    elif param.endswith("_bytes"):
+        value = f"{fact['value'] / (1 << 30):,.2f} GiB" if fact["value"] >= 1 << 30 else \
+            f"{fact['value'] / (1 << 20):,.0f} MiB"
+    return f"{value} ([source]({fact['source']}), {fact['as_of']})" if fact["source"].startswith("http") \
+        else f"{value} ({fact['source']})"
+
+
+def params_table(config: Config | None = None) -> str:
+    """docs/targets.md's table: one row per rule parameter, one column per packaged target, each cell with its
+    source and as-of date."""
+    described = [describe_target(name, config or Config()) for name in packaged_names()]
+    lines = [TABLE_START, "", "| parameter | " + " | ".join(d["name"] for d in described) + " |",
+             "|---|" + "---|" * len(described)]
+    for param in PARAM_NAMES:
+        cells = [_cell(param, d["params"][param], d["applied_when_unknown"].get(param)).replace("|", "/")
+                 for d in described]
+        lines.append(f"| `{param}` | " + " | ".join(cells) + " |")
+    return "\n".join([*lines, "", TABLE_END])
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates the table in docs/targets.md
+    import pathlib
+    import sys
+
+    doc = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "docs/targets.md")
+    text = doc.read_text(encoding="utf-8")
+    head, _, rest = text.partition(TABLE_START)
+    _, _, tail = rest.partition(TABLE_END)
+    doc.write_text(head + params_table() + tail, encoding="utf-8")

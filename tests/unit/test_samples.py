@@ -39,3 +39,17 @@ def test_broken_sample_gets_one_finding_per_defect() -> None:
 def test_valid_samples_have_no_findings(sample: str, model: str | None, method: str | None) -> None:
     result = check_files([str(SAMPLES / sample)], model=model, method=method, today=TODAY)
     assert result.findings == []
+
+
+@pytest.mark.parametrize(("sample", "target", "model", "method", "openai_codes"), [
+    # Together's own features (a top-level sample weight, reasoning traces) are unknown keys to OpenAI.
+    ("together_valid.jsonl", "together", None, None, {"FT204", "FT209"}),
+    # Fireworks' reinforcement rows carry ground_truth; OpenAI has no reinforcement model left.
+    ("fireworks_rft_valid.jsonl", "fireworks", "qwen3-4b", "reinforcement", {"FT610"}),
+])
+def test_target_samples_pass_their_target_only(sample: str, target: str, model: str | None, method: str | None,
+                                                openai_codes: set[str]) -> None:
+    result = check_files([str(SAMPLES / sample)], target=target, model=model, method=method, today=TODAY)
+    assert result.findings == []
+    result = check_files([str(SAMPLES / sample)], method=method, today=TODAY)
+    assert {f.code for f in result.findings if f.severity.value == "error"} == openai_codes

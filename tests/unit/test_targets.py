@@ -90,3 +90,10 @@ def test_bad_severity_and_default_model_are_errors() -> None:
 def test_unknown_encoding_is_an_error() -> None:
     with pytest.raises(ConfigError, match=r"encoding: Input should be"):
         load_target("together", {"together": {"models": {"m": {"encoding": "sentencepiece-x"}}}})
+
+
+def test_docs_table_is_generated_from_the_data() -> None:
+    from ftprep.report.targets import params_table
+    from tests.conftest import REPO
+
+    assert params_table() in (REPO / "docs" / "targets.md").read_text(encoding="utf-8")
