@@ -108,8 +108,8 @@ def retries_on_stderr(quiet: bool) -> Iterator[None]:
 
 
 def job_data(job: FineTuningJob) -> dict[str, Any]:
-    """The job object as the API sent it."""
-    data: dict[str, Any] = job.to_dict()
+    """The job object as the API sent it (without pydantic's warnings about the SDK's grader union)."""
+    data: dict[str, Any] = job.to_dict(warnings=False)
     return data
 
 
