@@ -119,7 +119,8 @@ def test_dumps_json_is_valid_json_with_the_same_strings_except_lone_surrogates()
     assert RAW_CONTROL.findall(text) == []
     assert json.loads(text) == {"\\ud800": "\u009b\u001b\x7f", "big": 10**30, "ok": "é"}
     orjson.loads(text)  # a strict parser reads it too
-    assert dumps_json({"a": [1, "b"]}, indent=True) == orjson.dumps({"a": [1, "b"]}, option=orjson.OPT_INDENT_2).decode()
+    plain = {"a": [1, "b"]}
+    assert dumps_json(plain, indent=True) == orjson.dumps(plain, option=orjson.OPT_INDENT_2).decode()
 
 
 @pytest.mark.parametrize("output_format", ["text", "markdown", "json"])
