@@ -7,6 +7,7 @@ accepts connections and never answers).
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -209,3 +210,46 @@ def test_quiet_hides_the_retry_lines(api: FakeAPI, train: Path, capsys: pytest.C
     assert main(["upload", str(train), "--model", "gpt-4o-mini", "--quiet"]) == 0
 
     assert capsys.readouterr().err == ""
+
+
+RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def test_text_the_api_echoes_is_redacted_and_escaped_like_ftpreps_own(
+    api: FakeAPI, client: openai.OpenAI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.failure_message = f"bad file (key {API_KEY}) \u001b[2J\u009b2J"
+    api.script = ("validating_files", "failed")
+    file_id = api._new_file("train.jsonl", b"{}\n", "fine-tune")["id"]
+    job_id = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id).id
+
+    codes = [
+        main(["jobs", "wait", job_id, "--poll-interval", "0"]),
+        main(["jobs", "events", job_id]),
+        main(["jobs", "events", job_id, "--output-format", "json"]),
+        main(["jobs", "show", job_id]),
+        main(["jobs", "show", job_id, "--output-format", "json"]),
+        main(["jobs", "list", "--output-format", "json"]),
+    ]
+
+    captured = capsys.readouterr()
+    printed = captured.out + captured.err
+    assert codes == [1, 0, 0, 0, 0, 0]
+    assert API_KEY not in printed
+    assert RAW_CONTROL.findall(printed) == []
+    assert printed.count("bad file (key [redacted]) \\u001b[2J\\u009b2J") >= 3  # wait, events, show (text)
+
+
+def test_the_upload_gate_listing_escapes_hostile_keys(
+    api: FakeAPI, train: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hostile = train.with_name("hostile.jsonl")
+    record = {"messages": [{"role": "user", "content": "hi", "\u001b[2J": 1}, {"role": "assistant", "content": "x"}]}
+    hostile.write_text(train.read_text() + json.dumps(record) + "\n")
+
+    assert main(["upload", str(hostile), "--model", "gpt-4o-mini"]) == 1
+
+    captured = capsys.readouterr()
+    assert RAW_CONTROL.findall(captured.out + captured.err) == []
+    assert "at /messages/0/\\u001b[2J" in captured.out
+    assert api.log == []
