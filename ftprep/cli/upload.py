@@ -123,6 +123,7 @@ def make_progress(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], 
     if not enabled:
         return None, lambda: None
     from rich.console import Console
+    from rich.markup import escape as rich_escape
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
     bar = Progress(
@@ -135,7 +136,7 @@ def make_progress(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], 
         if name not in tasks:
             if not tasks:
                 bar.start()
-            tasks[name] = bar.add_task(f"uploading {name}", total=total)
+            tasks[name] = bar.add_task(f"uploading {rich_escape(escape_controls(name))}", total=total)
         bar.update(tasks[name], completed=done)
 
     def close() -> None:
