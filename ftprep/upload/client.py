@@ -17,6 +17,7 @@ from typing import Any
 import openai
 
 from ftprep.errors import ConfigError, UploadError
+from ftprep.textsafe import escape_controls
 from ftprep.upload.limits import DEFAULT_API_TIMEOUT
 from ftprep.upload.secrets import redact, strip_userinfo
 
@@ -142,7 +143,8 @@ def describe_api_error(exc: openai.OpenAIError, action: str) -> str:
         line = f"{action} failed: cannot reach the API ({reason}); check OPENAI_BASE_URL and the network"
     else:
         line = f"{action} failed: {exc}"
-    return redact(" ".join(line.split()))
+    # One line, nothing for a terminal to act on: the API's message is text from elsewhere.
+    return escape_controls(redact(" ".join(line.split())))
 
 
 def api_error(exc: openai.OpenAIError, action: str) -> UploadError:

@@ -253,3 +253,14 @@ def test_the_upload_gate_listing_escapes_hostile_keys(
     assert RAW_CONTROL.findall(captured.out + captured.err) == []
     assert "at /messages/0/\\u001b[2J" in captured.out
     assert api.log == []
+
+
+def test_an_api_error_message_with_control_characters_is_escaped(
+    api: FakeAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.fail_next("GET", "/v1/fine_tuning/jobs/ftjob-1", 400, "bad \u001b[2J request \u009b")
+
+    assert main(["jobs", "show", "ftjob-1"]) == 2
+
+    err = error_line(capsys.readouterr().err)
+    assert "HTTP 400: bad \\u001b[2J request \\u009b (request id" in err
