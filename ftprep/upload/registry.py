@@ -127,7 +127,8 @@ class FileRegistry:
                 f"{self.path}: the upload record is damaged ({exc}); delete it (ftprep then re-uploads once)"
             ) from None
         for key in ("uploads", "jobs"):
-            data.setdefault(key, {})
+            if not isinstance(data.get(key), dict):  # absent (older record) or damaged: start that part afresh
+                data[key] = {}
         return data
 
     def _save(self, data: dict[str, Any]) -> None:

@@ -91,6 +91,18 @@ def test_a_record_damaged_by_an_earlier_version_is_repaired_not_a_crash(
     assert state(tmp_path)["uploads"] == {}
 
 
+def test_damaged_upload_and_job_sections_of_the_record_are_started_afresh(
+    api: FakeAPI, train: Path, tmp_path: Path
+) -> None:
+    registry = FileRegistry(api.base_url)
+    registry.path.parent.mkdir(parents=True)
+    registry.path.write_text(json.dumps({"version": 1, "files": {}, "uploads": [], "jobs": "none"}))
+
+    assert main(["upload", str(train), "--model", "gpt-4o-mini"]) == 0
+
+    assert list(state(tmp_path)["jobs"]) == list(api.jobs)  # type: ignore[call-overload]
+
+
 @pytest.mark.parametrize("body", [b"{}", b'{"id": null, "status": "queued"}', b'{"id": "ftjob-1"}', b"not json"])
 def test_a_job_answer_without_an_id_or_status_is_an_error_not_created_job_none(
     api: FakeAPI, train: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], body: bytes
