@@ -140,3 +140,27 @@ def test_the_library_uploader_names_the_method_the_files_were_checked_as(
     assert files.method == "dpo"
     assert spec.to_request()["method"] == {"type": "dpo"}
     assert JobSpec(model="gpt-4o-mini", training_file="file-1").to_request()["method"] == {"type": "supervised"}
+
+
+@pytest.mark.parametrize("target", ["openai", "azure"])
+@pytest.mark.parametrize("method", ["supervised", "dpo", "reinforcement"])
+def test_every_method_is_sent_by_name_to_every_client(
+    api: FakeAPI, train: Path, dpo: Path, rft: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+    method: str, target: str,
+) -> None:
+    if target == "azure":
+        monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", api.base_url.removesuffix("/v1"))
+        monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-key-0123456789")
+        monkeypatch.setenv("OPENAI_API_VERSION", "2025-04-01-preview")
+        monkeypatch.delenv("OPENAI_BASE_URL")
+    argv = {
+        "supervised": [str(train), "--model", "gpt-4o-mini"],
+        "dpo": [str(dpo), "--model", "gpt-4o-mini"],
+        "reinforcement": [str(rft[0]), "--model", "o4-mini", "--job-spec", str(rft[1])],
+    }[method]
+
+    assert main(["upload", *argv]) == 0
+
+    assert sent_method(api)["type"] == method
+    prefix = "/openai" if target == "azure" else "/v1"
+    assert len(api.requests("POST", f"{prefix}/fine_tuning/jobs")) == 1
