@@ -15,7 +15,10 @@ import multiprocessing
 import os
 import pickle
 import queue
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, TypeVar
@@ -179,11 +182,53 @@ def _portable(exc: BaseException) -> bytes:
         return pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"), pickle.HIGHEST_PROTOCOL)
 
 
+# prctl(2) option: the signal a process gets when the thread that forked it ends (Linux only).
+_PR_SET_PDEATHSIG = 1
+_ORPHAN_POLL_SECONDS = 0.2
+
+
+def _kernel_kills_orphan() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where that cannot be asked."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)) == 0
+    except (OSError, AttributeError):  # no libc prctl (an unusual libc): fall back to polling
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """Poll for the parent's death (where the kernel cannot be asked to signal it) and end this process."""
+    while os.getppid() == parent:
+        time.sleep(_ORPHAN_POLL_SECONDS)
+    os._exit(1)
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this forked worker end as soon as its parent ``parent`` does.
+
+    A SIGKILL of the parent (a CI step cancelled, a timeout) otherwise leaves the worker running its
+    range for minutes, or blocked for ever on a lock or an event the parent held, and holding the
+    caller's stderr open, so whoever waits for that pipe to close waits too. On Linux the kernel sends
+    SIGKILL when the parent dies (``PR_SET_PDEATHSIG``); elsewhere a thread polls ``getppid``. Both are
+    checked against a parent that died before the request was made.
+    """
+    if not _kernel_kills_orphan():
+        threading.Thread(target=_watch_parent, args=(parent,), name="ftprep-orphan-watch", daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def _work(job: Callable[[int], Any], take: Callable[[], int | None], results: Any, parent: int) -> None:
     """A worker process: take job indexes until none is left, send each result pickled (or the error).
 
-    It stops after the job in hand when its parent has gone (killed, say), and then exits without waiting
-    for its results to be read: nobody would read them (the queue's thread would wait for ever)."""
+    It ends with its parent (:func:`die_with_parent`). It also stops after the job in hand when its parent
+    has gone, and then exits without waiting for its results to be read: nobody would read them (the
+    queue's thread would wait for ever)."""
+    die_with_parent(parent)
     index: int | None = None
     try:
         while os.getppid() == parent and (index := take()) is not None:

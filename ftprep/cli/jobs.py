@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, quiet_option
-from ftprep.cli.upload import echo_json, event_line, explain_unfinished, job_data, note, output_format_option
+from ftprep.cli.upload import (
+    echo,
+    echo_json,
+    event_line,
+    explain_unfinished,
+    job_data,
+    note,
+    output_format_option,
+    retries_on_stderr,
+    safe_text,
+    timeout_option,
+)
+from ftprep.textsafe import dumps_json
 from ftprep.upload.limits import DEFAULT_POLL_INTERVAL
 from ftprep.upload.spec import parse_metadata_pairs
 
@@ -25,20 +37,23 @@ def _when(timestamp: int | None) -> str:
 
 
 def _call(action: str, func: Callable[[], FineTuningJob]) -> FineTuningJob:
-    import openai
+    from openai.types.fine_tuning import FineTuningJob
 
-    from ftprep.upload.client import api_error
+    from ftprep.upload.answers import call_api, expect_field, expect_object
 
-    try:
-        return func()
-    except openai.OpenAIError as exc:
-        raise api_error(exc, action) from None
+    job = expect_object(call_api(action, func), FineTuningJob, action, what="fine-tuning job")
+    expect_field(job, "status", str, action)
+    return job
 
 
-def _client() -> openai.OpenAI:
+@contextmanager
+def _client(timeout: float, quiet: bool = False) -> Iterator[openai.OpenAI]:
+    """The API client, with each retry of a request shown on stderr while it is used."""
     from ftprep.upload.client import make_client
 
-    return make_client()
+    client = make_client(timeout=timeout)
+    with retries_on_stderr(quiet):
+        yield client
 
 
 def _job_summary(job: FineTuningJob) -> str:
@@ -69,7 +84,7 @@ def _show_job(job: FineTuningJob, estimate: int | None) -> None:
         rows.append(("metadata", ", ".join(f"{k}={v}" for k, v in job.metadata.items())))
     for key, value in rows:
         if value is not None:
-            click.echo(f"{key + ':':<26}{value}")
+            echo(f"{key + ':':<26}{value}")
     if job.trained_tokens and estimate:
         click.echo(f"{'estimate vs reported:':<26}{estimate / job.trained_tokens:.1%}")
 
@@ -82,40 +97,40 @@ def jobs_group() -> None:
 @jobs_group.command("list")
 @click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True, help="How many jobs.")
 @click.option("--metadata", multiple=True, metavar="KEY=VALUE", help="Only jobs with this metadata; repeatable.")
+@timeout_option
 @output_format_option
-def list_command(limit: int, metadata: tuple[str, ...], output_format: str) -> int:
+def list_command(limit: int, metadata: tuple[str, ...], timeout: float, output_format: str) -> int:
     """The most recent fine-tuning jobs (JSON: a list of job objects)."""
-    import openai
+    from openai.types.fine_tuning import FineTuningJob
 
-    from ftprep.upload.client import api_error
+    from ftprep.upload.answers import call_api, expect_page
 
-    client = _client()
     filters = parse_metadata_pairs(metadata)
-    try:
+    action = "listing fine-tuning jobs"
+    with _client(timeout) as client:
         if filters:
-            page = client.fine_tuning.jobs.list(limit=limit, metadata=filters)
+            page = call_api(action, lambda: client.fine_tuning.jobs.list(limit=limit, metadata=filters))
         else:
-            page = client.fine_tuning.jobs.list(limit=limit)
-    except openai.OpenAIError as exc:
-        raise api_error(exc, "listing fine-tuning jobs") from None
-    jobs = page.data
+            page = call_api(action, lambda: client.fine_tuning.jobs.list(limit=limit))
+    jobs = expect_page(page, FineTuningJob, action, what="fine-tuning job")
     if output_format == "json":
         echo_json([job_data(job) for job in jobs])
     else:
         for job in jobs:
-            click.echo(_job_summary(job))
+            echo(_job_summary(job))
     return EXIT_OK
 
 
 @jobs_group.command("show")
 @click.argument("job_id")
+@timeout_option
 @output_format_option
-def show_command(job_id: str, output_format: str) -> int:
+def show_command(job_id: str, timeout: float, output_format: str) -> int:
     """One job, with ftprep's token estimate next to the reported trained_tokens when ftprep created it."""
     from ftprep.upload.follow import retrieve_job
 
-    client = _client()
-    job = retrieve_job(client, job_id)
+    with _client(timeout) as client:
+        job = retrieve_job(client, job_id)
     estimate = _estimate_of(client, job_id)
     if output_format == "json":
         echo_json({**job_data(job), "estimated_trained_tokens": estimate})
@@ -130,28 +145,29 @@ def show_command(job_id: str, output_format: str) -> int:
 @click.option("--follow", is_flag=True, help="Keep printing new events until the job ends.")
 @click.option("--poll-interval", type=click.FloatRange(min=0), default=DEFAULT_POLL_INTERVAL, show_default=True,
               help="Seconds between polls with --follow.")  # fmt: skip
+@timeout_option
 @output_format_option
-def events_command(job_id: str, limit: int, follow: bool, poll_interval: float, output_format: str) -> int:
+def events_command(job_id: str, limit: int, follow: bool, poll_interval: float, timeout: float,
+                   output_format: str) -> int:
     """A job's events, oldest first (JSON: a list; with --follow, one JSON object per line)."""
     from ftprep.upload.follow import follow_job, recent_events
 
-    client = _client()
-    if not follow:
-        events = recent_events(client, job_id, limit=limit)
-        if output_format == "json":
-            echo_json([event.to_dict() for event in events])
-        else:
-            for event in events:
-                click.echo(f"{_when(event.created_at)} {event_line(event)}")
-        return EXIT_OK
-
     def emit(event: Any) -> None:
         if output_format == "json":
-            click.echo(json.dumps(event.to_dict(), ensure_ascii=False))
+            click.echo(safe_text(dumps_json(event.to_dict())))
         else:
-            click.echo(f"{_when(event.created_at)} {event_line(event)}")
+            echo(f"{_when(event.created_at)} {event_line(event)}")
 
-    job = follow_job(client, job_id, poll_interval=poll_interval, on_event=emit)
+    with _client(timeout) as client:
+        if not follow:
+            events = recent_events(client, job_id, limit=limit)
+            if output_format == "json":
+                echo_json([event.to_dict() for event in events])
+            else:
+                for event in events:
+                    emit(event)
+            return EXIT_OK
+        job = follow_job(client, job_id, poll_interval=poll_interval, on_event=emit)
     return EXIT_OK if job.status == "succeeded" else EXIT_FINDINGS
 
 
@@ -159,28 +175,29 @@ def events_command(job_id: str, limit: int, follow: bool, poll_interval: float, 
 @click.argument("job_id")
 @click.option("--poll-interval", type=click.FloatRange(min=0), default=DEFAULT_POLL_INTERVAL, show_default=True,
               help="Seconds between status polls.")  # fmt: skip
+@timeout_option
 @output_format_option
 @quiet_option
-def wait_command(job_id: str, poll_interval: float, output_format: str, quiet: bool) -> int:
+def wait_command(job_id: str, poll_interval: float, timeout: float, output_format: str, quiet: bool) -> int:
     """Follow a job (status and events on stderr) until it ends; exit 0 only if it succeeded."""
     from ftprep.upload.follow import follow_job
 
-    client = _client()
-    job = follow_job(
-        client, job_id, poll_interval=poll_interval,
-        on_status=lambda j: note(f"{j.id}: {j.status}", quiet=quiet),
-        on_event=lambda e: note(event_line(e), quiet=quiet),
-    )  # fmt: skip
+    with _client(timeout, quiet) as client:
+        job = follow_job(
+            client, job_id, poll_interval=poll_interval,
+            on_status=lambda j: note(f"{j.id}: {j.status}", quiet=quiet),
+            on_event=lambda e: note(event_line(e), quiet=quiet),
+        )  # fmt: skip
     estimate = _estimate_of(client, job_id)
     if output_format == "json":
         echo_json({**job_data(job), "estimated_trained_tokens": estimate})
     else:
-        click.echo(f"{job.id}: {job.status}")
+        echo(f"{job.id}: {job.status}")
         if job.fine_tuned_model:
-            click.echo(f"fine_tuned_model: {job.fine_tuned_model}")
+            echo(f"fine_tuned_model: {job.fine_tuned_model}")
         if job.trained_tokens is not None:
             mine = f" (ftprep estimated {estimate})" if estimate is not None else ""
-            click.echo(f"trained_tokens: {job.trained_tokens}{mine}")
+            echo(f"trained_tokens: {job.trained_tokens}{mine}")
     if job.status == "succeeded":
         return EXIT_OK
     explain_unfinished(job)
@@ -190,15 +207,16 @@ def wait_command(job_id: str, poll_interval: float, output_format: str, quiet: b
 def _control(verb: str, doc: str) -> click.Command:
     @click.command(verb, help=doc)
     @click.argument("job_id")
+    @timeout_option
     @output_format_option
-    def command(job_id: str, output_format: str) -> int:
-        client = _client()
-        action = getattr(client.fine_tuning.jobs, verb)
-        job = _call(f"{verb} job {job_id}", lambda: action(job_id))
+    def command(job_id: str, timeout: float, output_format: str) -> int:
+        with _client(timeout) as client:
+            action = getattr(client.fine_tuning.jobs, verb)
+            job = _call(f"{verb} job {job_id}", lambda: action(job_id))
         if output_format == "json":
             echo_json(job_data(job))
         else:
-            click.echo(f"{job.id}: {job.status}")
+            echo(f"{job.id}: {job.status}")
         return EXIT_OK
 
     return command

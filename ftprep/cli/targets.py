@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import orjson
 
 from ftprep.cli.common import EXIT_OK, config_options, load_cli_config
 from ftprep.data.targets import target_names
 from ftprep.report.targets import describe_target, render_target
+from ftprep.textsafe import dumps_json, escape_controls
 
 
 @click.command("targets")
@@ -24,7 +24,7 @@ def targets_command(names: tuple[str, ...], output_format: str, config_path: Pat
     config = load_cli_config(config_path, isolated)
     described = [describe_target(name, config) for name in (names or target_names(config.targets))]
     if output_format == "json":
-        click.echo(orjson.dumps({"version": 1, "targets": described}, option=orjson.OPT_INDENT_2).decode())
+        click.echo(dumps_json({"version": 1, "targets": described}, indent=True))
     else:
-        click.echo("\n".join(render_target(data) for data in described), nl=False)
+        click.echo(escape_controls("\n".join(render_target(data) for data in described), keep_layout=True), nl=False)
     return EXIT_OK

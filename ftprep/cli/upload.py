@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,10 +12,18 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, progress_enabled, quiet_option
-from ftprep.upload.limits import DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, DEFAULT_POLL_INTERVAL
+from ftprep.textsafe import dumps_json, escape_controls
+from ftprep.upload.limits import (
+    API_TIMEOUT_ENV,
+    DEFAULT_API_TIMEOUT,
+    DEFAULT_MULTIPART_THRESHOLD,
+    DEFAULT_PART_SIZE,
+    DEFAULT_POLL_INTERVAL,
+)
 from ftprep.upload.secrets import redact
 from ftprep.upload.spec import (
     METHOD_TYPES,
+    BuiltSpec,
     JobSpec,
     SpecFlags,
     build_job_spec,
@@ -59,20 +67,49 @@ def output_format_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)  # fmt: skip
 
 
+def timeout_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--timeout SECONDS`` (or ``$FTPREP_API_TIMEOUT``): how long the API may stay silent."""
+    return click.option(
+        "--timeout", type=click.FloatRange(min=0, min_open=True), envvar=API_TIMEOUT_ENV,
+        default=DEFAULT_API_TIMEOUT, show_default=True, metavar="SECONDS",
+        help=f"Seconds the API may stay silent before a request fails; failed requests are retried a few "
+             f"times, each retry shown on stderr (env: {API_TIMEOUT_ENV}).",
+    )(func)  # fmt: skip
+
+
+def safe_text(text: str) -> str:
+    """Text an API or a file gave, fit to print: secrets masked, control characters escaped."""
+    return escape_controls(redact(text))
+
+
 def echo_json(data: Any) -> None:
-    """Print one JSON document on stdout."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Print one JSON document on stdout (secrets masked, control characters escaped, always valid)."""
+    click.echo(redact(dumps_json(data, indent=True, default=str)))
+
+
+def echo(text: str, *, err: bool = False) -> None:
+    """Print a line that holds text from the API or a file (see :func:`safe_text`)."""
+    click.echo(safe_text(text), err=err)
 
 
 def note(message: str, *, quiet: bool = False) -> None:
-    """Progress and chatter on stderr (never the key: every line goes through redact)."""
+    """Progress and chatter on stderr (never the key, never a raw control character)."""
     if not quiet:
-        click.echo(redact(message), err=True)
+        echo(message, err=True)
+
+
+@contextmanager
+def retries_on_stderr(quiet: bool) -> Iterator[None]:
+    """Each retry of an API request shown on stderr while inside (unless ``quiet``)."""
+    from ftprep.upload.client import retries_reported
+
+    with retries_reported(lambda line: note(f"ftprep: {line}", quiet=quiet)):
+        yield
 
 
 def job_data(job: FineTuningJob) -> dict[str, Any]:
-    """The job object as the API sent it."""
-    data: dict[str, Any] = job.to_dict()
+    """The job object as the API sent it (without pydantic's warnings about the SDK's grader union)."""
+    data: dict[str, Any] = job.to_dict(warnings=False)
     return data
 
 
@@ -86,6 +123,7 @@ def make_progress(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], 
     if not enabled:
         return None, lambda: None
     from rich.console import Console
+    from rich.markup import escape as rich_escape
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
     bar = Progress(
@@ -98,7 +136,7 @@ def make_progress(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], 
         if name not in tasks:
             if not tasks:
                 bar.start()
-            tasks[name] = bar.add_task(f"uploading {name}", total=total)
+            tasks[name] = bar.add_task(f"uploading {rich_escape(escape_controls(name))}", total=total)
         bar.update(tasks[name], completed=done)
 
     def close() -> None:
@@ -152,7 +190,9 @@ def _n_epochs(spec: JobSpec) -> int | str | None:
 @click.argument("train", type=click.Path(dir_okay=False))
 @click.option("--validation", type=click.Path(dir_okay=False), help="Validation file (checked for overlap too).")
 @click.option("--model", help="Base model to fine-tune (or `model` in --job-spec).")
-@click.option("--method", type=click.Choice(METHOD_TYPES), help="Fine-tuning method (default: supervised).")
+@click.option("--method", type=click.Choice(METHOD_TYPES),
+              help="Fine-tuning method; by default the file's, as `check` detects it (dpo for preference "
+                   "pairs, else supervised). The job request always names the method the file was checked as.")
 @click.option("--suffix", help="1-64 characters added to the fine-tuned model's name.")
 @click.option("--seed", type=int, help="Seed, 0-2147483647.")
 @click.option("--metadata", multiple=True, metavar="KEY=VALUE", help="Job metadata (up to 16 pairs); repeatable.")
@@ -177,6 +217,7 @@ def _n_epochs(spec: JobSpec) -> int | str | None:
 @click.option("--wait/--no-wait", default=False, show_default=True, help="Follow the job until it ends.")
 @click.option("--poll-interval", type=click.FloatRange(min=0), default=DEFAULT_POLL_INTERVAL, show_default=True,
               help="Seconds between status polls with --wait.")  # fmt: skip
+@timeout_option
 @output_format_option
 @quiet_option
 def upload_command(
@@ -188,6 +229,7 @@ def upload_command(
     dry_run: bool,
     wait: bool,
     poll_interval: float,
+    timeout: float,
     output_format: str,
     quiet: bool,
     metadata: tuple[str, ...],
@@ -197,11 +239,12 @@ def upload_command(
     """Check TRAIN (and --validation), upload them once, and create a fine-tuning job.
 
     Any error found by the check stops everything: nothing leaves the machine (exit 1). A bad job request
-    is reported with every problem (exit 2). Files already uploaded with the same bytes are reused.
+    is reported with every problem (exit 2). Files already uploaded with the same bytes are reused. The
+    method follows the file, as in `check` (unless --method or the job spec names one), and the job
+    request always names it.
     """
     from ftprep.upload.client import make_client
-    from ftprep.upload.follow import follow_job
-    from ftprep.upload.uploader import CheckFailed, Uploader, check_upload_options, check_uploadable, own_estimate
+    from ftprep.upload.uploader import check_upload_options, check_uploadable
 
     numeric = ("n_epochs", "batch_size", "learning_rate_multiplier", "beta", "compute_multiplier",
                "eval_interval", "eval_samples")  # fmt: skip
@@ -209,29 +252,80 @@ def upload_command(
         k: (parse_auto_or_number(v) if k in numeric and v is not None else v) for k, v in settings.items()
     }
     flags = SpecFlags(**values, metadata=parse_metadata_pairs(metadata), wandb_tags=tuple(wandb_tags))
-    source = f"{job_spec} + flags" if job_spec else "flags"
-    built = build_job_spec(load_spec_file(job_spec) if job_spec else {}, flags, source=source)
-    for warning in built.warnings:
-        click.echo(f"ftprep: warning: {warning}", err=True)
-    spec = built.spec
+    request = RequestPlan.build(load_spec_file(job_spec) if job_spec else {}, flags,
+                                source=f"{job_spec} + flags" if job_spec else "flags")
     check_upload_options(multipart_threshold, part_size)
     for path in (train, validation):
         if path is not None:
             check_uploadable(path)
-    gate_model = spec.model if built.model_known else None
-
     if dry_run:
-        return _dry_run(train, validation, spec, gate_model, multipart_threshold, part_size, output_format, quiet)
+        return _dry_run(train, validation, request, multipart_threshold, part_size, output_format, quiet)
+    # The client is made (key and endpoint checked) before the long check, as before.
+    client = make_client(timeout=timeout)
+    with retries_on_stderr(quiet):
+        return _upload(client, train, validation, request, multipart_threshold, part_size,
+                       wait=wait, poll_interval=poll_interval, output_format=output_format, quiet=quiet)
 
-    client = make_client()
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RequestPlan:
+    """The job request as far as it is known before the check: validated, except the hyperparameters of a
+    method that follows the file (their method is known once the check detected it, see :meth:`final`)."""
+
+    data: Mapping[str, Any]
+    flags: SpecFlags
+    source: str
+    built: BuiltSpec
+    method_named: bool
+
+    @classmethod
+    def build(cls, data: Mapping[str, Any], flags: SpecFlags, *, source: str) -> RequestPlan:
+        """Validate what can be validated now (every problem of a named-method request; ConfigError)."""
+        method = data.get("method")
+        named = flags.method is not None or (isinstance(method, Mapping) and method.get("type") is not None)
+        # Hyperparameter flags belong under the method, which follows the file when none is named: they
+        # are validated in final(), still before anything is sent.
+        early = flags if named else flags.without_hyperparameters()
+        return cls(data, flags, source, build_job_spec(data, early, source=source), named)
+
+    @property
+    def gate_model(self) -> str | None:
+        """The model the check measures against (None: unknown to ftprep, the check's default)."""
+        return self.built.spec.model if self.built.model_known else None
+
+    @property
+    def gate_method(self) -> str | None:
+        """The method to check the file as (None: detect it from the rows)."""
+        return self.built.spec.method_type if self.method_named else None
+
+    def final(self, checked_as: str) -> BuiltSpec:
+        """The request for a file the check held to ``checked_as``: that method, always named."""
+        if self.method_named:
+            built = self.built
+        else:
+            built = build_job_spec(self.data, self.flags, source=self.source, default_method=checked_as)
+        for warning in built.warnings:
+            click.echo(f"ftprep: warning: {safe_text(warning)}", err=True)
+        return dataclasses.replace(built, spec=built.spec.with_method(checked_as))
+
+
+def _upload(client: Any, train: str, validation: str | None, request: RequestPlan, multipart_threshold: int,
+            part_size: int, *, wait: bool, poll_interval: float, output_format: str, quiet: bool) -> int:
+    from ftprep.upload.follow import follow_job
+    from ftprep.upload.uploader import CheckFailed, Uploader, checked_method, own_estimate
+
     progress, close_progress = make_progress(progress_enabled(quiet))
     uploader = Uploader(client, multipart_threshold=multipart_threshold, part_size=part_size, progress=progress)
     try:
-        with _closing(close_progress):
-            files = uploader.upload(train, validation, model=gate_model, method=spec.method_type)
+        outcome = uploader.check(train, validation, model=request.gate_model, method=request.gate_method)
     except CheckFailed as failed:
         render_gate_failure(failed.result, output_format)
         return EXIT_FINDINGS
+    method = checked_method(outcome, request.gate_method)
+    built = request.final(method)  # a bad request: ConfigError (exit 2), nothing sent
+    spec = built.spec
+    with _closing(close_progress):
+        files = uploader.upload_files(train, validation, method=method)
     uploaded = [("training_file", files.training)]
     if files.validation is not None:
         uploaded.append(("validation_file", files.validation))
@@ -252,6 +346,7 @@ def upload_command(
     result: dict[str, Any] = {
         "files": {field: item.to_dict() for field, item in uploaded},
         "job": job_data(job),
+        "method": method,
         "warnings": list(built.warnings),
     }
     code = EXIT_OK
@@ -285,37 +380,37 @@ def upload_command(
 
 
 def _render_text(result: dict[str, Any], job: FineTuningJob, waited: bool) -> None:
-    click.echo(f"job: {job.id}")
+    echo(f"job: {job.id}")
     for field, item in result["files"].items():
-        click.echo(f"{field}: {item['id']}")
+        echo(f"{field}: {item['id']}")
+    echo(f"method: {result['method']}")
     if waited:
-        click.echo(f"status: {job.status}")
+        echo(f"status: {job.status}")
         if job.fine_tuned_model:
-            click.echo(f"fine_tuned_model: {job.fine_tuned_model}")
+            echo(f"fine_tuned_model: {job.fine_tuned_model}")
         if job.trained_tokens is not None:
             estimate = result.get("estimated_trained_tokens")
             mine = f" (ftprep estimated {estimate})" if estimate is not None else ""
-            click.echo(f"trained_tokens: {job.trained_tokens}{mine}")
+            echo(f"trained_tokens: {job.trained_tokens}{mine}")
     for extra in result.get("notes", []):
-        click.echo(f"note: {extra}", err=True)
+        echo(f"note: {extra}", err=True)
 
 
 def explain_unfinished(job: FineTuningJob) -> None:
     """Why a followed job did not succeed, on stderr: the API's error message, or what to do next."""
     if job.status == "failed":
-        reason = job.error.message if job.error is not None else "no reason given by the API"
-        click.echo(redact(f"ftprep: job {job.id} failed: {reason}"), err=True)
+        reason = getattr(job.error, "message", None) or "no reason given by the API"
+        echo(f"ftprep: job {job.id} failed: {reason}", err=True)
     elif str(job.status) == "paused":  # not in the SDK's status list yet, but the API reports it
-        click.echo(f"ftprep: job {job.id} is paused; resume it with: ftprep jobs resume {job.id}", err=True)
+        echo(f"ftprep: job {job.id} is paused; resume it with: ftprep jobs resume {job.id}", err=True)
     else:
-        click.echo(f"ftprep: job {job.id} ended as {job.status}", err=True)
+        echo(f"ftprep: job {job.id} ended as {job.status}", err=True)
 
 
 def _dry_run(
     train: str,
     validation: str | None,
-    spec: JobSpec,
-    gate_model: str | None,
+    request: RequestPlan,
     multipart_threshold: int,
     part_size: int,
     output_format: str,
@@ -323,13 +418,14 @@ def _dry_run(
 ) -> int:
     from ftprep.upload.client import configured_base_url
     from ftprep.upload.registry import FileRegistry
-    from ftprep.upload.uploader import CheckFailed, default_gate, fingerprint, plan_requests, run_gate
+    from ftprep.upload.uploader import CheckFailed, checked_method, default_gate, fingerprint, plan_requests, run_gate
 
     try:
-        run_gate(default_gate, train, validation, model=gate_model, method=spec.method_type)
+        outcome = run_gate(default_gate, train, validation, model=request.gate_model, method=request.gate_method)
     except CheckFailed as failed:
         render_gate_failure(failed.result, output_format)
         return EXIT_FINDINGS
+    spec = request.final(checked_method(outcome, request.gate_method)).spec
     base_url = configured_base_url()
     files = [("training_file", fingerprint(train))]
     if validation is not None:
@@ -341,11 +437,11 @@ def _dry_run(
     if output_format == "json":
         echo_json({"dry_run": True, "requests": requests})
         return EXIT_OK
-    for request in requests:
-        click.echo(f"{request['method']} {request['url']}")
+    for planned in requests:
+        echo(f"{planned['method']} {planned['url']}")
         for key in ("note", "json", "multipart"):
-            if key in request:
-                text = request[key] if isinstance(request[key], str) else json.dumps(request[key], indent=2)
-                click.echo("  " + text.replace("\n", "\n  "))
+            if key in planned:
+                text = planned[key] if isinstance(planned[key], str) else dumps_json(planned[key], indent=True)
+                click.echo("  " + "\n  ".join(safe_text(line) for line in text.split("\n")))
     note("dry run: nothing was sent", quiet=quiet)
     return EXIT_OK

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -77,6 +78,31 @@ def _umask() -> int:
     return mask
 
 
+_SPECIAL_KINDS = ((stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"), (stat.S_ISFIFO, "named pipe"),
+                  (stat.S_ISSOCK, "socket"))
+
+
+def refuse_special_output(path: Path) -> None:
+    """Raise :class:`ConfigError` when ``path`` exists and is not a regular file (nor a folder, reported
+    apart): a device, a pipe, a socket, a terminal, or a link to one such as ``/dev/stdout``.
+
+    An output is written to a temp file and moved over ``path``: over a special file that move would
+    replace it (as root, ``-o /dev/stdout --force`` replaced the ``/dev/stdout`` link), never write into it.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:  # a link loop, a link into a folder that cannot be read
+        if os.path.islink(path):
+            raise ConfigError(f"{path}: is a link that cannot be followed ({exc.strerror}); give a file path") from None
+        return
+    for test, kind in _SPECIAL_KINDS:
+        if test(mode):
+            raise ConfigError(f"{path}: is a {kind}, not a regular file; ftprep writes outputs as files "
+                              "(give a file path)")
+
+
 def _same_file(a: Path, b: Path) -> bool:
     if a.resolve() == b.resolve():
         return True
@@ -105,7 +131,9 @@ class AtomicOutput:
         self._file: BinaryIO | None = None
 
     def validate(self, inputs: Sequence[str | os.PathLike[str]]) -> None:
-        """Refuse to write over an input, into a missing folder, or over an existing file without force."""
+        """Refuse to write over an input, a special file, into a missing folder, or over an existing file
+        without force."""
+        refuse_special_output(self.path)
         for source in inputs:
             if str(source) != "-" and _same_file(self.path, Path(source)):
                 raise ConfigError(f"{self.path}: is the input file; write the output to another path")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import orjson
-
 from ftprep.estimate import ComparedJob
 from ftprep.report.estimate_text import money
+from ftprep.textsafe import dumps_json, escape_controls
 
 Comparison = Sequence[ComparedJob]
 HEADER = ("target", "model", "tokens", "examples", "epochs", "trained tokens", "price /1M", "cost", "other tiers")
@@ -36,7 +35,7 @@ def render_text(jobs: Comparison) -> str:
         lines.append("ESTIMATED: no offline tokenizer for that model family yet; counted with o200k_base")
     if any(job.result is not None and job.result.cost_usd is None for job in jobs):
         lines.append("unknown: no dated, sourced price for that model (pass --price MODEL=USD)")
-    return "\n".join(lines) + "\n"
+    return escape_controls("\n".join(lines), keep_layout=True) + "\n"
 
 
 def render_json(jobs: Comparison) -> str:
@@ -45,14 +44,14 @@ def render_json(jobs: Comparison) -> str:
         {"target": job.target, "model": job.model, "status": "skipped", "reason": job.skipped} if job.result is None
         else {"target": job.target, "model": job.result.model, "status": "estimated", "estimate": job.result.to_dict()}
         for job in jobs]}
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
+    return dumps_json(data, indent=True) + "\n"
 
 
 def render_markdown(jobs: Comparison) -> str:
     """A GitHub-flavoured markdown table."""
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(cell.replace("|", "/") for cell in _cells(job)) + " |" for job in jobs]
-    return "\n".join(lines) + "\n"
+    return escape_controls("\n".join(lines), keep_layout=True) + "\n"
 
 
 COMPARISON_REPORTERS: dict[str, Callable[[Comparison], str]] = {

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # plotly takes ~25 MB and a quarter second to import: only wh
 
 from ftprep.cost import EstimateResult, FileEstimate
 from ftprep.report.estimate_text import money, price_line
+from ftprep.textsafe import escape_controls
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #222; }
@@ -26,7 +27,7 @@ th:first-child, td:first-child { text-align: left; }
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value))
+    return html.escape(escape_controls(str(value)))
 
 
 def _histogram(file: FileEstimate) -> go.Figure:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import orjson
-
 from ftprep.cost import EstimateResult
+from ftprep.textsafe import dumps_json
 
 
 def render(result: EstimateResult) -> str:
     """The estimate as pretty-printed JSON (the ``--output-format json`` contract)."""
-    return orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n"
+    return dumps_json(result.to_dict(), indent=True) + "\n"

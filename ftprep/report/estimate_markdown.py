@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ftprep.cost import EstimateResult
 from ftprep.report.estimate_text import money, price_line
+from ftprep.textsafe import escape_controls
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    return escape_controls(text).replace("|", "\\|")
 
 
 def render(result: EstimateResult) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ftprep.cost import EstimateResult, FileEstimate, PriceInfo
+from ftprep.textsafe import escape_controls
 
 BAR_WIDTH = 40
 
@@ -64,9 +65,10 @@ def render(result: EstimateResult) -> str:
     counted = result.encoding if result.exact_tokens else f"{result.encoding}, ESTIMATED tokens"
     out = [f"ftprep estimate: {result.model or '(no model)'} on {result.target} ({counted}), method {result.method}"]
     for file in result.files:
-        out += ["", f"{file.role}: {file.path} ({file.kind or 'no records'})", *file_table(file, result.limit)]
+        out += ["", f"{file.role}: {escape_controls(file.path)} ({file.kind or 'no records'})",
+                *file_table(file, result.limit)]
         if file.note:
-            out.append(f"  note: {file.note}")
+            out.append(f"  note: {escape_controls(file.note)}")
     out += ["", "cost",
             f"  {result.trained_tokens:,} trained tokens = {result.n_epochs} epoch(s)"
             f"{' (auto)' if result.n_epochs_auto else ''} x {result.billing_tokens:,} billing tokens",
@@ -78,6 +80,6 @@ def render(result: EstimateResult) -> str:
     out += ["", "tokens per example (training file)", *histogram_lines(result.train)]
     if result.notes or result.findings:
         out.append("")
-    out += [f"note: {n}" for n in result.notes]
-    out += [f"warning {f['code']} {f['name']}: {f['message']}" for f in result.findings]
+    out += [f"note: {escape_controls(n)}" for n in result.notes]
+    out += [f"warning {f['code']} {f['name']}: {escape_controls(f['message'])}" for f in result.findings]
     return "\n".join(out) + "\n"

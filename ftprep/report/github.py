@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ftprep.check import CheckResult
 from ftprep.lint.finding import Finding, Severity
-from ftprep.report.text import summary_line
+from ftprep.report.text import printable, summary_line
 
 # GitHub shows at most 10 errors and 10 warnings per step; more only adds noise to the log.
 MAX_ANNOTATIONS = 50
@@ -21,6 +21,7 @@ def _escape_property(text: str) -> str:
 
 def annotation(finding: Finding) -> str:
     """``::error file=...,line=...,col=...,title=...::message``."""
+    finding = printable(finding)
     props = [f"file={_escape_property(finding.path)}"]
     if finding.line is not None:
         props.append(f"line={finding.line}")

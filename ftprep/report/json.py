@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from ftprep.check import CheckResult
+from ftprep.textsafe import dumps_json
 
 SCHEMA_VERSION = 1
 
@@ -36,9 +35,9 @@ def to_data(result: CheckResult) -> dict[str, Any]:
 
 def render(result: CheckResult) -> str:
     """Pretty-printed JSON object."""
-    return orjson.dumps(to_data(result), option=orjson.OPT_INDENT_2).decode() + "\n"
+    return dumps_json(to_data(result), indent=True) + "\n"
 
 
 def render_lines(result: CheckResult) -> str:
     """One finding per line (JSON Lines)."""
-    return "".join(orjson.dumps(f.to_dict()).decode() + "\n" for f in result.findings)
+    return "".join(dumps_json(f.to_dict()) + "\n" for f in result.findings)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import orjson
-
 from ftprep.matrix import TargetMatrix, TargetRow
+from ftprep.textsafe import dumps_json, escape_controls
 
 SCHEMA_VERSION = 1
 MAX_BLOCKING = 4
@@ -41,7 +40,7 @@ def render_text(matrix: TargetMatrix) -> str:
     lines.append(f"passes on {len(passing)} of {len(matrix.rows)} target(s)"
                  + (f": {', '.join(passing)}" if passing else "")
                  + "; `ftprep check FILE --target NAME` lists the findings for one")
-    return "\n".join(lines) + "\n"
+    return escape_controls("\n".join(lines), keep_layout=True) + "\n"
 
 
 def render_json(matrix: TargetMatrix) -> str:
@@ -52,7 +51,7 @@ def render_json(matrix: TargetMatrix) -> str:
         "summary": {"targets": len(matrix.rows), "passes": sum(1 for r in matrix.rows if r.passes),
                     "fails": matrix.errors, "skipped": sum(1 for r in matrix.rows if r.result is None)},
     }
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
+    return dumps_json(data, indent=True) + "\n"
 
 
 def render_markdown(matrix: TargetMatrix) -> str:
@@ -65,7 +64,7 @@ def render_markdown(matrix: TargetMatrix) -> str:
                    "skipped": "– skipped"}[row.status]
         lines.append(f"| {row.target.name} | `{row.model}` | {verdict} | {counts['errors']} | {counts['warnings']} | "
                      f"{counts['info']} | {_blocking(row).replace('|', '/')} |")
-    return "\n".join(lines) + "\n"
+    return escape_controls("\n".join(lines), keep_layout=True) + "\n"
 
 
 MATRIX_REPORTERS: dict[str, Callable[[TargetMatrix], str]] = {

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import orjson
-
 from ftprep.overlap import OverlapReport
+from ftprep.textsafe import dumps_json, escape_controls
 
 
 def _similarity(value: float | None) -> str:
@@ -21,15 +20,15 @@ def render_text(reports: Sequence[OverlapReport], *, quiet: bool = False) -> str
     """One block per pair of files: leaking lines, counts per kind, leak share and duplicate counts."""
     blocks = []
     for report in reports:
-        lines = [f"{report.validation_path} vs {report.train_path}: {_share(report)} leak"]
+        valid, train = escape_controls(report.validation_path), escape_controls(report.train_path)
+        lines = [f"{valid} vs {train}: {_share(report)} leak"]
         if not quiet:
-            lines += [f"  {report.validation_path}:{p.validation_line}: {p.kind} of "
-                      f"{report.train_path}:{p.train_line} (similarity {_similarity(p.similarity)})"
+            lines += [f"  {valid}:{p.validation_line}: {p.kind} of "
+                      f"{train}:{p.train_line} (similarity {_similarity(p.similarity)})"
                       for p in report.pairs]
         counts = ", ".join(f"{kind} {count}" for kind, count in report.counts.items())
         lines.append(f"  by kind: {counts}")
-        for path, dups in ((report.train_path, report.train_duplicates),
-                           (report.validation_path, report.validation_duplicates)):
+        for path, dups in ((train, report.train_duplicates), (valid, report.validation_duplicates)):
             if dups:
                 lines.append(f"  {path}: {len(dups)} line(s) duplicate an earlier line")
                 if not quiet:
@@ -42,14 +41,15 @@ def render_text(reports: Sequence[OverlapReport], *, quiet: bool = False) -> str
 
 def render_json(reports: Sequence[OverlapReport], *, quiet: bool = False) -> str:
     """``{"version": 1, "pairs": [report.to_dict(), ...]}`` on one line (``quiet`` changes nothing)."""
-    return orjson.dumps({"version": 1, "pairs": [r.to_dict() for r in reports]}).decode() + "\n"
+    return dumps_json({"version": 1, "pairs": [r.to_dict() for r in reports]}) + "\n"
 
 
 def render_markdown(reports: Sequence[OverlapReport], *, quiet: bool = False) -> str:
     """A Markdown section per pair: summary, a table of counts and (unless quiet) a table of pairs."""
     out = []
     for report in reports:
-        out += [f"## `{report.validation_path}` vs `{report.train_path}`", "",
+        valid, train = escape_controls(report.validation_path), escape_controls(report.train_path)
+        out += [f"## `{valid}` vs `{train}`", "",
                 f"Leak: {_share(report)}.", "", "| kind | validation lines |", "|---|---:|"]
         out += [f"| {kind} | {count} |" for kind, count in report.counts.items()]
         out.append("")
@@ -58,8 +58,8 @@ def render_markdown(reports: Sequence[OverlapReport], *, quiet: bool = False) ->
             out += [f"| {p.validation_line} | {p.kind} | {p.train_line} | {_similarity(p.similarity)} |"
                     for p in report.pairs]
             out.append("")
-        out.append(f"Duplicates within files: `{report.train_path}` {len(report.train_duplicates)}, "
-                   f"`{report.validation_path}` {len(report.validation_duplicates)}.")
+        out.append(f"Duplicates within files: `{train}` {len(report.train_duplicates)}, "
+                   f"`{valid}` {len(report.validation_duplicates)}.")
         out.append("")
     return "\n".join(out)
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import orjson
-
 from ftprep import __version__
 from ftprep.check import CheckResult
 from ftprep.lint.finding import Finding, Severity
+<<<<<<< HEAD
 from ftprep.rules.catalog import all_rules
+=======
+from ftprep.lint.registry import all_rules
+from ftprep.textsafe import dumps_json
+>>>>>>> h-api
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -19,7 +22,8 @@ LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 def fingerprint(finding: Finding) -> str:
     """Stable identity of a finding that does not depend on its line number."""
     key = "\x1f".join((finding.code, finding.path, finding.pointer or "", finding.message))
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    # surrogatepass: a lone surrogate from a JSON key still has bytes to hash.
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
@@ -67,4 +71,4 @@ def render(result: CheckResult) -> str:
             "results": [_result(f, index) for f in result.findings],
         }],
     }
-    return orjson.dumps(log, option=orjson.OPT_INDENT_2).decode() + "\n"
+    return dumps_json(log, indent=True) + "\n"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import openai
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
-from ftprep.upload.client import api_error
+from ftprep.upload.answers import call_api, expect_field, expect_object, expect_page
 from ftprep.upload.limits import DEFAULT_POLL_INTERVAL
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
@@ -19,19 +19,19 @@ _EVENT_PAGE = 100
 
 def retrieve_job(client: openai.OpenAI, job_id: str) -> FineTuningJob:
     """The job as the API reports it now; UploadError with the API's reason when that fails."""
-    try:
-        return client.fine_tuning.jobs.retrieve(job_id)
-    except openai.OpenAIError as exc:
-        raise api_error(exc, f"reading job {job_id}") from None
+    action = f"reading job {job_id}"
+    job = expect_object(call_api(action, lambda: client.fine_tuning.jobs.retrieve(job_id)),
+                        FineTuningJob, action, what="fine-tuning job")
+    # Without a status the loop below could not tell that the job ended, and would poll for ever.
+    expect_field(job, "status", str, action)
+    return job
 
 
 def recent_events(client: openai.OpenAI, job_id: str, *, limit: int = _EVENT_PAGE) -> list[FineTuningJobEvent]:
     """Up to ``limit`` most recent events of a job, oldest first (the API lists newest first)."""
-    try:
-        page = client.fine_tuning.jobs.list_events(job_id, limit=limit)
-    except openai.OpenAIError as exc:
-        raise api_error(exc, f"reading the events of job {job_id}") from None
-    return list(reversed(page.data))
+    action = f"reading the events of job {job_id}"
+    page = call_api(action, lambda: client.fine_tuning.jobs.list_events(job_id, limit=limit))
+    return list(reversed(expect_page(page, FineTuningJobEvent, action, what="job event")))
 
 
 def follow_job(

@@ -10,3 +10,6 @@ MAX_PART_SIZE = 64 * MiB
 MAX_FILES_CREATE_BYTES = 512 * MiB
 MAX_UPLOAD_BYTES = 8 * 1024 * MiB
 DEFAULT_POLL_INTERVAL = 10.0
+# Seconds the API may stay silent before a request fails and is retried (see ftprep.upload.client).
+DEFAULT_API_TIMEOUT = 60.0
+API_TIMEOUT_ENV = "FTPREP_API_TIMEOUT"

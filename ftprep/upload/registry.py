@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from ftprep.errors import ConfigError
 from ftprep.folders import user_folder
@@ -61,6 +62,41 @@ class PendingUpload:
         )
 
 
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_id(value: object) -> TypeGuard[str]:
+    # The same shape as ftprep.upload.answers.ID_PATTERN (not imported: that module imports the SDK).
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,255}", re.ASCII)
+
+
+def _file_record(entry: object) -> FileRecord | None:
+    """The :class:`FileRecord` an entry of the record holds, or None when it is not well formed."""
+    if not isinstance(entry, dict):
+        return None
+    file_id, size, name, when = (entry.get(k) for k in ("file_id", "bytes", "filename", "uploaded_at"))
+    if not (_is_id(file_id) and _is_int(size) and isinstance(name, str) and _is_int(when)):
+        return None
+    return FileRecord(file_id, size, name, when)
+
+
+def _pending_upload(entry: object) -> PendingUpload | None:
+    """The :class:`PendingUpload` an entry of the record holds, or None when it is not well formed."""
+    if not isinstance(entry, dict):
+        return None
+    upload_id, size, part_size, name, expires = (
+        entry.get(k) for k in ("upload_id", "bytes", "part_size", "filename", "expires_at"))
+    parts = entry.get("part_ids", [])
+    if not (_is_id(upload_id) and _is_int(size) and _is_int(part_size) and isinstance(name, str)
+            and _is_int(expires) and isinstance(parts, list) and all(_is_id(p) for p in parts)):
+        return None
+    return PendingUpload(upload_id, size, part_size, name, expires, tuple(parts))
+
+
 class FileRegistry:
     """The record for one API base URL. Each change re-reads the file and rewrites it atomically."""
 
@@ -91,7 +127,8 @@ class FileRegistry:
                 f"{self.path}: the upload record is damaged ({exc}); delete it (ftprep then re-uploads once)"
             ) from None
         for key in ("uploads", "jobs"):
-            data.setdefault(key, {})
+            if not isinstance(data.get(key), dict):  # absent (older record) or damaged: start that part afresh
+                data[key] = {}
         return data
 
     def _save(self, data: dict[str, Any]) -> None:
@@ -100,9 +137,18 @@ class FileRegistry:
                           make_parents=True)
 
     def lookup(self, sha256: str) -> FileRecord | None:
-        """The recorded upload of these bytes, if any (not yet verified against the API)."""
+        """The recorded upload of these bytes, if any (not yet verified against the API).
+
+        An entry that is not a well-formed record (no valid file id: written by an older ftprep from a
+        malformed API answer, or edited by hand) is dropped from the record, so the file is uploaded again.
+        """
         entry = self._load()["files"].get(sha256)
-        return FileRecord(**entry) if isinstance(entry, dict) else None
+        if entry is None:
+            return None
+        record = _file_record(entry)
+        if record is None:
+            self.forget(sha256)
+        return record
 
     def remember(self, sha256: str, record: FileRecord) -> None:
         """Record that these bytes are held by the API under ``record.file_id``."""
@@ -120,9 +166,12 @@ class FileRegistry:
     def pending(self, sha256: str) -> PendingUpload | None:
         """The unfinished multipart upload of these bytes, if one was recorded."""
         entry = self._load()["uploads"].get(sha256)
-        if not isinstance(entry, dict):
+        if entry is None:
             return None
-        return PendingUpload(**{**entry, "part_ids": tuple(entry.get("part_ids", ()))})
+        pending = _pending_upload(entry)
+        if pending is None:  # not a well-formed record: start the upload afresh
+            self.drop_pending(sha256)
+        return pending
 
     def save_pending(self, sha256: str, upload: PendingUpload) -> None:
         """Persist a multipart upload's progress (after every part, so a crash loses at most one part)."""

@@ -13,7 +13,7 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -180,7 +180,7 @@ MetadataKey = Annotated[str, Field(min_length=1, max_length=METADATA_KEY_MAX)]
 MetadataValue = Annotated[str, Field(max_length=METADATA_VALUE_MAX)]
 
 
-def _map_deprecated_hyperparameters(data: dict[str, Any]) -> dict[str, Any]:
+def _map_deprecated_hyperparameters(data: dict[str, Any], default_method: str = "supervised") -> dict[str, Any]:
     """Move the deprecated top-level ``hyperparameters`` under ``method.<type>.hyperparameters``.
 
     The API still accepts the old block but documents ``method`` as the one place; sending one form only
@@ -200,8 +200,8 @@ def _map_deprecated_hyperparameters(data: dict[str, Any]) -> dict[str, Any]:
     data = dict(data)
     data.pop("hyperparameters")
     method = data.get("method")
-    method = dict(method) if isinstance(method, Mapping) else {"type": "supervised"}
-    kind = method.get("type", "supervised")
+    method = dict(method) if isinstance(method, Mapping) else {"type": default_method}
+    kind = method.get("type", default_method)
     if kind not in METHOD_TYPES:
         data["method"] = method  # let the model report the bad type
         return data
@@ -248,8 +248,18 @@ class JobSpec(_Strict):
 
     @property
     def method_type(self) -> MethodType | None:
-        """The method's type, or ``None`` when the request leaves it to the API (supervised)."""
+        """The method's type, or ``None`` when none was named (it then follows the file: ``with_method``)."""
         return self.method.type if self.method is not None else None
+
+    def with_method(self, method: str) -> JobSpec:
+        """The spec with ``method.type`` set to ``method`` when the request named none (a named one stays)."""
+        if self.method is not None:
+            return self
+        try:
+            chosen = Method.model_validate({"type": method})
+        except ValidationError as exc:
+            raise ConfigError(format_validation_error(exc, "method")) from None
+        return self.model_copy(update={"method": chosen})
 
     def with_files(self, training_file: str, validation_file: str | None) -> JobSpec:
         """A copy with the uploaded file ids filled in."""
@@ -260,6 +270,8 @@ class JobSpec(_Strict):
         if not self.training_file:
             raise ConfigError("the job request has no training_file; upload the training file first")
         body: dict[str, Any] = self.model_dump(exclude_none=True, mode="json")
+        # Always explicit: a request without `method` runs as supervised whatever the file holds.
+        body.setdefault("method", {"type": "supervised"})
         # Graders are free-form below their type; keep them exactly as given.
         if self.method is not None and self.method.reinforcement is not None:
             body["method"]["reinforcement"]["grader"] = self.method.reinforcement.grader.model_dump(mode="json")
@@ -295,6 +307,11 @@ class SpecFlags:
             "compute_multiplier", "eval_interval", "eval_samples",
         )  # fmt: skip
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
+    def without_hyperparameters(self) -> SpecFlags:
+        """The same flags without the hyperparameter ones."""
+        return replace(self, n_epochs=None, batch_size=None, learning_rate_multiplier=None, beta=None,
+                       reasoning_effort=None, compute_multiplier=None, eval_interval=None, eval_samples=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,9 +375,12 @@ def load_spec_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def merge_flags(data: Mapping[str, Any], flags: SpecFlags) -> dict[str, Any]:
-    """Apply command-line flags over a spec file's content; flags win, field by field."""
-    merged = _map_deprecated_hyperparameters(dict(data))
+def merge_flags(data: Mapping[str, Any], flags: SpecFlags, default_method: str = "supervised") -> dict[str, Any]:
+    """Apply command-line flags over a spec file's content; flags win, field by field.
+
+    ``default_method`` is the method of hyperparameters given when neither the flags nor the file name one.
+    """
+    merged = _map_deprecated_hyperparameters(dict(data), default_method)
     for name in ("model", "suffix", "seed"):
         value = getattr(flags, name)
         if value is not None:
@@ -372,7 +392,7 @@ def merge_flags(data: Mapping[str, Any], flags: SpecFlags) -> dict[str, Any]:
     if flags.method is not None or hyper:
         method = merged.get("method")
         method = dict(method) if isinstance(method, Mapping) else {}
-        kind = flags.method or method.get("type") or "supervised"
+        kind = flags.method or method.get("type") or default_method
         if kind != method.get("type"):
             # Switching the method type drops the file's block of the old type, hyperparameters included.
             method = {"type": kind, **({kind: method[kind]} if kind in method else {})}
@@ -454,13 +474,21 @@ def _resolve_model_warning(model: str) -> str | None:
 
 
 def build_job_spec(
-    data: Mapping[str, Any] | None = None, flags: SpecFlags | None = None, *, source: str = "job spec"
+    data: Mapping[str, Any] | None = None,
+    flags: SpecFlags | None = None,
+    *,
+    source: str = "job spec",
+    default_method: str = "supervised",
 ) -> BuiltSpec:
-    """Validate a job request from file content and flags (flags win); every problem in one ConfigError."""
+    """Validate a job request from file content and flags (flags win); every problem in one ConfigError.
+
+    ``default_method``: the method hyperparameters belong to when neither names one (``upload`` passes
+    the method the check detected).
+    """
     raw = dict(data or {})
     deprecated = "hyperparameters" in raw
     try:
-        merged = merge_flags(raw, flags or SpecFlags())
+        merged = merge_flags(raw, flags or SpecFlags(), default_method)
         spec = JobSpec.model_validate(merged)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, source)) from None

@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
 import openai
-from openai.types import Upload
+from openai.types import FileObject, Upload
 from openai.types.fine_tuning import FineTuningJob
+from openai.types.uploads import UploadPart
 
 from ftprep.errors import ConfigError, InputError, UploadError
 from ftprep.lint.finding import Finding
+from ftprep.upload.answers import MalformedAnswer, call_api, describe_value, expect_field, expect_object, valid_id
 from ftprep.upload.client import api_error, base_url_of, describe_api_error
 from ftprep.upload.limits import (
     DEFAULT_MULTIPART_THRESHOLD,
@@ -44,11 +46,21 @@ RESUME_MARGIN_SECONDS = 300
 _HASH_CHUNK = 1 * MiB
 
 
+class CheckedFile(Protocol):
+    """One checked file of a :class:`CheckOutcome` (``ftprep.engine.FileScan``): the method it was checked as."""
+
+    @property
+    def method(self) -> str: ...
+
+
 class CheckOutcome(Protocol):
-    """What the gate returns: the error count and the findings (``ftprep.check.CheckResult``)."""
+    """What the gate returns: the error count, the findings and the files (``ftprep.check.CheckResult``)."""
 
     @property
     def errors(self) -> int: ...
+
+    @property
+    def files(self) -> Sequence[CheckedFile]: ...
 
     @property
     def findings(self) -> Sequence[Finding]: ...
@@ -135,10 +147,13 @@ class UploadedFile:
 
 @dataclass(frozen=True, slots=True)
 class UploadedFiles:
-    """The training file and, when given, the validation file, as held by the API."""
+    """The training file and, when given, the validation file, as held by the API; ``method`` is the
+    fine-tuning method the check held them to (given, or detected from the rows as ``check`` does): the
+    job must be created with the same one (:meth:`JobSpec.with_method`)."""
 
     training: UploadedFile
     validation: UploadedFile | None
+    method: str = "supervised"
 
 
 def check_upload_options(multipart_threshold: int, part_size: int) -> None:
@@ -199,6 +214,14 @@ def run_gate(gate: Gate, train: str, validation: str | None, *, model: str | Non
     return result
 
 
+def checked_method(outcome: CheckOutcome, method: str | None) -> str:
+    """The method the gate checked the training file as: ``method`` when given, else the one the check
+    detected from its rows (``dpo`` for preference pairs), else ``supervised``."""
+    if method is not None:
+        return method
+    return outcome.files[0].method if outcome.files else "supervised"
+
+
 class Uploader:
     """Uploads fine-tuning files once and creates jobs, through the official ``openai`` SDK client.
 
@@ -230,14 +253,26 @@ class Uploader:
     def upload(
         self, train: str, validation: str | None = None, *, model: str | None, method: str | None
     ) -> UploadedFiles:
-        """Check both files (gate), then upload each unless the API already holds its bytes."""
+        """Check both files (gate), then upload each unless the API already holds its bytes.
+
+        The result names the method the files were checked as: create the job with that method.
+        """
+        outcome = self.check(train, validation, model=model, method=method)
+        return self.upload_files(train, validation, method=checked_method(outcome, method))
+
+    def check(self, train: str, validation: str | None = None, *, model: str | None,
+              method: str | None) -> CheckOutcome:
+        """The size limits and the gate, nothing sent; :class:`CheckFailed` when the check finds errors."""
         for path in (train, validation):
             if path is not None:
                 check_uploadable(path)
-        run_gate(self.gate, train, validation, model=model, method=method)
+        return run_gate(self.gate, train, validation, model=model, method=method)
+
+    def upload_files(self, train: str, validation: str | None = None, *, method: str) -> UploadedFiles:
+        """Upload files that passed :meth:`check` as ``method`` (or reuse the API's copies of their bytes)."""
         training = self.upload_checked(fingerprint(train))
         checked = self.upload_checked(fingerprint(validation)) if validation is not None else None
-        return UploadedFiles(training, checked)
+        return UploadedFiles(training, checked, method)
 
     def upload_checked(self, local: LocalFile) -> UploadedFile:
         """Upload one file that already passed the gate (or reuse the API's copy of its bytes)."""
@@ -251,49 +286,61 @@ class Uploader:
     def create_job(self, spec: JobSpec) -> FineTuningJob:
         """Create the fine-tuning job (``spec`` carries the file ids); UploadError with the API's reason."""
         body = spec.to_request()
+        action = "creating the fine-tuning job"
         try:
-            return self.client.fine_tuning.jobs.create(**body)
-        except openai.OpenAIError as exc:
-            raise api_error(exc, "creating the fine-tuning job") from None
+            job = call_api(action, lambda: self.client.fine_tuning.jobs.create(**body))
+            checked = expect_object(job, FineTuningJob, action, what="fine-tuning job")
+            expect_field(checked, "status", str, action)
+        except MalformedAnswer as exc:
+            # The request may have created a job all the same: say where to look instead of guessing.
+            raise UploadError(f"{exc}; the job may exist all the same: see ftprep jobs list") from None
+        return checked
 
     def _reusable(self, local: LocalFile) -> str | None:
         record = self.registry.lookup(local.sha256)
         if record is None:
             return None
-        try:
-            remote = self.client.files.retrieve(record.file_id)
-        except openai.NotFoundError:
+        action = f"checking the earlier upload of {local.name} ({record.file_id})"
+        remote = call_api(action, lambda: self._retrieve_file(record.file_id))
+        if remote is None:
             self.registry.forget(local.sha256)
             return None
-        except openai.OpenAIError as exc:
-            raise api_error(exc, f"checking the earlier upload of {local.name} ({record.file_id})") from None
+        remote = expect_object(remote, FileObject, action, what="file")
         # A file that failed processing, changed purpose or size cannot stand in for these bytes.
         if remote.status == "error" or remote.purpose != PURPOSE or remote.bytes != local.size:
             self.registry.forget(local.sha256)
             return None
         return record.file_id
 
+    def _retrieve_file(self, file_id: str) -> FileObject | None:
+        """The API's file object, or None when the API no longer has the file."""
+        try:
+            return self.client.files.retrieve(file_id)
+        except openai.NotFoundError:
+            return None
+
     def _remember(self, local: LocalFile, file_id: str) -> None:
         self.registry.remember(local.sha256, FileRecord(file_id, local.size, local.name, int(self.clock())))
 
     def _files_create(self, local: LocalFile) -> UploadedFile:
+        action = f"uploading {local.name}"
         try:
             with open(local.path, "rb") as handle:
-                created = self.client.files.create(file=(local.name, handle, "application/jsonl"), purpose=PURPOSE)
+                created = call_api(action, lambda: self.client.files.create(
+                    file=(local.name, handle, "application/jsonl"), purpose=PURPOSE))
         except OSError as exc:
             raise InputError(f"{local.path}: cannot read: {exc.strerror or exc}") from None
-        except openai.OpenAIError as exc:
-            raise api_error(exc, f"uploading {local.name}") from None
+        # Checked before it is recorded: a bad id in the record would be reused by every later upload.
+        created = expect_object(created, FileObject, action, what="file")
         self._remember(local, created.id)
         return UploadedFile(local.path, created.id, local.sha256, local.size, False, "files")
 
     def _start_upload(self, local: LocalFile) -> PendingUpload:
-        try:
-            created = self.client.uploads.create(
-                bytes=local.size, filename=local.name, mime_type=UPLOAD_MIME_TYPE, purpose=PURPOSE
-            )
-        except openai.OpenAIError as exc:
-            raise api_error(exc, f"starting the multipart upload of {local.name}") from None
+        action = f"starting the multipart upload of {local.name}"
+        created = call_api(action, lambda: self.client.uploads.create(
+            bytes=local.size, filename=local.name, mime_type=UPLOAD_MIME_TYPE, purpose=PURPOSE))
+        created = expect_object(created, Upload, action, what="upload")
+        expect_field(created, "expires_at", int, action)
         pending = PendingUpload(created.id, local.size, self.part_size, local.name, created.expires_at, ())
         self.registry.save_pending(local.sha256, pending)
         return pending
@@ -327,14 +374,16 @@ class Uploader:
             except _UploadRefused as again:
                 self.registry.drop_pending(local.sha256)
                 raise api_error(again.error, again.action) from None
-        if completed.status != "completed" or completed.file is None:
+        file_id = completed.file.id if isinstance(completed.file, FileObject) else None
+        if completed.status != "completed" or not valid_id(file_id):
             self.registry.drop_pending(local.sha256)
             raise UploadError(
-                f"the multipart upload of {local.name} ({pending.upload_id}) ended as {completed.status!r} "
-                "without a file; run again to upload it afresh"
+                f"the multipart upload of {local.name} ({pending.upload_id}) ended as "
+                f"{describe_value(completed.status)!r} without a valid file id; run again to upload it afresh"
             )
-        self._remember(local, completed.file.id)
-        return UploadedFile(local.path, completed.file.id, local.sha256, local.size, False, "uploads", resumed_parts)
+        assert file_id is not None  # valid_id() said so; for the type checker
+        self._remember(local, file_id)
+        return UploadedFile(local.path, file_id, local.sha256, local.size, False, "uploads", resumed_parts)
 
     def _finish_upload(self, local: LocalFile, pending: PendingUpload) -> tuple[PendingUpload, Upload]:
         """Send the missing parts and complete the upload with the file's md5.
@@ -352,7 +401,8 @@ class Uploader:
                 while chunk := handle.read(self.part_size):
                     action = f"uploading part {len(pending.part_ids) + 1} of {total_parts} of {local.name}"
                     with self._resumable_call(action, pending):
-                        part = self.client.uploads.parts.create(pending.upload_id, data=chunk)
+                        part = expect_object(self.client.uploads.parts.create(pending.upload_id, data=chunk),
+                                             UploadPart, action, what="upload part")
                     pending = pending.with_part(part.id)
                     self.registry.save_pending(local.sha256, pending)
                     done += len(chunk)
@@ -360,7 +410,9 @@ class Uploader:
         except OSError as exc:
             raise InputError(f"{local.path}: cannot read: {exc.strerror or exc}") from None
         with self._resumable_call(f"completing the upload of {local.name} ({pending.upload_id})", pending):
-            completed = self.client.uploads.complete(pending.upload_id, part_ids=list(pending.part_ids), md5=local.md5)
+            completed = expect_object(
+                self.client.uploads.complete(pending.upload_id, part_ids=list(pending.part_ids), md5=local.md5),
+                Upload, f"completing the upload of {local.name}", what="upload")
         return pending, completed
 
     @contextmanager
@@ -373,6 +425,11 @@ class Uploader:
             raise self._resume_hint(exc, action, pending) from None
         except openai.OpenAIError as exc:
             raise self._resume_hint(exc, action, pending) from None
+        except UploadError as exc:  # a malformed answer: what the API kept is unknown, resuming will tell
+            raise UploadError(f"{exc}; run the same command again to resume (upload {pending.upload_id})") from None
+        except (ValueError, AttributeError, TypeError) as exc:  # not JSON: see ftprep.upload.answers
+            raise UploadError(f"{action} failed: the API's answer is not valid JSON ({describe_value(str(exc))}); "
+                              f"run the same command again to resume (upload {pending.upload_id})") from None
 
     @staticmethod
     def _resume_hint(exc: openai.OpenAIError, action: str, pending: PendingUpload) -> UploadError:

@@ -36,6 +36,9 @@ class Fault:
     message: str
     times: int = 1
     headers: dict[str, str] = field(default_factory=dict)
+    # When set, the answer is this body as it is (a malformed 200, say), with this content type.
+    raw: bytes | None = None
+    content_type: str = "application/json"
 
 
 @dataclass
@@ -77,6 +80,12 @@ class FakeAPI:
     def fail_next(self, method: str, path: str, status: int, message: str = "boom", **kw: Any) -> None:
         """Queue a fault for the next request whose path matches the regex ``path``."""
         self.faults.append(Fault(method, re.compile(path), status, message, **kw))
+
+    def answer_next(
+        self, method: str, path: str, body: bytes, *, status: int = 200, content_type: str = "application/json"
+    ) -> None:
+        """Answer the next request matching method and path regex with exactly ``body`` (a malformed answer)."""
+        self.faults.append(Fault(method, re.compile(path), status, "", raw=body, content_type=content_type))
 
     def requests(self, method: str, path: str) -> list[Logged]:
         """Logged requests matching method and path regex."""
@@ -120,6 +129,8 @@ class FakeAPI:
         for fault in self.faults:
             if fault.method == request.method and fault.path.fullmatch(request.path) and fault.times > 0:
                 fault.times -= 1
+                if fault.raw is not None:
+                    return Response(fault.raw, status=fault.status, content_type=fault.content_type)
                 return self._error(fault.status, fault.message, fault.headers)
         path = re.sub(r"^/(v1|openai)", "", request.path)
         routes = [
