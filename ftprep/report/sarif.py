@@ -8,12 +8,8 @@ from typing import Any
 from ftprep import __version__
 from ftprep.check import CheckResult
 from ftprep.lint.finding import Finding, Severity
-<<<<<<< HEAD
 from ftprep.rules.catalog import all_rules
-=======
-from ftprep.lint.registry import all_rules
 from ftprep.textsafe import dumps_json
->>>>>>> h-api
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
