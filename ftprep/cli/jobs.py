@@ -90,8 +90,16 @@ def _show_job(job: FineTuningJob, estimate: int | None) -> None:
 
 
 @click.group("jobs")
-def jobs_group() -> None:
-    """List, inspect, follow and control fine-tuning jobs."""
+@click.option("--target", "target", help="Service: openai (default) or azure (AZURE_OPENAI_ENDPOINT, or "
+                                         "OPENAI_BASE_URL in Azure's v1 form); Together and Fireworks: issue 16.")
+def jobs_group(target: str | None) -> None:
+    """List, inspect, follow and control fine-tuning jobs (`ftprep jobs --target azure list`)."""
+    if target is not None:
+        from ftprep.check import resolve_target
+        from ftprep.config import load_config
+        from ftprep.upload.targets import require_api
+
+        require_api(resolve_target(target, load_config()), "jobs")
 
 
 @jobs_group.command("list")

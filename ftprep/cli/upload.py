@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, progress_enabled, quiet_option
+from ftprep.config import Config, load_config
+from ftprep.data.targets import Target
+from ftprep.errors import ConfigError
 from ftprep.textsafe import dumps_json, escape_controls
 from ftprep.upload.limits import (
     API_TIMEOUT_ENV,
@@ -20,6 +23,7 @@ from ftprep.upload.limits import (
     DEFAULT_PART_SIZE,
     DEFAULT_POLL_INTERVAL,
 )
+from ftprep.upload.request_rules import JobRequest, request_problems, training_type_value
 from ftprep.upload.secrets import redact
 from ftprep.upload.spec import (
     METHOD_TYPES,
@@ -31,6 +35,7 @@ from ftprep.upload.spec import (
     parse_auto_or_number,
     parse_metadata_pairs,
 )
+from ftprep.upload.targets import require_api, uses_openai_api
 
 # The SDK-facing modules are imported inside the commands: importing `openai` costs half a second that
 # every other ftprep command (check in a pre-commit hook) should not pay.
@@ -193,7 +198,11 @@ def _n_epochs(spec: JobSpec) -> int | str | None:
 @click.option("--method", type=click.Choice(METHOD_TYPES),
               help="Fine-tuning method; by default the file's, as `check` detects it (dpo for preference "
                    "pairs, else supervised). The job request always names the method the file was checked as.")
-@click.option("--suffix", help="1-64 characters added to the fine-tuned model's name.")
+@click.option("--target", "target", help="Service: openai (default), azure; together and fireworks are checked "
+                                         "but not sent yet. Its rules gate the upload.")
+@click.option("--training-type", help="Azure training tier: global, standard, developer (or the API's value); sent "
+                                      "as extra_body trainingType.")
+@click.option("--suffix", help="Added to the fine-tuned model's name (OpenAI 1-64 characters; Azure 18, no dots).")
 @click.option("--seed", type=int, help="Seed, 0-2147483647.")
 @click.option("--metadata", multiple=True, metavar="KEY=VALUE", help="Job metadata (up to 16 pairs); repeatable.")
 @click.option("--n-epochs", metavar="N|auto", help="Epochs, 1-50.")
@@ -234,6 +243,8 @@ def upload_command(
     quiet: bool,
     metadata: tuple[str, ...],
     wandb_tags: tuple[str, ...],
+    target: str | None,
+    training_type: str | None,
     **settings: Any,
 ) -> int:
     """Check TRAIN (and --validation), upload them once, and create a fine-tuning job.
@@ -246,6 +257,13 @@ def upload_command(
     from ftprep.upload.client import make_client
     from ftprep.upload.uploader import check_upload_options, check_uploadable
 
+    job_target = TargetPlan.load(target, training_type)
+    if not job_target.reachable:
+        # The service's own check first, so a broken file exits 1 with its findings; then say why nothing is sent.
+        gated = job_target.gate_only(train, validation, settings.get("model"), settings.get("method"), output_format)
+        if gated != EXIT_OK:
+            return gated
+        job_target.require_api()
     numeric = ("n_epochs", "batch_size", "learning_rate_multiplier", "beta", "compute_multiplier",
                "eval_interval", "eval_samples")  # fmt: skip
     values: dict[str, Any] = {
@@ -258,13 +276,84 @@ def upload_command(
     for path in (train, validation):
         if path is not None:
             check_uploadable(path)
+    job_target.check_request(request.built.spec.suffix)
     if dry_run:
-        return _dry_run(train, validation, request, multipart_threshold, part_size, output_format, quiet)
+        return _dry_run(train, validation, request, multipart_threshold, part_size, output_format, quiet,
+                        job_target)
     # The client is made (key and endpoint checked) before the long check, as before.
+    job_target.require_api()
     client = make_client(timeout=timeout)
     with retries_on_stderr(quiet):
         return _upload(client, train, validation, request, multipart_threshold, part_size,
-                       wait=wait, poll_interval=poll_interval, output_format=output_format, quiet=quiet)
+                       wait=wait, poll_interval=poll_interval, output_format=output_format, quiet=quiet,
+                       job_target=job_target)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TargetPlan:
+    """The service a job goes to: its check (the gate), its request rules and the extra body it needs."""
+
+    target: Target
+    config: Config
+    training_type: str | None
+
+    @classmethod
+    def load(cls, name: str | None, training_type: str | None) -> TargetPlan:
+        """The target named (else the configuration's, else OpenAI), with its training type checked."""
+        from ftprep.check import resolve_target
+
+        config = load_config()
+        job_target = resolve_target(name, config)
+        plan = cls(job_target, config, training_type)
+        if training_type is not None:
+            problems = request_problems(job_target.params, JobRequest(training_type=training_type))
+            if problems:
+                raise ConfigError("; ".join(problems))
+        return plan
+
+    @property
+    def reachable(self) -> bool:
+        """Whether ftprep can send to this target today."""
+        return uses_openai_api(self.target)
+
+    def require_api(self) -> None:
+        """ConfigError when the target cannot be reached (or its environment is incomplete)."""
+        require_api(self.target, "upload")
+
+    def check_request(self, suffix: str | None) -> None:
+        """The target's request rules (suffix ...); ConfigError listing every problem, before anything is sent."""
+        problems = request_problems(self.target.params, JobRequest(suffix=suffix))
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    def gate(self, paths: Sequence[str], *, validation: str | None, model: str | None,
+             method: str | None) -> CheckOutcome:
+        """The target's full check (``model`` None: the target's default model)."""
+        from ftprep.check import check_files
+
+        result: CheckOutcome = check_files(paths, validation=validation, model=model, method=method,
+                                           target=self.target, config=self.config)
+        return result
+
+    def gate_only(self, train: str, validation: str | None, model: str | None, method: str | None,
+                  output_format: str) -> int:
+        """Run the gate alone: exit 1 with the findings when it fails, else 0."""
+        from ftprep.upload.uploader import CheckFailed, run_gate
+
+        try:
+            run_gate(self.gate, train, validation, model=model, method=method)
+        except CheckFailed as failed:
+            render_gate_failure(failed.result, output_format)
+            return EXIT_FINDINGS
+        return EXIT_OK
+
+    @property
+    def extra_body(self) -> dict[str, Any] | None:
+        """Azure's training type, as its docs send it (``extra_body={"trainingType": ...}``)."""
+        if self.training_type is None:
+            return None
+        value = training_type_value(self.target.params, self.training_type)
+        return {"trainingType": value} if value is not None else None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -310,12 +399,14 @@ class RequestPlan:
 
 
 def _upload(client: Any, train: str, validation: str | None, request: RequestPlan, multipart_threshold: int,
-            part_size: int, *, wait: bool, poll_interval: float, output_format: str, quiet: bool) -> int:
+            part_size: int, *, wait: bool, poll_interval: float, output_format: str, quiet: bool,
+            job_target: TargetPlan) -> int:
     from ftprep.upload.follow import follow_job
     from ftprep.upload.uploader import CheckFailed, Uploader, checked_method, own_estimate
 
     progress, close_progress = make_progress(progress_enabled(quiet))
-    uploader = Uploader(client, multipart_threshold=multipart_threshold, part_size=part_size, progress=progress)
+    uploader = Uploader(client, multipart_threshold=multipart_threshold, part_size=part_size, progress=progress,
+                        gate=job_target.gate)
     try:
         outcome = uploader.check(train, validation, model=request.gate_model, method=request.gate_method)
     except CheckFailed as failed:
@@ -332,7 +423,8 @@ def _upload(client: Any, train: str, validation: str | None, request: RequestPla
     for field, item in uploaded:
         note(describe_file(field, item), quiet=quiet or output_format == "json")
     job = uploader.create_job(
-        spec.with_files(files.training.file_id, files.validation.file_id if files.validation else None)
+        spec.with_files(files.training.file_id, files.validation.file_id if files.validation else None),
+        extra_body=job_target.extra_body,
     )
     note(f"created job {job.id} (status {job.status})", quiet=quiet or output_format == "json")
     estimate = own_estimate(
@@ -415,13 +507,14 @@ def _dry_run(
     part_size: int,
     output_format: str,
     quiet: bool,
+    job_target: TargetPlan,
 ) -> int:
     from ftprep.upload.client import configured_base_url
     from ftprep.upload.registry import FileRegistry
-    from ftprep.upload.uploader import CheckFailed, checked_method, default_gate, fingerprint, plan_requests, run_gate
+    from ftprep.upload.uploader import CheckFailed, checked_method, fingerprint, plan_requests, run_gate
 
     try:
-        outcome = run_gate(default_gate, train, validation, model=request.gate_model, method=request.gate_method)
+        outcome = run_gate(job_target.gate, train, validation, model=request.gate_model, method=request.gate_method)
     except CheckFailed as failed:
         render_gate_failure(failed.result, output_format)
         return EXIT_FINDINGS
@@ -430,10 +523,14 @@ def _dry_run(
     files = [("training_file", fingerprint(train))]
     if validation is not None:
         files.append(("validation_file", fingerprint(validation)))
+    if not job_target.reachable:
+        job_target.require_api()
     requests = plan_requests(
         files, spec, base_url=base_url, registry=FileRegistry(base_url),
         multipart_threshold=multipart_threshold, part_size=part_size,
     )  # fmt: skip
+    if job_target.extra_body:
+        requests[-1]["json"] = {**requests[-1]["json"], **job_target.extra_body}
     if output_format == "json":
         echo_json({"dry_run": True, "requests": requests})
         return EXIT_OK

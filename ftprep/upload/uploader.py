@@ -283,12 +283,13 @@ class Uploader:
             return self._multipart(local)
         return self._files_create(local)
 
-    def create_job(self, spec: JobSpec) -> FineTuningJob:
-        """Create the fine-tuning job (``spec`` carries the file ids); UploadError with the API's reason."""
+    def create_job(self, spec: JobSpec, *, extra_body: dict[str, Any] | None = None) -> FineTuningJob:
+        """Create the fine-tuning job (``spec`` carries the file ids; ``extra_body`` a service's own fields, such
+        as Azure's ``trainingType``); UploadError with the API's reason."""
         body = spec.to_request()
         action = "creating the fine-tuning job"
         try:
-            job = call_api(action, lambda: self.client.fine_tuning.jobs.create(**body))
+            job = call_api(action, lambda: self.client.fine_tuning.jobs.create(**body, extra_body=extra_body))
             checked = expect_object(job, FineTuningJob, action, what="fine-tuning job")
             expect_field(checked, "status", str, action)
         except MalformedAnswer as exc:
