@@ -189,8 +189,9 @@ def _render(template: str, context: dict[str, Any]) -> str:
         rendered: str = compiled.render(**context)
     except jinja2.exceptions.TemplateError as exc:  # raise_exception, UndefinedError, SecurityError
         raise TemplateError(str(exc.message or exc), type(exc).__name__) from exc
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError, OverflowError) as exc:
-        # A template is code run on the row's data: 'str' + list, int('x'), messages[5]... fail like this.
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError, OverflowError,
+            RecursionError) as exc:
+        # A template is code run on the row's data: 'str' + list, int('x'), a macro calling itself... fail so.
         raise TemplateError(str(exc), type(exc).__name__) from exc
     return rendered
 
@@ -213,6 +214,11 @@ def render_chat(
     if not messages:
         raise TemplateError("Cannot apply chat template to an empty conversation. Provide at least one message.",
                             "ValueError")
+    if tools is not None and not all(isinstance(tool, Mapping) for tool in tools):
+        raise TemplateError("Tools should either be a JSON schema, or a callable function with type hints "
+                            "and a docstring suitable for auto-conversion to a schema.", "ValueError")
+    if documents is not None and not all(isinstance(document, Mapping) for document in documents):
+        raise TemplateError("Documents should be a list of dicts with 'title' and 'text' keys!", "TypeError")
     context = {key: _plain(value) for key, value in special_tokens.items()}
     context.update(
         messages=prepare_messages(messages),

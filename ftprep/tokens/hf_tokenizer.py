@@ -47,7 +47,14 @@ class HFTokenizer:
     backend: tokenizers.Tokenizer
     chat_templates: dict[str, str] = field(default_factory=dict)
     named_special_tokens: dict[str, str] = field(default_factory=dict)
+    family: str | None = None  # set when built by ftprep.tokens.open_models.open_tokenizer, else from a folder
     exact: bool = True
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its source in another process (folder or family), not sent as megabytes of JSON.
+        if self.family is not None:
+            return _open_family, (self.family,)
+        return load_hf_tokenizer, (self.name,)
 
     @property
     def special_tokens(self) -> dict[str, int]:
@@ -82,6 +89,12 @@ class HFTokenizer:
     def encode_many(self, texts: list[str]) -> list[list[int]]:
         """Token ids of several texts, in parallel threads (``tokenizers``' batch encoding)."""
         return [enc.ids for enc in self.backend.encode_batch(texts, add_special_tokens=False)]
+
+
+def _open_family(family: str) -> Any:
+    from ftprep.tokens.open_models import open_tokenizer  # here: open_models imports this module
+
+    return open_tokenizer(family)
 
 
 def _read_json(path: Path) -> Any:
@@ -169,4 +182,4 @@ def load_hf_tokenizer(folder: str | Path) -> HFTokenizer:
         config = loaded
     templates = _templates_from_files(path) or _templates_from_config(config, config_file)
     named = {key: token for key in NAMED_SPECIAL_TOKENS if (token := _token_text(config.get(key))) is not None}
-    return HFTokenizer(name=str(path), backend=backend, chat_templates=templates, named_special_tokens=named)
+    return HFTokenizer(name=str(path.resolve()), backend=backend, chat_templates=templates, named_special_tokens=named)

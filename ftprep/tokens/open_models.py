@@ -110,6 +110,11 @@ class TiktokenTokenizer:
         """Number of tokens of ``text``."""
         return len(self.encode(text))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # By family name: worker processes rebuild it offline from the package file (cached per process)
+        # instead of receiving megabytes of ranks.
+        return open_tokenizer, (self.name,)
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class SentencePieceTokenizer:
@@ -133,6 +138,9 @@ class SentencePieceTokenizer:
     def count(self, text: str) -> int:
         """Number of tokens of ``text``."""
         return len(self.encode(text))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return open_tokenizer, (self.name,)  # the SentencePiece processor does not pickle
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +322,7 @@ def _load_tekken(family: Family, data: bytes) -> Tokenizer:
 
 
 def _load_tokenizer_json(family: Family, data: bytes) -> Tokenizer:
-    return HFTokenizer(name=family.name, backend=tokenizer_from_json(family.name, data))
+    return HFTokenizer(name=family.name, backend=tokenizer_from_json(family.name, data), family=family.name)
 
 
 def _load_harmony(family: Family, data: bytes) -> Tokenizer:

@@ -185,9 +185,10 @@ def messages(draw: st.DrawFn) -> list[dict[str, Any]]:
     return out
 
 
-TOOLS = st.one_of(st.none(), st.just([{"type": "function", "function": {
+WEATHER_TOOL = {"type": "function", "function": {
     "name": "get_weather", "description": "Weather in a city — météo",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]))
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+TOOLS = st.one_of(st.none(), st.just([WEATHER_TOOL]), st.just([]), st.just([WEATHER_TOOL, "get_weather"]))
 
 
 @pytest.mark.parametrize("name", ["qwen3", "llama3.2"])

@@ -62,6 +62,24 @@ def test_an_index_past_the_end_is_a_template_error() -> None:
         render_chat("{{ messages[3].content.upper() }}", USER)
 
 
+def test_a_template_that_recurses_forever_is_a_template_error() -> None:
+    with pytest.raises(TemplateError) as caught:
+        render_chat("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", USER)
+    assert caught.value.kind == "RecursionError"
+
+
+@pytest.mark.parametrize("tools", [["get_weather"], [{"type": "function"}, 3]])
+def test_tools_that_are_not_objects_are_refused_as_transformers_does(tools: list[object]) -> None:
+    with pytest.raises(TemplateError, match="Tools should either be a JSON schema") as caught:
+        render_chat("{{ tools }}", USER, tools)
+    assert caught.value.kind == "ValueError"
+
+
+def test_documents_that_are_not_objects_are_refused() -> None:
+    with pytest.raises(TemplateError, match="Documents should be a list of dicts"):
+        render_chat("{{ documents }}", USER, documents=["text"])
+
+
 def test_a_syntax_error_is_a_template_error() -> None:
     with pytest.raises(TemplateError, match=r"does not compile: .*line 1") as caught:
         render_chat("{% for m in messages %}", USER)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,13 @@ def test_config_that_is_not_an_object(tmp_path: Path) -> None:
     (folder / "tokenizer_config.json").write_text("[]", encoding="utf-8")
     with pytest.raises(ConfigError, match="must hold a JSON object"):
         load_hf_tokenizer(folder)
+
+
+def test_a_folder_tokenizer_pickles_as_its_folder(tmp_path: Path) -> None:
+    tok = load_hf_tokenizer(write_folder(tmp_path / "tok", {"chat_template": TEMPLATE, "eos_token": "</s>"}))
+    data = pickle.dumps(tok)
+    assert str(tmp_path / "tok").encode() in data
+    copy = pickle.loads(data)
+    assert copy.encode("hello <|im_start|>world") == [1, 9, 2]
+    assert copy.chat_template == TEMPLATE
+    assert copy.named_special_tokens == {"eos_token": "</s>"}

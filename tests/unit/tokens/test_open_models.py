@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import pickle
 import socket
 from collections.abc import Callable
 from importlib import resources
@@ -277,3 +278,11 @@ def test_tokenizers_load_without_network(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(socket, "create_connection", no_network)
     for family in FAMILIES:
         assert open_tokenizer(family).count("offline") > 0
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_a_tokenizer_pickles_by_family_name(family: str) -> None:
+    tokenizer = open_tokenizer(family)
+    data = pickle.dumps(tokenizer)
+    assert len(data) < 500  # not the vocabulary: worker processes rebuild it from the package file
+    assert pickle.loads(data) is tokenizer  # the same process: the cached tokenizer
