@@ -121,6 +121,9 @@ class EstimateResult:
     tier: str | None = None
     # Whether the counts come from the model's own tokenizer (False: an estimate with o200k_base).
     exact_tokens: bool = True
+    # exact (OpenAI's encodings and formula), tokenizer (an open model's own tokenizer, OpenAI's framing of
+    # messages), estimate (no offline tokenizer: o200k_base).
+    counting: str = "exact"
     # The cost on each other tier of the target, for comparison (tier -> USD).
     tier_costs: dict[str, float] = field(default_factory=dict)
 

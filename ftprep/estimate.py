@@ -30,7 +30,8 @@ from ftprep.engine import FileScan, ScanOptions, scan_file
 from ftprep.errors import ConfigError
 from ftprep.lint.context import RecordObserver
 from ftprep.rules.lifecycle import lifecycle_findings
-from ftprep.tokens.encoding import ENCODING_NAMES, get_encoding
+from ftprep.tokens.counter import counting_for, get_counter
+from ftprep.tokens.encoding import ENCODING_NAMES
 from ftprep.tokens.stats import TokenCollector
 
 Progress = Callable[[int], None]
@@ -85,7 +86,7 @@ def _resolve(model: str | None, encoding: str | None, table: ModelTable,
         if encoding is None:
             raise
         return None, encoding  # unknown model, but the user named the tokenizer: count without model data
-    if encoding is None and not info.exact_tokens:
+    if encoding is None and counting_for(info.encoding)[0] == "estimate":
         return info, ESTIMATE_ENCODING
     return info, encoding or info.encoding
 
@@ -123,7 +124,7 @@ def estimate(train: str, *, validation: str | None = None, model: str | None = N
         model = job_target.default_model
     info, encoding_name = _resolve(model, encoding, job_target.models, prices or {})
     tier = _tier(info, tier, job_target)
-    enc = get_encoding(encoding_name)
+    enc = get_counter(encoding_name)
 
     train_tokens = TokenCollector(enc, info)
     train_scan = _feed(train, method, model, [train_tokens], progress)
@@ -142,11 +143,15 @@ def estimate(train: str, *, validation: str | None = None, model: str | None = N
     if info is None:
         notes.append(f"model {model or '(none)'} is not in the model table: tokens counted with {encoding_name}; "
                      "no limit, no price")
-    exact = info is None or info.exact_tokens or encoding is not None
-    if not exact and info is not None:
-        notes.append(f"ESTIMATE: ftprep has no offline tokenizer for {info.name} ({info.encoding}) yet; tokens are "
-                     f"counted with {ESTIMATE_ENCODING}, and the model's own tokenizer and chat template will give "
-                     "other counts")
+    counting, why = ("exact", "") if info is None or encoding is not None else counting_for(info.encoding)
+    exact = counting != "estimate"
+    if counting == "estimate" and info is not None:
+        notes.append(f"ESTIMATE: {why}; tokens are counted with {ESTIMATE_ENCODING}, and the model's own tokenizer "
+                     "and chat template will give other counts")
+    elif counting == "tokenizer" and info is not None:
+        notes.append(f"tokens of the text are {info.name}'s own ({info.encoding} tokenizer, offline); the framing of "
+                     "each message follows OpenAI's formula, not the model's chat template (exact framing: "
+                     "--target hf with its tokenizer folder)")
     if n_epochs == "auto" and job_target.name != DEFAULT_TARGET and job_target.inherits != DEFAULT_TARGET:
         notes.append(f"epochs 'auto' follows OpenAI's rule; {job_target.name}'s default may differ: pass --n-epochs "
                      "with the value the job will use")
@@ -172,7 +177,7 @@ def estimate(train: str, *, validation: str | None = None, model: str | None = N
         examples=first.examples, total_tokens=first.total_tokens, billing_tokens=first.billing_tokens,
         trained_tokens=first.trained_tokens or 0, cost_usd=first.cost_usd, price=first.price, files=files,
         notes=notes, findings=findings, target=job_target.name, tier=tier, exact_tokens=exact,
-        tier_costs=tier_costs,
+        counting=counting, tier_costs=tier_costs,
     )
 
 

@@ -24,8 +24,9 @@ USER_SOURCE = "user configuration"
 # Tokenizers ftprep ships (tiktoken encodings), and the open-model families a target's models may name; a model
 # of a family without an offline tokenizer gets estimated token counts, labelled as such.
 TIKTOKEN_ENCODINGS = ("o200k_base", "cl100k_base")
-Encoding = Literal["o200k_base", "cl100k_base", "llama3", "llama4", "qwen2", "qwen3", "mistral-tekken", "mistral-spm",
-                   "deepseek-v3", "gpt-oss", "gemma", "unknown"]
+Encoding = Literal["o200k_base", "cl100k_base", "llama3", "llama4", "qwen2", "qwen3", "qwen3.5", "mistral-tekken",
+                   "mistral-tekken-240718", "mistral-spm", "mistral-spm-v1", "mistral-spm-v2", "mistral-spm-v7",
+                   "deepseek-v3", "deepseek-v4", "gpt-oss", "gemma", "unknown"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,8 @@ class ModelInfo:
 
     @property
     def exact_tokens(self) -> bool:
-        """Whether ftprep counts this model's tokens with its own tokenizer (else: an estimate)."""
+        """Whether this model's tokens follow OpenAI's documented counting (a tiktoken encoding); other families
+        are counted by :func:`ftprep.tokens.counter.counting_for`."""
         return self.encoding in TIKTOKEN_ENCODINGS
 
     def tier_price(self, tier: str | None) -> Price | None:

@@ -20,7 +20,7 @@ def _cells(job: ComparedJob) -> tuple[str, ...]:
     unit = "/h" if result.price.unit == "usd_per_hour" else ""
     tier = f" ({result.tier})" if result.tier else ""
     others = ", ".join(f"{t} {money(c)}" for t, c in result.tier_costs.items() if t != result.tier)
-    return (job.target, result.model or job.model, "exact" if result.exact_tokens else "ESTIMATED",
+    return (job.target, result.model or job.model, {"estimate": "ESTIMATED"}.get(result.counting, result.counting),
             f"{result.examples:,}", str(result.n_epochs), f"{result.trained_tokens:,}",
             f"${price:g}{unit}{tier}" if price is not None else "unknown",
             money(result.cost_usd) if result.cost_usd is not None else "unknown", others or "-")
@@ -31,8 +31,12 @@ def render_text(jobs: Comparison) -> str:
     rows = [HEADER, *(_cells(job) for job in jobs)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    if any(job.result is not None and job.result.counting == "tokenizer" for job in jobs):
+        lines.append("tokenizer: the model's own tokenizer (offline); messages framed by OpenAI's formula, not the "
+                     "model's chat template")
     if any(job.result is not None and not job.result.exact_tokens for job in jobs):
-        lines.append("ESTIMATED: no offline tokenizer for that model family yet; counted with o200k_base")
+        lines.append("ESTIMATED: no offline tokenizer for that model (or its package is not installed); counted "
+                     "with o200k_base")
     if any(job.result is not None and job.result.cost_usd is None for job in jobs):
         lines.append("unknown: no dated, sourced price for that model (pass --price MODEL=USD)")
     return escape_controls("\n".join(lines), keep_layout=True) + "\n"

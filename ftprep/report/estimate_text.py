@@ -62,7 +62,8 @@ def file_table(file: FileEstimate, limit: int | None) -> list[str]:
 
 def render(result: EstimateResult) -> str:
     """The estimate as text for a terminal."""
-    counted = result.encoding if result.exact_tokens else f"{result.encoding}, ESTIMATED tokens"
+    counted = {"estimate": f"{result.encoding}, ESTIMATED tokens",
+               "tokenizer": f"{result.encoding} tokenizer"}.get(result.counting, result.encoding)
     out = [f"ftprep estimate: {result.model or '(no model)'} on {result.target} ({counted}), method {result.method}"]
     for file in result.files:
         out += ["", f"{file.role}: {escape_controls(file.path)} ({file.kind or 'no records'})",

@@ -9,6 +9,7 @@ from ftprep.check import resolve_target
 from ftprep.config import Config
 from ftprep.data.models import ModelInfo
 from ftprep.data.targets import PARAM_NAMES, SHAPE_DEFAULTS, Target, packaged_names
+from ftprep.tokens.counter import counting_for
 
 UNKNOWN = "unknown"
 
@@ -25,10 +26,16 @@ def _fact(fact: Any) -> dict[str, Any] | None:
             "note": fact.note}
 
 
+def _counting(encoding: str) -> str:
+    counting, why = counting_for(encoding)
+    return {"exact": "exact", "tokenizer": "the model's own tokenizer (OpenAI's message framing)"}.get(
+        counting, f"estimated ({why})")
+
+
 def _model(info: ModelInfo) -> dict[str, Any]:
     return {
         "name": info.name, "aliases": list(info.aliases), "tokenizer": info.encoding,
-        "tokens": "exact" if info.exact_tokens else "estimated (no offline tokenizer for this family yet)",
+        "tokens": _counting(info.encoding),
         "methods": list(info.methods), "formats": list(info.formats), "vision": info.vision,
         "limit": _fact(info.limit) if info.limit.value is not None else None,
         "job_creation_cutoff": _fact(info.job_creation_cutoff) if info.job_creation_cutoff.date else None,

@@ -18,7 +18,8 @@ from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
 from ftprep.rules.facts import LIST_CONTENT, WEIGHT, chat_facts
 from ftprep.tokens.accounting import REPLY_PRIMER, Accountant
-from ftprep.tokens.encoding import ENDOFPROMPT, ENDOFTEXT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, get_encoding
+from ftprep.tokens.counter import counting_for, get_counter
+from ftprep.tokens.encoding import ENDOFPROMPT, ENDOFTEXT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
 SPECIAL_TOKENS = (ENDOFTEXT, FIM_PREFIX, FIM_MIDDLE, FIM_SUFFIX, ENDOFPROMPT)
 MAX_SPECIAL_FINDINGS = 5
@@ -119,9 +120,11 @@ def _model_info(name: str) -> ModelInfo | None:
 @cache
 def _accountant(name: str) -> Accountant | None:
     model = _model_info(name)
-    # A model without an offline tokenizer (an open model before its family's tokenizer ships) has no exact count
-    # to hold against its limit.
-    return Accountant(get_encoding(model.encoding), model) if model is not None and model.exact_tokens else None
+    # A model without an offline tokenizer (or whose tokenizer package is not installed) has no count to hold
+    # against its limit.
+    if model is None or counting_for(model.encoding)[0] == "estimate":
+        return None
+    return Accountant(get_counter(model.encoding), model)
 
 
 def _has_image(record: Record) -> bool:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ftprep.data.models import ImageFormula, ModelInfo
-from ftprep.tokens.encoding import get_encoding
+from ftprep.tokens.counter import get_counter
 
 if TYPE_CHECKING:  # tiktoken is imported where an encoding is built (start-up time of `check`)
     import tiktoken
@@ -142,7 +142,7 @@ class Accountant:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.enc = get_encoding(state["enc"])
+        self.enc = get_counter(state["enc"])
         self._reset_caches()
 
     def text_len(self, text: str) -> int:

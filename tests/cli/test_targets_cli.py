@@ -133,10 +133,37 @@ def test_estimate_compares_targets_side_by_side(capsys: pytest.CaptureFixture[st
     code, out, _ = run(["estimate", CHAT, "--target", "all", "-f", "json"], capsys)
     rows = {row["target"]: row for row in json.loads(out)["targets"]}
     assert code == 0 and set(rows) == {"openai", "azure", "fireworks", "together"}
-    assert rows["openai"]["estimate"]["exact_tokens"] is True
-    together = rows["together"]["estimate"]
-    assert together["exact_tokens"] is False and together["cost_usd"] is None
-    assert any("ESTIMATE" in note for note in together["notes"])
+    assert rows["openai"]["estimate"]["counting"] == "exact"
+    together = rows["together"]["estimate"]  # Qwen3-8B: Qwen's own tokenizer, offline
+    assert together["counting"] == "tokenizer" and together["cost_usd"] is None
+    code, out, _ = run(["estimate", CHAT, "--target", "together", "-m", "google/gemma-3-27b-it", "-f", "json"], capsys)
+    gemma = json.loads(out)
+    assert gemma["counting"] == "estimate" and gemma["exact_tokens"] is False
+    assert any("ESTIMATE" in note for note in gemma["notes"])
     code, out, _ = run(["estimate", CHAT, "-m", "gpt-4o-mini", "-m", "gpt-4.1"], capsys)
     lines = out.splitlines()
     assert code == 0 and "gpt-4o-mini-2024-07-18" in lines[1] and "gpt-4.1-2025-04-14" in lines[2]
+
+
+@pytest.mark.parametrize(("model", "family"), [
+    ("meta-llama/Llama-3.3-70B-Instruct-Reference", "llama3"),
+    ("Qwen/Qwen3-8B", "qwen3"),
+    ("mistralai/Mistral-7B-Instruct-v0.2", "mistral-spm-v1"),
+    ("deepseek-ai/DeepSeek-R1-0528", "deepseek-v4"),
+    ("openai/gpt-oss-20b", "gpt-oss"),
+])
+def test_together_models_count_with_their_own_tokenizer(model: str, family: str, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 15: the text's tokens are the model's own tokenizer's (offline); messages are framed by OpenAI's
+    formula (3 per message + role + content, 3 per example)."""
+    from ftprep.tokens.open_models import open_tokenizer
+
+    user, answer = "Combien de kilomètres entre Paris et Lyon ? 🚄", "Environ 465 km par la route."
+    path = write(tmp_path / "one.jsonl", exchange(user, answer))
+    code, out, _ = run(["estimate", path, "--target", "together", "-m", model, "-f", "json"], capsys)
+    data = json.loads(out)
+    tokenizer = open_tokenizer(family)
+    assert tokenizer.exact
+    expected = 3 + sum(3 + tokenizer.count(role) + tokenizer.count(text)
+                       for role, text in (("user", user), ("assistant", answer)))
+    assert code == 0 and data["counting"] == "tokenizer" and data["total_tokens"] == expected

@@ -8,13 +8,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import ftprep.data
-from ftprep.data.models import ModelInfo
+from ftprep.data.models import Encoding, ModelInfo
 from ftprep.data.targets import PARAM_NAMES
 
 TARGETS_DIR = Path(ftprep.data.__file__).parent / "targets"
@@ -42,10 +43,7 @@ CHOICES = {
 TARGET_KEYS = {"name", "title", "inherits", "default_model", "docs"}
 MODEL_KEYS = {f.name for f in dataclasses.fields(ModelInfo)} - {"name"}
 FACT_KEYS = {"value", "date", "unit", "source", "as_of", "note"}
-ENCODINGS = {
-    "o200k_base", "cl100k_base", "llama3", "llama4", "qwen2", "qwen3", "mistral-tekken", "mistral-spm",
-    "deepseek-v3", "gpt-oss", "gemma", "unknown",
-}
+ENCODINGS = set(typing.get_args(Encoding))
 METHODS = {"supervised", "dpo", "reinforcement"}
 FORMATS = {"chat", "completion", "preference"}
 PRICE_UNITS = {"usd_per_1m_tokens", "usd_per_hour"}
