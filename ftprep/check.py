@@ -7,10 +7,12 @@ import os
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from ftprep.config import Config
 from ftprep.data.models import ModelInfo, ModelTable
 from ftprep.data.targets import DEFAULT_TARGET, Target, load_target
+from ftprep.data.trainers import DEFAULT_TRAINER, Trainer, get_trainer
 from ftprep.engine import FileScan, ScanOptions, emit_repeated_lines, scan_file
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
@@ -25,9 +27,14 @@ from ftprep.rules.compat import JobFacts, compat_findings
 from ftprep.rules.dataset import FileTooLarge, StorageQuotaExceeded
 from ftprep.rules.lifecycle import lifecycle_findings
 from ftprep.rules.overlap import DUPLICATE_RULES, duplicate_findings, overlap_findings
+from ftprep.rules.template import TemplateChecks
 from ftprep.rules.tokens import use_model_table
 
+if TYPE_CHECKING:
+    from ftprep.tokens.hf_tokenizer import HFTokenizer
+
 DEFAULT_MODEL = "gpt-4o-mini"
+HF_TARGET = "hf"
 DUPLICATE_CODES = frozenset(rule.code for rule in DUPLICATE_RULES.values())
 METHODS = ("supervised", "dpo", "reinforcement")
 METHOD_NAMES = {"supervised": "supervised", "dpo": "DPO", "reinforcement": "reinforcement"}
@@ -123,6 +130,9 @@ def check_files(
     within_near: bool = False,
     threshold: float = DEFAULT_THRESHOLD,
     progress: Callable[[int], None] | None = None,
+    tokenizer: str | None = None,
+    trainer: str | None = None,
+    max_length: int | None = None,
 ) -> CheckResult:
     """Check training files (and a validation file) against the format the target service enforces.
 
@@ -136,7 +146,10 @@ def check_files(
     (near-duplicates, which keep a MinHash signature per example, only with ``within_near``); with a
     ``validation`` file each training file is compared with it for leaks (errors instead of warnings with
     ``strict_overlap``; ``threshold`` is the near-duplicate Jaccard similarity); ``progress`` is called with
-    byte counts as the files are read. Raises
+    byte counts as the files are read. ``tokenizer`` is a Hugging Face tokenizer folder whose chat template every
+    chat row is rendered with (FT410-FT413); ``trainer`` (``trl``, ``unsloth``, ``axolotl``, ``llamafactory``;
+    default ``trl`` on the ``hf`` target) adds its habits (FT414, FT415) and its default ``max_length`` (FT411).
+    Raises
     :class:`ConfigError` for an unknown target, model, method or rule selector or a bad grader file and
     :class:`InputError` for an unreadable file.
     """
@@ -161,6 +174,7 @@ def check_files(
     base_select = list(select or config.select)
     base_ignore = list(ignore) + list(config.ignore)
     switched_off = [code for code, level in job_target.severity.items() if level == "off"]
+    template = TemplatePlan.of(job_target, tokenizer, trainer, max_length)
     training_minimum = min_examples if min_examples is not None else params.min_examples
 
     def enabled_for(path: str) -> frozenset[str]:
@@ -187,10 +201,15 @@ def check_files(
             # Repeated lines are looked for among the lines the second step reads (see ScanOptions).
             options = replace(options, line_digests=False)
         feed: list[RecordObserver] = [*(observers(path) if observers else ()), facts]
+        template_checks = template.observer() if template is not None else None
+        if template_checks is not None:
+            feed.append(template_checks)
         scan = scan_file(path, options, feed + ([digests] if digests is not None else []), progress=progress)
         # File-level findings go into the file's own list, so that its verdict counts them.
         _add(scan, compat_findings(info, method, scan, enabled=enabled, facts=facts, models=table))
         _add(scan, size_findings(scan.path, path, job_target, enabled))
+        if template is not None and template_checks is not None:
+            _add(scan, template_checks.findings(scan.path, template.max_length, enabled))
         if isinstance(digests, PromptKeys):
             duplicates, repeats = find_file_repeats(path, digests)
             _add(scan, duplicate_findings(scan.path, duplicates, enabled=enabled))
@@ -215,6 +234,35 @@ def check_files(
                                               enabled=enabled))
     _apply_severities(result, job_target)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class TemplatePlan:
+    """What the chat-template checks need: the tokenizer folder, the trainer and the length limit."""
+
+    tokenizer: HFTokenizer
+    trainer: Trainer | None
+    max_length: int | None
+
+    @classmethod
+    def of(cls, job_target: Target, tokenizer: str | None, trainer: str | None,
+           max_length: int | None) -> TemplatePlan | None:
+        """The plan for these options (None: no tokenizer folder, nothing to render)."""
+        if (trainer is not None or max_length is not None) and tokenizer is None:
+            raise ConfigError("--trainer and --max-length need --tokenizer DIR (the chat template to measure)")
+        if tokenizer is None:
+            return None
+        from ftprep.tokens.hf_tokenizer import load_hf_tokenizer
+
+        if trainer is None and job_target.name == HF_TARGET:
+            trainer = DEFAULT_TRAINER
+        chosen = get_trainer(trainer) if trainer is not None else None
+        limit = max_length if max_length is not None else chosen.max_length.value if chosen is not None else None
+        return cls(load_hf_tokenizer(tokenizer), chosen, limit)
+
+    def observer(self) -> TemplateChecks:
+        """A fresh observer for one file."""
+        return TemplateChecks(self.tokenizer, self.trainer)
 
 
 def _file_size(path: str) -> int | None:

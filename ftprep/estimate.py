@@ -35,6 +35,9 @@ from ftprep.tokens.encoding import ENCODING_NAMES
 from ftprep.tokens.stats import TokenCollector
 
 Progress = Callable[[int], None]
+# Epochs of a local trainer when none is given: transformers' TrainingArguments.num_train_epochs default, which
+# TRL and Unsloth inherit (other trainers set their own: pass --n-epochs).
+TRAINER_EPOCHS = 3
 # The tokenizer an estimate falls back to for a model whose own tokenizer ftprep cannot load offline.
 ESTIMATE_ENCODING = "o200k_base"
 
@@ -229,3 +232,66 @@ def compare_estimates(train: str, names: Sequence[str], job_models: Sequence[str
             progress = None  # the bar follows the first pass
             jobs.append(ComparedJob(name, model, result))
     return jobs
+
+
+def estimate_template(train: str, tokenizer: str, *, validation: str | None = None, method: str | None = None,
+                      trainer: str | None = None, max_length: int | None = None,
+                      n_epochs: int | Literal["auto"] = "auto", progress: Progress | None = None) -> EstimateResult:
+    """Tokens of ``train`` (and ``validation``) as a local trainer sees them: each chat row rendered with the chat
+    template of the Hugging Face tokenizer folder ``tokenizer`` and tokenized, exactly as transformers'
+    ``len(apply_chat_template(messages, tools=tools, tokenize=True))``.
+
+    ``trainer`` (default ``trl``) gives the default ``max_length`` and whether longer rows are truncated or dropped;
+    rows the template cannot render are not counted (``ftprep check --target hf`` reports them). There is no price:
+    the job runs on your hardware. ``n_epochs`` "auto" is the trainer's usual 3 (TRL's ``num_train_epochs``).
+    """
+    from ftprep.data.trainers import DEFAULT_TRAINER, get_trainer
+    from ftprep.rules.template import TemplateChecks
+    from ftprep.tokens.hf_tokenizer import load_hf_tokenizer
+    from ftprep.tokens.stats import histogram_of, summarise
+
+    chosen = get_trainer(trainer or DEFAULT_TRAINER)
+    limit = max_length if max_length is not None else chosen.max_length.value
+    folder = load_hf_tokenizer(tokenizer)
+    epochs = TRAINER_EPOCHS if n_epochs == "auto" else n_epochs
+    files: list[FileEstimate] = []
+    method_used = method or "supervised"
+    notes = [f"tokens: the chat template of {tokenizer}, rendered and tokenized as transformers' apply_chat_template",
+             f"{chosen.title}: rows over {limit:,} tokens are {'dropped' if chosen.over_length == 'drops' else 'cut'}"
+             f" (max length {'given' if max_length is not None else 'by default'}; {chosen.max_length.source})"]
+    for path, role in ((train, "train"), *(((validation, "validation"),) if validation else ())):
+        checks = TemplateChecks(folder, chosen)
+        scan = _feed(path, method_used, None, [checks], progress)
+        if role == "train":
+            method_used = method or scan.method
+        lengths = list(checks.lengths)
+        over = [n for n in lengths if limit is not None and n > limit]
+        if chosen.over_length == "drops":
+            kept = [n for n in lengths if limit is None or n <= limit]
+            billing, truncated = sum(kept), sum(over)
+        else:
+            billing = sum(min(n, limit) if limit is not None else n for n in lengths)
+            truncated = sum(lengths) - billing
+        failed = sum(1 for problem in checks.problems if problem[1] == "FT410")
+        summary = summarise(lengths)
+        trained = billing * epochs if role == "train" else None
+        files.append(FileEstimate(
+            path=scan.path, role=role, kind=scan.kind, examples=len(lengths), total_tokens=sum(lengths),
+            billing_tokens=billing, trainable_tokens=billing, over_limit=len(over), truncated_tokens=truncated,
+            zero_trainable=0, images_estimated=0, roles={},
+            distribution=Distribution(**asdict(summary), histogram=histogram_of(lengths)),
+            n_epochs=epochs if role == "train" else None, trained_tokens=trained, cost_usd=None,
+            price=PriceInfo(None, None, None, None, "a local trainer: no price"),
+            over_limit_lines=[line for line, n in zip(checks.length_lines, lengths, strict=True)
+                              if limit is not None and n > limit][:100],
+            note=(f"{failed} row(s) the chat template cannot render are not counted: ftprep check --target hf "
+                  f"--tokenizer {tokenizer} shows why") if failed else ""))
+    if n_epochs == "auto":
+        notes.append(f"epochs: {TRAINER_EPOCHS}, transformers' num_train_epochs default (TRL, Unsloth); "
+                     "pass --n-epochs for your setting")
+    first = files[0]
+    return EstimateResult(
+        model=folder.name, encoding="chat template", method=method_used, limit=limit, n_epochs=epochs,
+        n_epochs_auto=n_epochs == "auto", examples=first.examples, total_tokens=first.total_tokens,
+        billing_tokens=first.billing_tokens, trained_tokens=first.trained_tokens or 0, cost_usd=None,
+        price=first.price, files=files, notes=notes, target="hf", counting="template", exact_tokens=True)

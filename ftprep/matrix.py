@@ -104,7 +104,9 @@ def expand_targets(spec: str | Sequence[str], config: Config) -> list[str]:
         for name in (n.strip() for n in part.split(",")):
             if not name:
                 continue
-            for expanded in (target_names(config.targets) if name == ALL_TARGETS else [name]):
+            expanded_names = ([n for n in target_names(config.targets) if resolve_target(n, config).in_all]
+                              if name == ALL_TARGETS else [name])
+            for expanded in expanded_names:
                 if expanded not in names:
                     names.append(expanded)
     if not names:

@@ -37,6 +37,11 @@ MATRIX_ONLY_FORMATS = ("markdown",)
 @click.option("--target", "-t", "target",
               help="Service: openai (default), azure, together, fireworks, a [tool.ftprep.targets] name; "
                    "'all' or a comma-separated list prints a target matrix.")
+@click.option("--tokenizer", type=click.Path(file_okay=False),
+              help="Hugging Face tokenizer folder: render every chat row with its chat template (--target hf).")
+@click.option("--trainer", type=click.Choice(["trl", "unsloth", "axolotl", "llamafactory"]),
+              help="Local trainer whose defaults apply with --tokenizer (default on --target hf: trl).")
+@click.option("--max-length", type=click.IntRange(min=1), help="The trainer's maximum length in tokens.")
 @click.option("--output-format", "-f", type=click.Choice(sorted({*CHECK_REPORTERS, *MATRIX_ONLY_FORMATS})),
               default="text", show_default=True, help="markdown: with --target all (or a list) only.")
 @click.option("--select", multiple=True,
@@ -53,7 +58,8 @@ MATRIX_ONLY_FORMATS = ("markdown",)
 @quiet_option
 @config_options
 def check_command(files: tuple[str, ...], validation: str | None, model: str | None, method: str | None,
-                  target: str | None, output_format: str, select: tuple[str, ...], ignore: tuple[str, ...],
+                  target: str | None, tokenizer: str | None, trainer: str | None, max_length: int | None,
+                  output_format: str, select: tuple[str, ...], ignore: tuple[str, ...],
                   exit_zero: bool,
                   grader: str | None, strict_overlap: bool, within_near: bool, threshold: float,
                   quiet: bool, config_path: Path | None, isolated: bool) -> int:
@@ -79,6 +85,7 @@ def check_command(files: tuple[str, ...], validation: str | None, model: str | N
     if output_format in MATRIX_ONLY_FORMATS:
         raise fail(f"--output-format {output_format} is for a target matrix: add --target all")
     with progress_bar("checking", progress_enabled(quiet), input_size(*files, validation)) as advance:
-        result = check_files(list(files), model=model, target=target, progress=advance, **options)
+        result = check_files(list(files), model=model, target=target, progress=advance, tokenizer=tokenizer,
+                             trainer=trainer, max_length=max_length, **options)
     click.echo(CHECK_REPORTERS[output_format](result), nl=False)
     return EXIT_FINDINGS if result.errors and not exit_zero else EXIT_OK

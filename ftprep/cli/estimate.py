@@ -20,7 +20,7 @@ from ftprep.cli.common import (
 )
 from ftprep.cost import EstimateResult
 from ftprep.data.targets import ALL_TARGETS, DEFAULT_TARGET
-from ftprep.estimate import compare_estimates, estimate
+from ftprep.estimate import compare_estimates, estimate, estimate_template
 from ftprep.jsonl.writer import write_file_atomic
 from ftprep.matrix import expand_targets
 from ftprep.report import estimate_html, estimate_json, estimate_markdown, estimate_text
@@ -70,6 +70,11 @@ def _prices(values: tuple[str, ...]) -> dict[str, float]:
               help="Service whose models and prices apply: openai (default), azure, together, fireworks; "
                    "'all' or a comma-separated list compares cost side by side.")
 @click.option("--tier", help="Training tier to price (Azure: global, standard, datazone, developer).")
+@click.option("--tokenizer", type=click.Path(file_okay=False),
+              help="Hugging Face tokenizer folder: count each chat row as its chat template renders it (--target hf).")
+@click.option("--trainer", type=click.Choice(["trl", "unsloth", "axolotl", "llamafactory"]),
+              help="Local trainer whose default maximum length applies with --tokenizer (default trl).")
+@click.option("--max-length", type=click.IntRange(min=1), help="The trainer's maximum length in tokens.")
 @click.option("--method", type=click.Choice(METHODS), help="Fine-tuning method (default: from the file's format).")
 @click.option("--n-epochs", "n_epochs", default="auto", show_default=True, metavar="N|auto",
               help="Epochs; auto follows the service's default rule.")
@@ -84,7 +89,8 @@ def _prices(values: tuple[str, ...]) -> dict[str, float]:
 @quiet_option
 @config_options
 def estimate_command(train: str, validation: str | None, models: tuple[str, ...], target: str | None,
-                     tier: str | None, method: str | None, n_epochs: str,
+                     tier: str | None, tokenizer: str | None, trainer: str | None, max_length: int | None,
+                     method: str | None, n_epochs: str,
                      price: tuple[str, ...], encoding: str | None, output_format: str, report: Path | None,
                      quiet: bool, config_path: Path | None, isolated: bool) -> int:
     """Count the exact tokens of TRAIN (JSONL, .gz or -) and estimate trained_tokens and cost.
@@ -96,6 +102,16 @@ def estimate_command(train: str, validation: str | None, models: tuple[str, ...]
     prices = _prices(price)
     config = load_cli_config(config_path, isolated)
     wanted = target or config.target
+    if tokenizer is not None:
+        if wanted not in (None, "hf"):
+            raise fail(f"--tokenizer measures a local trainer's chat template: use it with --target hf, not {wanted}")
+        with progress_bar("counting tokens", progress_enabled(quiet), input_size(train, validation)) as advance:
+            result = estimate_template(train, tokenizer, validation=validation, method=method or config.method,
+                                       trainer=trainer, max_length=max_length, n_epochs=epochs, progress=advance)
+        _emit(ESTIMATE_REPORTERS[output_format](result), report, train, validation, quiet)
+        return EXIT_OK
+    if trainer is not None or max_length is not None:
+        raise fail("--trainer and --max-length need --tokenizer DIR (the chat template to measure)")
     compare = len(models) > 1 or (wanted is not None and (wanted == ALL_TARGETS or "," in wanted))
     options: dict[str, Any] = {"validation": validation, "method": method or config.method, "n_epochs": epochs,
                                "prices": {**config.prices, **prices}, "encoding": encoding,

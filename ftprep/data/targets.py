@@ -176,6 +176,8 @@ class TargetHeader:
     docs: str = ""
     inherits: str | None = None
     models_file: str | None = None
+    # Whether `--target all` includes it (the hosted services do; the local `hf` target is named on its own).
+    in_all: bool = True
 
 
 Severity = Literal["error", "warning", "info", "off"]
@@ -195,6 +197,7 @@ class Target:
     models: ModelTable
     inherits: str | None = None
     user_defined: bool = False
+    in_all: bool = True
 
     def fact(self, name: str) -> Any:
         """The fact behind parameter ``name`` (value, source, as_of, note), or None when unknown."""
@@ -308,7 +311,7 @@ def load_target(name: str, user: Mapping[str, Mapping[str, Any]] | None = None,
         raise ConfigError(f"{where}: default_model {header.default_model!r} is not one of its models")
     return Target(name=name, title=header.title, default_model=header.default_model, docs=header.docs,
                   params=_params(params, name), facts=params, severity=severity, models=table,
-                  inherits=header.inherits, user_defined=name in user)
+                  inherits=header.inherits, user_defined=name in user, in_all=header.in_all)
 
 
 def target_names(user: Mapping[str, Any] | None = None) -> list[str]:

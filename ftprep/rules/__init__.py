@@ -12,10 +12,11 @@ from ftprep.rules import (
     reinforcement,
     schema,
     syntax,
+    template,
     tokens,
     tools,
     vision,
 )
 
 __all__ = ["bytes", "compat", "content", "dataset", "job", "lifecycle", "overlap", "preference", "reinforcement",
-           "schema", "syntax", "tokens", "tools", "vision"]
+           "schema", "syntax", "template", "tokens", "tools", "vision"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
@@ -197,21 +198,30 @@ class TokenCollector:
 
     def summary(self) -> Summary:
         """Mean, median, p5, p95, min and max tokens per example."""
-        ordered = sorted(self.totals)
-        if not ordered:
-            return Summary(0.0, 0.0, 0.0, 0.0, 0, 0)
-        return Summary(mean=sum(ordered) / len(ordered), median=percentile(ordered, 50),
-                       p5=percentile(ordered, 5), p95=percentile(ordered, 95),
-                       min=ordered[0], max=ordered[-1])
+        return summarise(self.totals)
 
     def histogram(self, bins: int = 10) -> list[tuple[int, int, int]]:
         """``bins`` equal-width bins ``(low, high, count)`` over [min, max]; ``high`` is inclusive."""
-        if not self.totals:
-            return []
-        low, high = min(self.totals), max(self.totals)
-        width = max(1, math.ceil((high - low + 1) / bins))
-        counts = [0] * bins
-        for value in self.totals:
-            counts[min((value - low) // width, bins - 1)] += 1
-        return [(low + i * width, min(low + (i + 1) * width - 1, high), c) for i, c in enumerate(counts)
-                if low + i * width <= high]
+        return histogram_of(self.totals, bins)
+
+
+def summarise(values: Sequence[int]) -> Summary:
+    """Mean, median, p5, p95, min and max of token counts."""
+    ordered = sorted(values)
+    if not ordered:
+        return Summary(0.0, 0.0, 0.0, 0.0, 0, 0)
+    return Summary(mean=sum(ordered) / len(ordered), median=percentile(ordered, 50),
+                   p5=percentile(ordered, 5), p95=percentile(ordered, 95), min=ordered[0], max=ordered[-1])
+
+
+def histogram_of(values: Sequence[int], bins: int = 10) -> list[tuple[int, int, int]]:
+    """``bins`` equal-width bins ``(low, high, count)`` over [min, max] of ``values``; ``high`` is inclusive."""
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    width = max(1, math.ceil((high - low + 1) / bins))
+    counts = [0] * bins
+    for value in values:
+        counts[min((value - low) // width, bins - 1)] += 1
+    return [(low + i * width, min(low + (i + 1) * width - 1, high), c) for i, c in enumerate(counts)
+            if low + i * width <= high]
