@@ -144,7 +144,8 @@ class DroppedByTrainer(Rule):
 class WeightIgnoredByTrainer(Rule):
     """What it does
     Warns, once per file, when rows set OpenAI's per-message `weight: 0` and the trainer ignores weights (TRL,
-    Unsloth, LLaMA-Factory), or honours them only when configured (Axolotl: `message_field_training: weight`).
+    Unsloth, LLaMA-Factory). Axolotl honours them when its dataset configuration sets
+    `message_field_training: weight`, which ftprep cannot see: no warning for it.
 
     Why it matters
     The turns marked not to be trained are trained: the model learns the answers the file meant to leave out.

