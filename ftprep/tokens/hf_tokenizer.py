@@ -11,6 +11,7 @@ Nothing is ever downloaded: a missing file is a :class:`ConfigError` naming it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,12 +49,15 @@ class HFTokenizer:
     chat_templates: dict[str, str] = field(default_factory=dict)
     named_special_tokens: dict[str, str] = field(default_factory=dict)
     family: str | None = None  # set when built by ftprep.tokens.open_models.open_tokenizer, else from a folder
+    # How a family's tokenizer is rebuilt in another process (open_models.open_tokenizer, passed in by it: this
+    # module sits below open_models and does not import it).
+    rebuild: Callable[[str], Any] | None = None
     exact: bool = True
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its source in another process (folder or family), not sent as megabytes of JSON.
-        if self.family is not None:
-            return _open_family, (self.family,)
+        if self.family is not None and self.rebuild is not None:
+            return self.rebuild, (self.family,)
         return load_hf_tokenizer, (self.name,)
 
     @property
@@ -89,12 +93,6 @@ class HFTokenizer:
     def encode_many(self, texts: list[str]) -> list[list[int]]:
         """Token ids of several texts, in parallel threads (``tokenizers``' batch encoding)."""
         return [enc.ids for enc in self.backend.encode_batch(texts, add_special_tokens=False)]
-
-
-def _open_family(family: str) -> Any:
-    from ftprep.tokens.open_models import open_tokenizer  # here: open_models imports this module
-
-    return open_tokenizer(family)
 
 
 def _read_json(path: Path) -> Any:

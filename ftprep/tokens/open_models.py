@@ -324,7 +324,7 @@ def _load_tekken(family: Family) -> Tokenizer:
 
 def _load_tokenizer_json(family: Family) -> Tokenizer:
     backend = tokenizer_from_json(family.name, read_verified(family))
-    return HFTokenizer(name=family.name, backend=backend, family=family.name)
+    return HFTokenizer(name=family.name, backend=backend, family=family.name, rebuild=open_tokenizer)
 
 
 def _load_harmony(family: Family) -> Tokenizer:

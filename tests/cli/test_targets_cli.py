@@ -110,8 +110,8 @@ def test_targets_command_lists_sources(capsys: pytest.CaptureFixture[str]) -> No
     assert "max_examples: unknown" in out
     code, out, _ = run(["targets", "-f", "json"], capsys)
     data = json.loads(out)
-    assert [t["name"] for t in data["targets"]] == ["openai", "azure", "fireworks", "together"]
-    azure = data["targets"][1]
+    assert [t["name"] for t in data["targets"]] == ["openai", "azure", "fireworks", "hf", "together"]
+    azure = next(t for t in data["targets"] if t["name"] == "azure")
     assert azure["params"]["suffix_max_chars"]["value"] == 18 and azure["params"]["max_examples"] is None
     for target in data["targets"]:
         for fact in target["params"].values():

@@ -170,7 +170,9 @@ def test_every_packaged_target_has_parameter_cases() -> None:
     for param in PARAMS:
         covered[param.values[0]] = covered.get(param.values[0], 0) + 1  # type: ignore[index]
     assert set(covered) == set(packaged_names()), covered
-    assert min(covered.values()) >= 8, covered
+    # The hosted services state many parameters; the local `hf` target few (no service limits).
+    assert min(n for name, n in covered.items() if load_target(name).in_all) >= 8, covered
+    assert covered["hf"] >= 2, covered
 
 
 def test_cases_follow_the_data() -> None:
