@@ -11,6 +11,7 @@ command never leaves one output new and another old.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import tempfile
@@ -20,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import BinaryIO
 
-from ftprep.errors import ConfigError
+from ftprep.errors import ConfigError, OutputError
 
 TEMP_MARK = ".ftprep-tmp-"
 _CAUGHT_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s)
@@ -78,8 +79,11 @@ def _umask() -> int:
 
 
 def _same_file(a: Path, b: Path) -> bool:
-    if a.resolve() == b.resolve():
-        return True
+    try:
+        if a.resolve() == b.resolve():
+            return True
+    except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13): not the same file
+        return False
     try:
         return os.path.samefile(a, b)
     except OSError:
@@ -95,6 +99,8 @@ class AtomicOutput:
 
     def __init__(self, path: str | os.PathLike[str], *, force: bool = False, optional: bool = False,
                  mode: int | None = None) -> None:
+        if not os.fspath(path):
+            raise ConfigError("an output path is empty (''); give a file path")
         self.path = Path(path)
         self.force = force
         self.optional = optional
@@ -109,6 +115,12 @@ class AtomicOutput:
         for source in inputs:
             if str(source) != "-" and _same_file(self.path, Path(source)):
                 raise ConfigError(f"{self.path}: is the input file; write the output to another path")
+        try:
+            os.stat(self.path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ConfigError(f"{self.path}: a symbolic link loop ({exc.strerror}); "
+                                  "fix the link or choose another path") from exc
         if self.path.is_dir():
             raise ConfigError(f"{self.path}: is a directory; give a file path for the output")
         if not self.path.parent.is_dir():
@@ -134,8 +146,11 @@ class AtomicOutput:
         """Write one line (``data`` without its end of line) followed by ``\\n``."""
         if self._file is None:
             raise RuntimeError(f"{self.path}: output is not open")
-        self._file.write(data)
-        self._file.write(b"\n")
+        try:
+            self._file.write(data)
+            self._file.write(b"\n")
+        except OSError as exc:
+            raise self._write_error(exc) from exc
         self.lines += 1
         self.bytes += len(data) + 1
 
@@ -143,8 +158,17 @@ class AtomicOutput:
         """Write bytes as they are (whole documents such as reports)."""
         if self._file is None:
             raise RuntimeError(f"{self.path}: output is not open")
-        self._file.write(data)
+        try:
+            self._file.write(data)
+        except OSError as exc:
+            raise self._write_error(exc) from exc
         self.bytes += len(data)
+
+    def _write_error(self, exc: OSError) -> OutputError:
+        """The clear error for a failed write (full disk, quota, I/O error), naming the output."""
+        hint = "free some space or write to another disk" if exc.errno in (errno.ENOSPC, errno.EDQUOT) \
+            else "check the disk and the folder's permissions"
+        return OutputError(f"{self.path}: cannot write ({exc.strerror or exc}); {hint}; the output was not changed")
 
     def _close(self) -> None:
         if self._file is not None:
@@ -154,8 +178,11 @@ class AtomicOutput:
     def flush(self) -> None:
         """Flush and fsync the temp file (the data is on disk before the rename makes it visible)."""
         if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            try:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            except OSError as exc:
+                raise self._write_error(exc) from exc
         self._close()
 
     def commit(self) -> None:
@@ -169,7 +196,12 @@ class AtomicOutput:
             if self.force:
                 self.path.unlink(missing_ok=True)
             return
-        os.replace(temp, self.path)
+        try:
+            os.replace(temp, self.path)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise OutputError(f"{self.path}: cannot move the finished output into place ({exc.strerror}); "
+                              "check the folder's permissions") from exc
         _fsync_folder(self.path.parent)
 
     def discard(self) -> None:

@@ -450,8 +450,8 @@ def convert_file(
         raise ConfigError("--from map needs --map FIELD=POINTER options")
     if str(input_path) == "-":
         raise ConfigError("convert needs an input file path, not '-'")
-    outputs = [AtomicOutput(output_path, force=force),
-               AtomicOutput(rejects_out or f"{output_stem(output_path)}.rejects.jsonl", force=force, optional=True)]
+    rejects_path = f"{output_stem(output_path)}.rejects.jsonl" if rejects_out is None else rejects_out
+    outputs = [AtomicOutput(output_path, force=force), AtomicOutput(rejects_path, force=force, optional=True)]
     container = container or detect_container(input_path)
     checker = RecordChecker(model or _DEFAULT_MODEL[options.to], _METHOD[options.to])
     target_kind = TARGETS[options.to]

@@ -74,8 +74,8 @@ def fix_file(
     """
     if str(input_path) == "-":
         raise ConfigError("fix reads its input twice; pass a file path, not '-'")
-    outputs = [AtomicOutput(output_path, force=force),
-               AtomicOutput(rejects_out or f"{output_stem(output_path)}.rejects.jsonl", force=force, optional=True)]
+    rejects_path = f"{output_stem(output_path)}.rejects.jsonl" if rejects_out is None else rejects_out
+    outputs = [AtomicOutput(output_path, force=force), AtomicOutput(rejects_path, force=force, optional=True)]
     for output in outputs:
         output.validate([input_path])
     result = check_files([str(input_path)], model=model, method=method, config=config)
