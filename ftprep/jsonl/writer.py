@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import signal
 import tempfile
@@ -19,7 +20,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+import orjson
 
 from ftprep.errors import ConfigError, OutputError
 
@@ -36,6 +39,26 @@ class Terminated(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(f"terminated by signal {signum}")
         self.signum = signum
+
+
+def record_bytes(record: Any) -> bytes:
+    """A record as one compact JSON line (no end of line), keys in their order, values exactly as read.
+
+    orjson on the fast path; integers beyond 64 bits (which orjson cannot write) through the standard
+    library, with the same digits. Raises ``ValueError`` (``UnicodeEncodeError`` for a lone surrogate,
+    which has no UTF-8 encoding) rather than write a line that is not valid UTF-8 JSON.
+    """
+    try:
+        return orjson.dumps(record)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        pass
+    try:
+        text = json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except RecursionError as exc:
+        raise ValueError("the record nests too deeply to be written") from exc
+    except TypeError as exc:
+        raise ValueError(f"the record holds a value JSON cannot hold ({exc})") from exc
+    return text.encode("utf-8")
 
 
 def temp_prefix(path: Path) -> str:

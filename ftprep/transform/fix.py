@@ -12,19 +12,15 @@ Two passes: the engine's check pass decides which lines carry errors, the second
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
-from typing import Any
-
-import orjson
 
 from ftprep.check import check_files
 from ftprep.config import Config
 from ftprep.errors import ConfigError
 from ftprep.jsonl.parse import parse_line
 from ftprep.jsonl.reader import iter_lines
-from ftprep.jsonl.writer import AtomicOutput, atomic_outputs
+from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes
 from ftprep.lint.finding import Severity
 from ftprep.overlap.hashing import digest_bytes, record_digest
 from ftprep.rules.bytes import BlankLine, NulByte, Utf8Bom
@@ -45,14 +41,6 @@ class FixResult:
 
     accounting: Accounting
     repairs: dict[str, int]
-
-
-def compact_bytes(record: Any) -> bytes:
-    """A record serialised without whitespace, keys in their order (integers beyond 64 bits kept)."""
-    try:
-        return orjson.dumps(record)
-    except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
 def fix_file(
@@ -124,11 +112,15 @@ def fix_file(
                         reasons = [Reason(rule.code, f"same record as line {first[0]}")]
                         accounting.set_aside += 1
                 if reasons is None:
-                    compact = compact_bytes(parsed.value)
-                    repairs["reformatted"] += compact != data
-                    out.write_line(compact)
-                    accounting.count_output("output")
-                    continue
+                    try:
+                        compact = record_bytes(parsed.value)
+                    except ValueError as exc:
+                        reasons = [Reason(InvalidJson.code, f"the record has no valid UTF-8 JSON form ({exc})")]
+                    else:
+                        repairs["reformatted"] += compact != data
+                        out.write_line(compact)
+                        accounting.count_output("output")
+                        continue
             rejects.write_line(reject_bytes(reasons, raw.data, line=raw.lineno))
             accounting.count_reject(r.code for r in reasons)
     accounting.extra = {"fix": {"repairs": repairs, "dedupe": dedupe}}

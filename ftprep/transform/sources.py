@@ -25,13 +25,23 @@ from ftprep.errors import InputError
 from ftprep.jsonl.parse import parse_line
 from ftprep.jsonl.reader import iter_lines, open_binary
 from ftprep.rules.bytes import InvalidUtf8
-from ftprep.rules.syntax import DuplicateKey, InvalidJson, NonFiniteNumber, NotAnObject
+from ftprep.rules.syntax import (
+    DuplicateKey,
+    IntegerTooLong,
+    InvalidJson,
+    LoneSurrogate,
+    NestingTooDeep,
+    NonFiniteNumber,
+    NotAnObject,
+)
 from ftprep.transform.summary import Reason
 
 BATCH_ROWS = 10_000
 _BOM = b"\xef\xbb\xbf"
 _PARSE_CODES = {"invalid-utf8": InvalidUtf8.code, "invalid-json": InvalidJson.code,
-                "non-finite": NonFiniteNumber.code, "duplicate-key": DuplicateKey.code}
+                "non-finite": NonFiniteNumber.code, "duplicate-key": DuplicateKey.code,
+                "too-deep": NestingTooDeep.code, "lone-surrogate": LoneSurrogate.code,
+                "integer-too-long": IntegerTooLong.code}
 CONTAINERS = ("jsonl", "json", "csv", "tsv", "parquet")
 
 

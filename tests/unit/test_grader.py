@@ -177,3 +177,19 @@ def test_rows_are_checked_along_the_whole_key_path(tmp_path: Path) -> None:
     assert [(f.code, f.line) for f in result.findings] == [("FT262", 2), ("FT262", 3), ("FT262", 4)]
     assert result.findings[0].message == ("row has no 'reference.answer', which the grader 'answer' reads as "
                                           "{{item.reference.answer}}")
+
+
+@pytest.mark.parametrize("text", [
+    # a string_check grader holding a value nested 1,020 levels (the walks used to exhaust the stack)
+    '{"type": "string_check", "name": "g", "input": "{{item.a}}", "reference": "x", "operation": "eq", "x": '
+    + "[" * 1020 + "]" * 1020 + "}",
+    # multi graders nested in each other 300 times
+    '{"type": "multi", "calculate_output": "a", "graders": {"a": ' * 300
+    + '{"type": "string_check", "name": "g", "input": "{{item.a}}", "reference": "x", "operation": "eq"}'
+    + "}}" * 300,
+])
+def test_a_deeply_nested_grader_is_a_clear_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "grader.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="nests more than 128 levels deep"):
+        load_grader(path)
