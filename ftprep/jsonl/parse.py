@@ -278,3 +278,14 @@ def parse_line(data: bytes) -> ParseResult:
         text = data.decode("utf-8", errors="replace")
     _slow_parse(text, result)
     return result
+
+
+def read_object(data: bytes) -> dict[str, Any] | None:
+    """The object a line holds as ``ftprep check`` reads it, or None (not an object, or a line whose
+    value the parser drops: invalid JSON, nested too deeply, an integer too long). For readers that skip
+    what is not a record and leave reporting to ``check``."""
+    record = strict_fast(data, duplicate_keys=False)
+    if record is None:
+        parsed = parse_line(data)
+        record = parsed.value if parsed.ok and isinstance(parsed.value, dict) else None
+    return record
