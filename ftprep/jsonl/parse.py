@@ -149,8 +149,9 @@ def _may_have_long_integer(data: bytes) -> bool:
 
 class _IntegerTooLong(ValueError):
     def __init__(self, digits: str) -> None:
-        super().__init__(digits)
         self.length = len(digits.lstrip("-"))
+        super().__init__(f"an integer of {self.length} digits; JSON readers such as Python's refuse integers "
+                         f"longer than {MAX_INT_DIGITS} digits")
 
 
 def _parse_int(text: str) -> int:
@@ -211,9 +212,7 @@ def _slow_parse(text: str, result: ParseResult) -> None:
             "invalid-json", f"invalid JSON: {exc.msg} (column {exc.colno})", column=exc.colno))
         return
     except _IntegerTooLong as exc:
-        result.problems.append(ParseProblem(
-            "integer-too-long", f"an integer of {exc.length} digits; JSON readers such as Python's refuse "
-            f"integers longer than {MAX_INT_DIGITS} digits"))
+        result.problems.append(ParseProblem("integer-too-long", str(exc)))
         return
     except RecursionError:  # not reached after the depth test; kept so that no input can raise
         _too_deep(result)
@@ -289,3 +288,23 @@ def read_object(data: bytes) -> dict[str, Any] | None:
         parsed = parse_line(data)
         record = parsed.value if parsed.ok and isinstance(parsed.value, dict) else None
     return record
+
+
+def exact_document(data: bytes) -> Any:
+    """A whole JSON document (a JSON-array input) read exactly: orjson, or the standard library where
+    orjson refuses it (a lone surrogate escape) or would read an integer beyond 64 bits as a float.
+
+    Raises ``ValueError`` when the document is not JSON, nests deeper than a reader handles, or holds an
+    integer longer than :data:`MAX_INT_DIGITS` digits. Its rows are read as lines are, one by one.
+    """
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if not _may_have_long_integer(data):
+            return value
+    try:
+        return json.loads(data.decode("utf-8"), parse_int=_parse_int)
+    except RecursionError as exc:
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from exc

@@ -249,7 +249,7 @@ def hypothesis_lines(examples: int) -> list[bytes]:
 
     @settings(max_examples=examples, derandomize=True, database=None, deadline=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
-    @given(st.lists(st.tuples(records, style), min_size=1, max_size=30))
+    @given(st.lists(st.tuples(records, style), min_size=8, max_size=40))
     def draw(drawn: list[tuple[Any, int]]) -> None:
         for record, seed in drawn:
             collected.append(_dump(record, random.Random(seed)).replace(b"\n", b" "))

@@ -9,8 +9,9 @@ and goes through every entry point. For each: no exception escapes; every input 
 
 from __future__ import annotations
 
+import json
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -36,22 +37,25 @@ CONVERT_SOURCES = (None, "chat", "sharegpt", "alpaca", "completions", "preferenc
 ISOLATED = Config()
 
 
-@lru_cache(maxsize=None)
+@cache
+def drawn_lines() -> tuple[bytes, ...]:
+    return tuple(hypothesis_lines(HYPOTHESIS_EXAMPLES))
+
+
 def batch(index: int) -> tuple[bytes, ...]:
     """Batch ``index``: corpus mutations, and the hypothesis lines as the last batch."""
     if index < CORPUS_BATCHES:
         return tuple(corpus_batch(index, BATCH_LINES))
-    return tuple(hypothesis_lines(HYPOTHESIS_EXAMPLES))
+    return drawn_lines()
 
 
 BATCHES = list(range(CORPUS_BATCHES + 1))
 
 
-def write_batch(folder: Path, index: int) -> tuple[Path, int]:
-    lines = batch(index)
+def write_batch(folder: Path, lines: tuple[bytes, ...]) -> Path:
     path = folder / "fuzz.jsonl"
     path.write_bytes(b"".join(line + b"\n" for line in lines))
-    return path, len(lines)
+    return path
 
 
 def assert_clean_jsonl(path: Path) -> None:
@@ -65,31 +69,61 @@ def assert_clean_jsonl(path: Path) -> None:
     assert bad == []
 
 
+def lines_in(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def json_document(lines: tuple[bytes, ...]) -> bytes:
+    """The lines Python's json reads, as one JSON array (the JSON-document input of convert)."""
+    items = []
+    for line in lines:
+        try:
+            json.loads(line.decode("utf-8"))
+        except (ValueError, RecursionError):
+            continue
+        items.append(line.removeprefix(b"\xef\xbb\xbf"))
+    return b"[" + b",".join(items) + b"]"
+
+
 def test_the_suite_runs_at_least_100000_inputs() -> None:
     assert CORPUS_BATCHES * BATCH_LINES + len(batch(CORPUS_BATCHES)) >= MINIMUM_INPUTS
 
 
 @pytest.mark.parametrize("index", BATCHES)
 def test_fuzz_batch(index: int, tmp_path: Path) -> None:
-    path, count = write_batch(tmp_path, index)
+    lines = batch(index)
+    path, count = write_batch(tmp_path, lines), len(lines)
 
     result = check_files([str(path)], config=ISOLATED)
     assert result.files[0].lines == count
 
     fixed = fix_file(path, tmp_path / "fixed.jsonl", config=ISOLATED)
     assert fixed.accounting.inputs == count and fixed.accounting.balanced
+    assert lines_in(tmp_path / "fixed.jsonl") == fixed.accounting.outputs["output"]
+    assert lines_in(tmp_path / "fixed.rejects.jsonl") == fixed.accounting.rejected
     assert_clean_jsonl(tmp_path / "fixed.jsonl")
 
     to = CONVERT_TARGETS[index % len(CONVERT_TARGETS)]
     source = CONVERT_SOURCES[index % len(CONVERT_SOURCES)]
     converted = convert_file(path, tmp_path / "converted.jsonl", ConvertOptions(to=to, source=source))
     assert converted.accounting.inputs == count and converted.accounting.balanced
+    assert lines_in(tmp_path / "converted.jsonl") == converted.accounting.outputs["output"]
+    assert lines_in(tmp_path / "converted.rejects.jsonl") == converted.accounting.rejected
     assert_clean_jsonl(tmp_path / "converted.jsonl")
+
+    document = tmp_path / "fuzz.json"
+    document.write_bytes(json_document(lines))
+    from_document = convert_file(document, tmp_path / "from_document.jsonl", ConvertOptions(to=to, source=source),
+                                 container="json")
+    assert from_document.accounting.balanced
+    assert_clean_jsonl(tmp_path / "from_document.jsonl")
 
     group_by = GROUP_BY[index % len(GROUP_BY)]
     split = split_file(path, valid_ratio=0.2, seed=index, group_by=group_by, train_out=tmp_path / "train.jsonl",
                        valid_out=tmp_path / "valid.jsonl", rejects_out=tmp_path / "split.rejects.jsonl")
     assert split.accounting.inputs == count and split.accounting.balanced
+    assert [lines_in(tmp_path / name) for name in ("train.jsonl", "valid.jsonl", "split.rejects.jsonl")] == [
+        split.accounting.outputs["train"], split.accounting.outputs["valid"], split.accounting.rejected]
 
     estimated = estimate(str(path), model="gpt-4o-mini")
     assert estimated.files[0].examples <= count

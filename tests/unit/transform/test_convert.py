@@ -239,3 +239,27 @@ def test_integers_beyond_64_bits_keep_their_digits(tmp_path: Path) -> None:
                        b'"properties": {"n": {"type": "integer", "maximum": 123456789012345678901234567890}}}}}]}\n')
     convert_file(source, tmp_path / "out.jsonl", CHAT)
     assert b'"maximum":123456789012345678901234567890}' in (tmp_path / "out.jsonl").read_bytes()
+
+
+def test_json_array_rows_are_read_as_jsonl_lines_are(tmp_path: Path) -> None:
+    source = tmp_path / "in.json"
+    good = '{"prompt": "a", "completion": "b"}'
+    source.write_text("[" + ", ".join([
+        good,
+        '{"prompt": "a\\ud800", "completion": "b"}',  # a lone surrogate: orjson refuses the whole document
+        '{"prompt": "a", "completion": "b", "x": ' + "[" * 300 + "]" * 300 + "}",  # beyond orjson's writer
+        '{"prompt": "a", "completion": "b", "n": 123456789012345678901234567890}',
+    ]) + "]")
+    result = convert_file(source, tmp_path / "out.jsonl", ConvertOptions(to="completions", source="completions"))
+    assert [(r["record"], r["reasons"]) for r in records(tmp_path / "out.rejects.jsonl")] == [(2, ["FT106"]),
+                                                                                             (3, ["FT105"])]
+    assert result.accounting.balanced and result.accounting.outputs == {"output": 2}
+
+
+def test_json_array_integers_beyond_64_bits_keep_their_digits(tmp_path: Path) -> None:
+    source = tmp_path / "in.json"
+    source.write_text('[{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], '
+                      '"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", '
+                      '"properties": {"n": {"type": "integer", "maximum": 123456789012345678901234567890}}}}}]}]')
+    convert_file(source, tmp_path / "out.jsonl", CHAT)
+    assert b'"maximum":123456789012345678901234567890}' in (tmp_path / "out.jsonl").read_bytes()
