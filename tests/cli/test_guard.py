@@ -122,3 +122,39 @@ def test_a_non_table_tool_key_in_a_parent_pyproject_is_ignored(
     monkeypatch.chdir(work)
     assert main(["check", str(SAMPLE), "-q"]) == 0
     assert capsys.readouterr().err == ""
+
+
+HOSTILE = (b'{"messages": [{"role": "user", "\\ud800": "a", "content": "q\\udfff"}, '
+           b'{"role": "assistant", "content": "a"}]}\n'
+           b'{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], "x": '
+           + b"[" * 600 + b"]" * 600 + b"}\n"
+           b'{"prompt": "q", "completion": "a", "n": ' + b"9" * 5000 + b"}\n")
+
+
+def ftprep_run(*args: str) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != "FTPREP_DEBUG"}
+    return subprocess.run([sys.executable, "-m", "ftprep", *args], capture_output=True, cwd=REPO, check=False,
+                          env=env)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "sarif", "github"])
+def test_hostile_lines_are_findings_in_every_format(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "hostile.jsonl"
+    path.write_bytes(HOSTILE)
+    done = ftprep_run("check", str(path), "--isolated", "-f", fmt)
+    assert (done.returncode, done.stderr) == (1, b"")
+    out = done.stdout.decode("utf-8")  # strict: no lone surrogate reached the output
+    assert all(code in out for code in ("FT105", "FT106", "FT107"))
+
+
+def test_fix_rejects_hostile_lines_and_writes_valid_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.jsonl"
+    path.write_bytes(HOSTILE + b'{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", '
+                     b'"content": "a"}], "parallel_tool_calls": false, "tools": [{"type": "function", "function": '
+                     b'{"name": "f", "parameters": {"type": "object", "maximum": 123456789012345678901234567890}}}]}\n')
+    done = ftprep_run("fix", str(path), "-o", str(tmp_path / "out.jsonl"), "--isolated", "-f", "json")
+    assert done.returncode == 1, done.stderr  # lines went to the rejects file
+    out = (tmp_path / "out.jsonl").read_bytes()
+    out.decode("utf-8")
+    assert out.count(b"\n") == 1 and b'"maximum":123456789012345678901234567890}' in out
+    (tmp_path / "out.rejects.jsonl").read_bytes().decode("utf-8")
