@@ -26,10 +26,11 @@ _SPACED_COLON = re.compile(rb'"[ \t\r\n]+:')
 _JS_NAMES = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 # The deepest nesting of arrays and objects a line may have (its own object is level 1). No fine-tuning
-# service documents a bound; 128 is serde_json's default recursion limit ("more than 128 layers deep" is
-# an error: https://github.com/serde-rs/json/blob/master/src/error.rs, as of 2026-12), a parser common in
-# services' ingest, and well inside what ftprep's own walkers, Python's json and orjson's writer (254
-# levels) handle. No real record comes near: a chat record with tools nests about 10 levels.
+# service documents a bound (none found in their data-preparation pages, 2026-12); 128 is serde_json's
+# default recursion limit ("more than 128 layers deep" is an error:
+# https://github.com/serde-rs/json/blob/master/src/error.rs, as of 2026-12), the lowest common parser
+# bound we know, and well inside what ftprep's own walkers, Python's json (about 1,000) and orjson's
+# writer (254 levels) handle. No real record comes near: a chat record with tools nests about 10 levels.
 MAX_DEPTH = 128
 # Python's json refuses longer integer literals by default (int max str digits, CVE-2020-10735).
 MAX_INT_DIGITS = 4300

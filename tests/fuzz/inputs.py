@@ -181,9 +181,26 @@ def mutate_bytes(rng: random.Random, value: Any) -> bytes:
     return bytes(line)
 
 
+def mutate_embedded_json(rng: random.Random, value: Any) -> bytes:
+    """A string that holds JSON text (tool-call arguments, a tools list as a string) made hostile: deep,
+    huge numbers, lone surrogate escapes, invalid."""
+    depth = rng.choice(DEPTHS)
+    embedded = rng.choice([
+        "[" * depth + "]" * depth, '{"a":' * depth + "1" + "}" * depth,
+        '{"n": ' + "9" * rng.choice(NUMBER_DIGITS) + "}", '{"s": "\\ud800"}', '{"a": 1, "a": 2}', '{"a": NaN}',
+        '{"a": ', '[{"type": "function", "function": {"name": "f", "parameters": ' + "[" * depth + "]" * depth + "}}]",
+    ])
+    slots = [(c, k) for c, k in _positions(value) if isinstance(c[k], str)]
+    preferred = [(c, k) for c, k in slots if k in ("arguments", "tools", "content", "value")]
+    if preferred or slots:
+        container, key = rng.choice(preferred or slots)
+        container[key] = embedded
+    return _dump(value, rng)
+
+
 MUTATIONS: tuple[Callable[[random.Random, Any], bytes], ...] = (
     mutate_odd_type, mutate_odd_type, mutate_depth, mutate_surrogate, mutate_number, mutate_keys, mutate_bytes,
-    mutate_bytes,
+    mutate_bytes, mutate_embedded_json,
 )
 
 
