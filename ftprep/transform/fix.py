@@ -27,6 +27,7 @@ from ftprep.rules.bytes import BlankLine, NulByte, Utf8Bom
 from ftprep.rules.dataset import DuplicateLine
 from ftprep.rules.overlap import DuplicateRecord
 from ftprep.rules.syntax import InvalidJson
+from ftprep.transform.sources import PARSE_CODES
 from ftprep.transform.split import output_stem
 from ftprep.transform.summary import Accounting, Reason, reject_bytes
 
@@ -101,7 +102,8 @@ def fix_file(
                 parsed = parse_line(data)
                 if not parsed.ok or parsed.problems or not isinstance(parsed.value, dict):
                     # Only when the check's selection ignored the parse rules: never write a broken line.
-                    reasons = [Reason(InvalidJson.code, "line is not a strict JSON object")]
+                    reasons = [Reason(PARSE_CODES[p.kind], p.message, p.pointer) for p in parsed.problems] or [
+                        Reason(InvalidJson.code, "line is not a strict JSON object")]
                 elif dedupe:
                     digest = record_digest(parsed.value)
                     first = seen.get(digest)

@@ -40,7 +40,8 @@ from ftprep.transform.summary import Reason
 
 BATCH_ROWS = 10_000
 _BOM = b"\xef\xbb\xbf"
-_PARSE_CODES = {"invalid-utf8": InvalidUtf8.code, "invalid-json": InvalidJson.code,
+# The finding code of each kind of problem the strict parser reports (ftprep.jsonl.parse).
+PARSE_CODES = {"invalid-utf8": InvalidUtf8.code, "invalid-json": InvalidJson.code,
                 "non-finite": NonFiniteNumber.code, "duplicate-key": DuplicateKey.code,
                 "too-deep": NestingTooDeep.code, "lone-surrogate": LoneSurrogate.code,
                 "integer-too-long": IntegerTooLong.code}
@@ -112,7 +113,7 @@ def _jsonl_rows(path: str | os.PathLike[str]) -> Iterator[SourceRow]:
 def _parsed_row(line: int | None, record: int | None, raw: bytes, data: bytes) -> SourceRow:
     """The row a JSON text holds, read as ``check`` reads a JSONL line (the same problems, same codes)."""
     parsed = parse_line(data)
-    problems = tuple(Reason(_PARSE_CODES[p.kind], p.message, p.pointer) for p in parsed.problems)
+    problems = tuple(Reason(PARSE_CODES[p.kind], p.message, p.pointer) for p in parsed.problems)
     if not parsed.ok or problems:
         return SourceRow(line, record, raw, None, problems or (Reason(InvalidJson.code, "invalid JSON"),))
     if not isinstance(parsed.value, dict):

@@ -7,6 +7,7 @@ from pathlib import Path
 import orjson
 
 from ftprep.check import check_files
+from ftprep.config import Config
 from ftprep.transform.fix import fix_file
 
 
@@ -115,3 +116,12 @@ def test_too_deep_and_too_long_lines_are_rejected_not_crashed(tmp_path: Path) ->
     result = fix_file(source, tmp_path / "out.jsonl")
     assert rejects_of(tmp_path / "out.rejects.jsonl") == [(1, ["FT105"]), (2, ["FT107"])]
     assert result.accounting.balanced
+
+
+def test_a_parse_problem_the_selection_ignores_is_still_rejected_with_its_code(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"messages": [{"role": "user", "content": "a\\ud800"}, {"role": "assistant", '
+                       b'"content": "b"}]}\n' + chat("q", "a") + b"\n")
+    fix_file(source, tmp_path / "out.jsonl", config=Config(ignore=["FT106"]))
+    assert (tmp_path / "out.jsonl").read_bytes() == chat("q", "a") + b"\n"
+    assert rejects_of(tmp_path / "out.rejects.jsonl") == [(1, ["FT106"])]
