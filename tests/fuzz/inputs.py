@@ -238,8 +238,11 @@ def hypothesis_lines(examples: int) -> list[bytes]:
 
     text = st.text(alphabet=st.one_of(st.characters(), st.sampled_from(LONE_SURROGATES)), max_size=12)
     scalars = st.none() | st.booleans() | st.integers() | st.floats() | text
-    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
-                          max_leaves=8)
+
+    def containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        return st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3)
+
+    values = st.recursive(scalars, containers, max_leaves=8)
     roles = st.sampled_from(["system", "developer", "user", "assistant", "tool", "function"]) | values
     content = text | values | st.lists(st.fixed_dictionaries({"type": st.sampled_from(["text", "image_url"])},
                                                               optional={"text": text, "image_url": values}),
