@@ -97,13 +97,13 @@ def test_fuzz_batch(index: int, tmp_path: Path) -> None:
 
     result = check_files([str(path)], config=ISOLATED)
     assert result.files[0].lines == count
-    # One more check per batch, in turn: reinforcement with a grader, a validation file, completions, DPO.
+    # One more check per batch, in turn: reinforcement with a grader, completions, DPO.
     grader = tmp_path / "grader.json"
     grader.write_text('{"type": "string_check", "name": "g", "input": "{{item.answer}}", '
                       '"reference": "{{item.reference.value}}", "operation": "eq"}')
     variants: list[dict[str, Any]] = [
         {"model": "o4-mini", "method": "reinforcement", "grader": str(grader)},
-        {"validation": str(path)}, {"model": "davinci-002"}, {"method": "dpo"}]
+        {"model": "davinci-002"}, {"method": "dpo"}]
     check_files([str(path)], config=ISOLATED, **variants[index % len(variants)])
 
     fixed = fix_file(path, tmp_path / "fixed.jsonl", config=ISOLATED)
