@@ -172,7 +172,10 @@ def _lazy_rows(path: str | os.PathLike[str], lazy: pl.LazyFrame, what: str) -> I
             yield from _frame_rows(frame, number)
             number += frame.height
     except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{path}: cannot read as {what} ({exc})") from exc
+        # polars explains over many lines (hints for its own API): the first sentence is the diagnosis.
+        reason = " ".join(str(exc).split("\n\n", 1)[0].split())
+        raise InputError(f"{path}: cannot read as {what} ({reason}); fix the file or convert it to JSONL "
+                         "first") from exc
 
 
 def _csv_rows(path: str | os.PathLike[str], separator: str) -> Iterator[SourceRow]:

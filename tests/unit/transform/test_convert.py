@@ -9,7 +9,7 @@ import orjson
 import polars as pl
 import pytest
 
-from ftprep.errors import ConfigError
+from ftprep.errors import ConfigError, InputError
 from ftprep.transform.convert import ConvertOptions, convert_file, convert_row, detect_source, parse_field_map
 
 
@@ -263,3 +263,12 @@ def test_json_array_integers_beyond_64_bits_keep_their_digits(tmp_path: Path) ->
                       '"properties": {"n": {"type": "integer", "maximum": 123456789012345678901234567890}}}}}]}]')
     convert_file(source, tmp_path / "out.jsonl", CHAT)
     assert b'"maximum":123456789012345678901234567890}' in (tmp_path / "out.jsonl").read_bytes()
+
+
+def test_an_unreadable_csv_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text('prompt,completion\nhi,yo\n"unterminated,yo\n')
+    with pytest.raises(InputError) as caught:
+        convert_file(source, tmp_path / "out.jsonl", ConvertOptions(to="completions", source="completions"))
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"{source}: cannot read as CSV (")
