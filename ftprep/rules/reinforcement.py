@@ -107,6 +107,10 @@ def check_reinforcement_row(record: Record, ctx: RecordContext) -> None:
                  "end the messages with the user turn the model answers")
 
 
+# How many of the grader's keys a finding's fix lists.
+LISTED_KEYS = 10
+
+
 class GraderVariables:
     """Observer: the rows (lines) that lack each key the grader reads.
 
@@ -141,7 +145,10 @@ class GraderVariables:
     def emit(self, ctx: RecordContext, grader_name: str) -> None:
         """Emit one :class:`GraderVariableMissing` per row and missing key, in line order."""
         by_line = sorted((line, key) for key, lines in self.missing.items() for line in lines)
-        present = ", ".join(repr(k) for k in self.keys)
+        # A grader may read thousands of keys: list a few, so that a finding's size does not grow with them.
+        present = ", ".join(repr(k) for k in self.keys[:LISTED_KEYS])
+        if len(self.keys) > LISTED_KEYS:
+            present += f" and {len(self.keys) - LISTED_KEYS} more"
         for line, key in by_line:
             ctx.at(line).emit(GraderVariableMissing, "",
                               f"row has no {key!r}, which the grader{' ' + repr(grader_name) if grader_name else ''}"

@@ -193,3 +193,18 @@ def test_a_deeply_nested_grader_is_a_clear_error(tmp_path: Path, text: str) -> N
     path.write_text(text)
     with pytest.raises(ConfigError, match="nests more than 128 levels deep"):
         load_grader(path)
+
+
+def test_a_grader_with_thousands_of_keys_keeps_each_finding_small(tmp_path: Path) -> None:
+    keys = [f"k{i}" for i in range(4_000)]
+    grader = {"type": "score_model", "name": "many", "model": "o4-mini",
+              "input": [{"role": "user", "content": " ".join(f"{{{{item.{k}}}}}" for k in keys)}]}
+    rows = tmp_path / "rft.jsonl"
+    rows.write_bytes(b'{"messages": [{"role": "user", "content": "q"}], "k0": 1}\n' * 3)
+    result = check_files([str(rows)], model="o4-mini", method="reinforcement", grader=str(_write(tmp_path, grader)),
+                         min_examples=1, today=TODAY)
+    missing = [f for f in result.findings if f.name == "grader-variable-missing"]
+    assert len(missing) == 3 * 3_999
+    assert all(len(f.fix) < 200 for f in missing)
+    assert missing[0].fix == ("add 'k1' to the row (the grader reads: 'k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', "
+                              "'k7', 'k8', 'k9' and 3990 more)")
