@@ -125,10 +125,11 @@ class LoneSurrogate(Rule):
     with a pointer to the value (in the pointer the surrogate shows as U+FFFD).
 
     Why it matters
-    A lone surrogate is no character: the text cannot be encoded as UTF-8, strict parsers (orjson, the
-    Rust and Go ones) refuse the line, and tokenizers fail on it. It comes from text cut in the middle of
-    an emoji or other character outside the Basic Multilingual Plane by code counting UTF-16 units
-    (JavaScript's `substring`), or from `json.dumps` of such a cut string.
+    A lone surrogate is no character: the text has no UTF-8 encoding. orjson and serde_json refuse the
+    line; lenient readers (Go's encoding/json, tiktoken) silently put U+FFFD in its place, so what trains
+    is not what was written; Python code that encodes the text as UTF-8 raises. It comes from text cut in
+    the middle of an emoji or another character outside the Basic Multilingual Plane by code counting
+    UTF-16 units (JavaScript's `substring`), then written with `json.dumps`.
 
     Example
     `{"messages": [{"role": "user", "content": "smile \\ud83d"}, ...]}` (the second half, `\\ude00`, was cut)
