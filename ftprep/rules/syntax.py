@@ -150,9 +150,9 @@ class IntegerTooLong(Rule):
     Flags an integer literal of more than 4,300 digits. The line is not read further.
 
     Why it matters
-    Python's json refuses such integers by default (since Python 3.11: "Exceeds the limit (4300 digits)
-    for integer string conversion", a guard against quadratic-time conversion, CVE-2020-10735), so
-    readers built on it fail on the line. No training value needs that many digits; the number is
+    Python's json refuses such integers by default ("Exceeds the limit (4300 digits) for integer string
+    conversion": Python 3.11 and the 2022 security releases of 3.7 to 3.10, a guard against quadratic-time
+    conversion, CVE-2020-10735), so readers built on it fail on the line. No training value needs that many digits; the number is
     usually binary data or a hash written as digits. (Integers beyond 64 bits but within the limit are
     valid: ftprep reads them exactly and `fix`/`convert` write the same digits.)
 
