@@ -152,9 +152,9 @@ class IntegerTooLong(Rule):
     Why it matters
     Python's json refuses such integers by default ("Exceeds the limit (4300 digits) for integer string
     conversion": Python 3.11 and the 2022 security releases of 3.7 to 3.10, a guard against quadratic-time
-    conversion, CVE-2020-10735), so readers built on it fail on the line. No training value needs that many digits; the number is
-    usually binary data or a hash written as digits. (Integers beyond 64 bits but within the limit are
-    valid: ftprep reads them exactly and `fix`/`convert` write the same digits.)
+    conversion, CVE-2020-10735), so readers built on it fail on the line. No training value needs that
+    many digits; the number is usually binary data or a hash written as digits. (Integers beyond 64 bits
+    but within the limit are valid: ftprep reads them exactly and `fix`/`convert` write the same digits.)
 
     Example
     `{"prompt": "x", "completion": "y", "id": 1234...(5,000 digits)}`
