@@ -11,7 +11,7 @@ from ftprep.data.models import ModelInfo, load_models
 from ftprep.engine import FileScan, ScanOptions, emit_repeated_lines, scan_file
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
-from ftprep.jsonl.reader import STDIN
+from ftprep.jsonl.reader import STDIN, display_name, original_path
 from ftprep.lint.context import RecordContext, RecordObserver
 from ftprep.lint.finding import Finding, Severity
 from ftprep.lint.registry import select_codes
@@ -119,7 +119,7 @@ def check_files(
     base_select = list(select or config.select)
     base_ignore = list(ignore) + list(config.ignore)
     for path in [*paths, *([validation] if validation else [])]:
-        enabled = select_codes(base_select, base_ignore + config.ignored_for(path))
+        enabled = select_codes(base_select, base_ignore + config.ignored_for(original_path(path)))
         options = ScanOptions(
             enabled=enabled, model=info.name, method=method,
             expected_kinds=expected_kinds(info, method),
@@ -151,15 +151,15 @@ def check_files(
             _add(scan, duplicate_findings(scan.path, find_duplicates(digests), enabled=enabled))
         result.files.append(scan)
     if paths:
-        enabled = select_codes(base_select, base_ignore + config.ignored_for(paths[0]))
+        enabled = select_codes(base_select, base_ignore + config.ignored_for(original_path(paths[0])))
         first = result.files[0]
         _add(first, lifecycle_findings(info.name, first.path, today or dt.date.today(), table=table, enabled=enabled))
     if validation:
         valid_scan = result.files[-1]
-        enabled = select_codes(base_select, base_ignore + config.ignored_for(validation))
+        enabled = select_codes(base_select, base_ignore + config.ignored_for(original_path(validation)))
         for train_path in paths:
             report = find_overlap(train_path, validation, threshold=threshold)
-            _add(valid_scan, overlap_findings(train_path, valid_scan.path, report, strict=strict_overlap,
+            _add(valid_scan, overlap_findings(display_name(train_path), valid_scan.path, report, strict=strict_overlap,
                                               enabled=enabled))
     return result
 

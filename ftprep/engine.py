@@ -25,6 +25,7 @@ from typing import BinaryIO
 from ftprep import parallel
 from ftprep.errors import InputError, WorkerError
 from ftprep.formats.detect import CHAT, COMPLETION, KINDS, PREFERENCE, detect_format, kind_label
+from ftprep.jsonl import reader
 from ftprep.jsonl.parse import parse_line, strict_fast
 from ftprep.jsonl.reader import STDIN, OverlongLine, RawLine, display_name, is_text, open_binary, read_lines
 from ftprep.lint.context import CHECK_GATES, RECORD_CHECKS, Gate, RecordCheck, RecordContext, RecordObserver, shifted
@@ -311,8 +312,9 @@ class _Pass:
         if not is_text(line):
             self.stop(lineno, lineno, "an over-long line of binary data (NUL bytes or invalid UTF-8)")
             return
-        self.ctx.emit(LineTooLong, None, f"line is {line.size:,} bytes long, over the reader's limit: not "
-                      "read or checked", "write one record per line; no example comes near this size")
+        # The size is not given: a spooled copy of a pipe holds only the first bytes past the limit.
+        self.ctx.emit(LineTooLong, None, f"line is longer than {reader.MAX_LINE_BYTES:,} bytes, the reader's "
+                      "limit: not read or checked", "write one record per line; no example comes near this size")
         self._bad(lineno)
 
     def read(self, stream: BinaryIO, *, first_lineno: int = 1, start: int = 0, end: int | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -19,6 +20,7 @@ from ftprep.cli.common import (
     split_selectors,
 )
 from ftprep.config import Config
+from ftprep.jsonl.reader import spooled_all
 from ftprep.report import CHECK_REPORTERS
 
 
@@ -51,10 +53,14 @@ def check_command(files: tuple[str, ...], validation: str | None, model: str | N
     Exit 0: no errors; 1: errors found; 2: usage, configuration or I/O failure.
     """
     config: Config = load_cli_config(config_path, isolated)
-    with progress_bar("checking", progress_enabled(quiet), input_size(*files, validation)) as advance:
-        result = check_files(list(files), validation=validation, model=model, method=method,
-                             select=split_selectors(select), ignore=split_selectors(ignore), config=config,
-                             grader=grader, strict_overlap=strict_overlap, within_near=within_near,
-                             threshold=threshold, progress=advance)
+    with contextlib.ExitStack() as inputs:
+        # Standard input and pipes are read once, into temporary files (the check reads a file twice).
+        *local, local_validation = spooled_all([*files, validation], inputs)
+        paths = [path for path in local if path is not None]
+        with progress_bar("checking", progress_enabled(quiet), input_size(*paths, local_validation)) as advance:
+            result = check_files(paths, validation=local_validation, model=model, method=method,
+                                 select=split_selectors(select), ignore=split_selectors(ignore), config=config,
+                                 grader=grader, strict_overlap=strict_overlap, within_near=within_near,
+                                 threshold=threshold, progress=advance)
     click.echo(CHECK_REPORTERS[output_format](result), nl=False)
     return EXIT_FINDINGS if result.errors and not exit_zero else EXIT_OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,7 @@ from ftprep.cli.common import (
 )
 from ftprep.cost import EstimateResult
 from ftprep.estimate import estimate
+from ftprep.jsonl.reader import spooled
 from ftprep.jsonl.writer import write_file_atomic
 from ftprep.report import estimate_html, estimate_json, estimate_markdown, estimate_text
 
@@ -86,12 +88,18 @@ def estimate_command(train: str, validation: str | None, model: str | None, meth
     epochs = _epochs(n_epochs)
     prices = _prices(price)
     config = load_cli_config(config_path, isolated)
-    with progress_bar("counting tokens", progress_enabled(quiet), input_size(train, validation)) as advance:
-        result = estimate(
-            train, validation=validation, model=model or config.model or (None if encoding else DEFAULT_MODEL),
-            method=method or config.method, n_epochs=epochs,
-            prices={**config.prices, **prices}, encoding=encoding, models=config.models, progress=advance,
-        )
+    with contextlib.ExitStack() as inputs:
+        # Standard input and pipes are read once, into temporary files, then counted like files.
+        local_train = inputs.enter_context(spooled(train))
+        local_validation = None if validation is None else inputs.enter_context(spooled(validation))
+        with progress_bar("counting tokens", progress_enabled(quiet),
+                          input_size(local_train, local_validation)) as advance:
+            result = estimate(
+                local_train, validation=local_validation,
+                model=model or config.model or (None if encoding else DEFAULT_MODEL),
+                method=method or config.method, n_epochs=epochs,
+                prices={**config.prices, **prices}, encoding=encoding, models=config.models, progress=advance,
+            )
     rendered = ESTIMATE_REPORTERS[output_format](result)
     if report is not None:
         write_file_atomic(report, rendered.encode(), inputs=[p for p in (train, validation) if p])

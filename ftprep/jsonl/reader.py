@@ -157,7 +157,7 @@ class _InflateGuard(io.RawIOBase):
     """A decompressing stream that stops at :data:`MAX_INFLATE_RATIO` (compressed bytes: the position
     in the underlying file, which reads ahead by at most one buffer)."""
 
-    def __init__(self, gz: BinaryIO, raw: BinaryIO, name: str) -> None:
+    def __init__(self, gz: gzip.GzipFile, raw: BinaryIO, name: str) -> None:
         super().__init__()
         self._gz = gz
         self._raw = raw
@@ -168,7 +168,7 @@ class _InflateGuard(io.RawIOBase):
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        got = self._gz.readinto(buffer)  # type: ignore[attr-defined]
+        got = self._gz.readinto(buffer)
         self._out += got
         if self._out > INFLATE_GUARD_BYTES:
             packed = max(1, self._raw.tell())
@@ -278,6 +278,8 @@ def spooled(source: str | os.PathLike[str], folder: str | None = None) -> Iterat
         yield str(source)
         return
     name = display_name(source)
+    if str(source) == STDIN and STDIN in _SPOOLED.values():
+        raise InputError("standard input (-) can be read only once: pass it as one of the inputs")
     base = "stdin" if str(source) == STDIN else (Path(source).name or "input")
     try:
         where = tempfile.mkdtemp(prefix="ftprep-spool-", dir=folder)
@@ -286,7 +288,7 @@ def spooled(source: str | os.PathLike[str], folder: str | None = None) -> Iterat
                          "TMPDIR to a writable folder, or pass a file") from exc
     copy = os.path.join(where, base)
     try:
-        with open_binary(source) if str(source) == STDIN else open(source, "rb") as stream:  # noqa: SIM115
+        with open_binary(source) if str(source) == STDIN else open(source, "rb") as stream:
             try:
                 with open(copy, "wb") as out:
                     _copy_bounded(stream, out)

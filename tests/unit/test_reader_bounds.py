@@ -1,0 +1,213 @@
+"""Bounded reading: over-long lines, gzip bombs, files that are not JSONL, and the spooled copy of a pipe."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ftprep import engine, parallel
+from ftprep.check import check_files
+from ftprep.engine import MAX_BAD_RUN, ScanOptions, all_codes, scan_file
+from ftprep.errors import InputError
+from ftprep.jsonl import reader
+from ftprep.jsonl.reader import (
+    OVERLONG_HEAD,
+    InflateLimit,
+    OverlongLine,
+    RawLine,
+    count_lines,
+    display_name,
+    is_text,
+    iter_lines,
+    read_lines,
+    source_kind,
+    spooled,
+)
+
+OPTIONS = ScanOptions(enabled=all_codes(), model="gpt-4o-mini", expected_kinds=frozenset({"chat"}),
+                      model_label="gpt-4o-mini")
+
+
+def _chat(i: int) -> bytes:
+    return orjson.dumps({"messages": [{"role": "user", "content": f"Question {i}?"},
+                                      {"role": "assistant", "content": f"Answer {i}."}]})
+
+
+def test_a_line_over_the_limit_is_read_past_not_kept() -> None:
+    stream = io.BufferedReader(io.BytesIO(b"short\n" + b"x" * 100 + b"\r\nnext\nlast"), 16)
+    lines = list(read_lines(stream, limit=10))
+    assert lines[0] == b"short\n"
+    assert type(lines[1]) is OverlongLine
+    assert bytes(lines[1]) == b"x" * 11 and lines[1].size == 102
+    assert lines[2:] == [b"next\n", b"last"]
+
+
+def test_a_line_of_exactly_the_limit_is_whole() -> None:
+    assert list(read_lines(io.BytesIO(b"x" * 10 + b"\n" + b"y" * 10), limit=10)) == [b"x" * 10 + b"\n", b"y" * 10]
+
+
+def test_iter_lines_gives_the_head_and_size_of_an_overlong_line(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 8)
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(b"{}\n" + b"a" * 5000 + b"\n{}\n")
+    assert list(iter_lines(path)) == [RawLine(1, 0, b"{}", b"\n"), RawLine(2, 3, b"a" * 9, b"", 5001),
+                                      RawLine(3, 5004, b"{}", b"\n")]
+
+
+def test_overlong_head_is_bounded() -> None:
+    line = OverlongLine(b"z" * (OVERLONG_HEAD * 3), 10**9)
+    assert len(line) == OVERLONG_HEAD and line.size == 10**9
+
+
+def test_text_or_binary_by_the_first_bytes() -> None:
+    assert is_text("é".encode() * 10)
+    assert is_text("é".encode()[:1])  # a character cut by the head's end
+    assert not is_text(b"\x00" * 10)
+    assert not is_text(b"\xff\xfe{")
+
+
+def test_an_overlong_line_is_a_finding_and_the_next_line_is_checked(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 200)
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(b"\n".join([_chat(0), b'{"messages": "' + b"a" * 1000 + b'"}', _chat(1), b"[1]"]) + b"\n")
+    scan = scan_file(str(path), OPTIONS)
+    assert [(f.code, f.line) for f in scan.findings] == [("FT500", None), ("FT010", 2), ("FT102", 4)]
+    assert scan.findings[1].message == "line is longer than 200 bytes, the reader's limit: not read or checked"
+    assert scan.examples == 2
+
+
+def test_an_overlong_binary_line_stops_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 200)
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(_chat(0) + b"\n" + b"\x00" * 10_000 + b"\n" + _chat(1) + b"\n")
+    scan = scan_file(str(path), OPTIONS)
+    assert [(f.code, f.line) for f in scan.findings] == [("FT011", None), ("FT500", None)]
+    assert scan.findings[0].message.startswith("this is not JSONL: an over-long line of binary data")
+    assert "(line 2)" in scan.findings[0].message
+    assert (scan.lines, scan.examples) == (2, 1)
+
+
+def test_a_run_of_lines_without_json_stops_the_file(tmp_path: Path) -> None:
+    lines = [_chat(i) for i in range(5)] + [b"not json %d" % i for i in range(3 * MAX_BAD_RUN)] + [_chat(9)]
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    scan = scan_file(str(path), OPTIONS)
+    stop = [f for f in scan.findings if f.code == "FT011"]
+    assert len(stop) == 1
+    assert f"(lines 6-{5 + MAX_BAD_RUN})" in stop[0].message
+    assert len([f for f in scan.findings if f.code == "FT101"]) == MAX_BAD_RUN
+    assert (scan.lines, scan.examples) == (5 + MAX_BAD_RUN, 5)
+
+
+def test_random_bytes_stop_early_with_few_findings(tmp_path: Path) -> None:
+    path = tmp_path / "random.jsonl"
+    path.write_bytes(os.urandom(4 << 20))
+    scan = scan_file(str(path), OPTIONS)
+    assert scan.lines == MAX_BAD_RUN
+    assert len(scan.findings) <= 3 * MAX_BAD_RUN + 2
+
+
+@pytest.mark.skipif(not parallel.fork_available(), reason="worker processes are forked")
+@pytest.mark.parametrize("before", [0, 1, 7, 40])
+def test_a_run_across_ranges_stops_where_one_process_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           before: int) -> None:
+    monkeypatch.setattr(engine, "RANGES_PER_WORKER", 24)
+    bad = [b"not json", b"", b"\xff\xfe"]
+    lines = ([_chat(i) for i in range(30)] + [bad[i % 3] for i in range(before)] + [_chat(99)]
+             + [bad[i % 3] for i in range(int(1.6 * MAX_BAD_RUN))] + [_chat(i) for i in range(40, 90)])
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    serial = scan_file(str(path), OPTIONS, workers=1)
+    assert any(f.code == "FT011" for f in serial.findings)
+    split = scan_file(str(path), OPTIONS, workers=2)
+    assert split.findings == serial.findings
+    assert (split.lines, split.examples, split.kind) == (serial.lines, serial.examples, serial.kind)
+
+
+def test_a_gzip_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "INFLATE_GUARD_BYTES", 1 << 20)
+    path = tmp_path / "bomb.jsonl.gz"
+    path.write_bytes(gzip.compress(b"\x00" * (64 << 20)))
+    with pytest.raises(InflateLimit, match=r"bomb.jsonl.gz: [\d,]+ compressed bytes inflate to more than"):
+        count_lines(path)
+    with pytest.raises(InputError, match="gzip bomb"):
+        check_files([str(path)])
+
+
+def test_a_gzip_file_of_ordinary_ratio_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "INFLATE_GUARD_BYTES", 1 << 10)
+    path = tmp_path / "ok.jsonl.gz"
+    path.write_bytes(gzip.compress(b"\n".join(_chat(i) for i in range(5000)) + b"\n"))
+    assert count_lines(path) == 5000
+
+
+def test_kinds_of_sources(tmp_path: Path) -> None:
+    plain = tmp_path / "f.jsonl"
+    plain.write_bytes(b"{}\n")
+    fifo = tmp_path / "p"
+    os.mkfifo(fifo)
+    assert (source_kind(plain), source_kind(fifo), source_kind("-")) == ("file", "stream", "stream")
+    with pytest.raises(InputError, match="is a directory"):
+        source_kind(tmp_path)
+    with pytest.raises(InputError, match="no such file"):
+        source_kind(tmp_path / "missing")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(InputError, match=r"loop: cannot open \(Too many levels of symbolic links\)"):
+        source_kind(loop)
+
+
+def test_a_spooled_copy_is_named_after_its_source_and_deleted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    read, write = os.pipe()
+    os.write(write, b"{}\n{}\n")
+    os.close(write)
+    source = f"/dev/fd/{read}"
+    try:
+        with spooled(source, folder=str(tmp_path)) as copy:
+            assert copy != source and Path(copy).read_bytes() == b"{}\n{}\n"
+            assert Path(copy).name == str(read)
+            assert display_name(copy) == source
+        assert not Path(copy).exists() and list(tmp_path.iterdir()) == []
+    finally:
+        os.close(read)
+
+
+def test_a_regular_file_is_not_copied(tmp_path: Path) -> None:
+    plain = tmp_path / "f.jsonl"
+    plain.write_bytes(b"{}\n")
+    with spooled(plain) as path:
+        assert path == str(plain)
+
+
+def test_the_copy_is_bounded_like_the_reader(tmp_path: Path) -> None:
+    out = tmp_path / "copy"
+    source = io.BytesIO(b"ok\n" + b"a" * 50 + b"\nok\n" + b"b" * 11 + b"\n" + b"c" * 10 + b"\n")
+    with out.open("wb") as handle:
+        reader._copy_bounded(source, handle, limit=10)
+    assert out.read_bytes() == b"ok\n" + b"a" * 11 + b"\nok\n" + b"b" * 11 + b"\n" + b"c" * 10 + b"\n"
+    # Through the reader, the copy gives the original's lines (the over-long one as over-long).
+    sizes = [type(line) is OverlongLine for line in read_lines(io.BytesIO(out.read_bytes()), limit=10)]
+    assert sizes == [False, True, False, True, False]
+
+
+def test_the_copy_of_endless_binary_data_stops(tmp_path: Path) -> None:
+    class Zeros(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+            buffer[:] = bytes(len(buffer))
+            return len(buffer)
+
+    out = tmp_path / "copy"
+    with out.open("wb") as handle:
+        reader._copy_bounded(io.BufferedReader(Zeros()), handle, limit=1000)  # would never end
+    assert out.stat().st_size == 1001
