@@ -22,7 +22,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +37,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 MAX_LINE_BYTES = 256 * 1024 * 1024
 # How many leading bytes of a skipped line are kept (to tell JSON from binary garbage).
 OVERLONG_HEAD = 4096
+# A line longer than this whose first bytes are binary (see is_text) is read past at once, never kept:
+# /dev/zero or a compressed file renamed .jsonl is not read into memory up to the limit.
+PROBE_BYTES = 64 * 1024
 # A .gz input that decompresses more than this many times its compressed size, once past
 # INFLATE_GUARD_BYTES, is refused (a gzip bomb). JSONL text compresses 4-20 times; gzip's maximum is
 # about 1,030 times (a run of one byte), which only files made of one repeated line come near.
@@ -191,22 +194,30 @@ def split_eol(line: bytes) -> tuple[bytes, bytes]:
 
 def read_lines(stream: BinaryIO, limit: int | None = None) -> Iterator[bytes]:
     """The physical lines of ``stream``, each with its end of line; a line longer than ``limit`` bytes
-    (default :data:`MAX_LINE_BYTES`) is read past without being kept and stands as an :class:`OverlongLine`.
+    (default :data:`MAX_LINE_BYTES`), or longer than :data:`PROBE_BYTES` and binary from its first bytes,
+    is read past without being kept and stands as an :class:`OverlongLine`.
     """
     limit = MAX_LINE_BYTES if limit is None else limit
+    probe = min(limit + 1, PROBE_BYTES)
     readline = stream.readline
-    while line := readline(limit + 1):
-        if len(line) > limit and line[-1] != 0x0A:
-            yield _skip_line(readline, line)
-        else:
+    while line := readline(probe):
+        if line[-1] == 0x0A or len(line) < probe:
             yield line
+        elif not is_text(line[:OVERLONG_HEAD]):
+            yield _skip_line(readline, line[:OVERLONG_HEAD], len(line))
+        else:
+            if len(line) <= limit:
+                line += readline(limit + 1 - len(line))
+            if len(line) > limit and line[-1] != 0x0A:
+                yield _skip_line(readline, line[:OVERLONG_HEAD], len(line))
+            else:
+                yield line
 
 
-def _skip_line(readline: object, head: bytes) -> OverlongLine:
+def _skip_line(readline: Callable[[int], bytes], head: bytes, size: int) -> OverlongLine:
     """Read past the rest of a long line (in bounded pieces) and return its stand-in."""
-    size = len(head)
     while True:
-        piece = readline(_CHUNK)  # type: ignore[operator]
+        piece = readline(_CHUNK)
         size += len(piece)
         if not piece or piece[-1] == 0x0A:
             return OverlongLine(head, size)
@@ -330,16 +341,18 @@ def _copy_bounded(stream: BinaryIO, out: BinaryIO, limit: int | None = None) -> 
                     out.write(b"\n")  # the cut dropped the line's own newline
                 line, head = 0, b""
             start = end
-        if line > limit and not is_text(head):
-            return  # endless binary data (/dev/zero): the reader stops at this line
+        if line > PROBE_BYTES and not is_text(head):
+            return  # binary data, maybe endless (/dev/zero): the reader stops at this line
         chunk = stream.read(_CHUNK)
 
 
 def is_text(head: bytes) -> bool:
-    """Whether the first bytes of a line can be text: no NUL byte, and UTF-8 (a character cut at the end of
-    ``head`` is allowed)."""
+    """Whether the first bytes of a line can be text: no NUL byte, and a JSON object or UTF-8 (a character
+    cut at the end of ``head`` is allowed); a record in another encoding (Latin-1) is text."""
     if b"\x00" in head:
         return False
+    if head.lstrip(b" \t\xef\xbb\xbf").startswith(b"{"):
+        return True
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
