@@ -28,6 +28,7 @@ from ftprep.engine import FileScan, ScanOptions, scan_file
 from ftprep.errors import ConfigError
 from ftprep.lint.context import RecordObserver
 from ftprep.rules.lifecycle import lifecycle_findings
+from ftprep.tokens.accounting import PIECE
 from ftprep.tokens.encoding import ENCODING_NAMES, get_encoding
 from ftprep.tokens.stats import TokenCollector
 
@@ -114,6 +115,11 @@ def estimate(train: str, *, validation: str | None = None, model: str | None = N
     if info is None:
         notes.append(f"model {model or '(none)'} is not in the model table: tokens counted with {encoding_name}; "
                      "no limit, no price")
+    cuts = train_tokens.accountant.forced_cuts + (valid_tokens.accountant.forced_cuts if validation is not None else 0)
+    if cuts:
+        notes.append(f"some texts hold runs of over {PIECE // 2:,} characters without a space or line break; they "
+                     f"were counted in pieces cut inside such runs ({cuts:,} cut(s)), so the counts may differ from "
+                     "the service's by about a token per cut (`ftprep check` names them: FT403)")
     images = sum(f.images_estimated for f in files)
     if images:
         notes.append(f"{images} example(s) hold remote images: their size is assumed to be 1024x1024 at high "

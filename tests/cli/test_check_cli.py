@@ -181,6 +181,6 @@ def test_validation_from_stdin_is_read_like_a_file(capsys: pytest.CaptureFixture
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(train.read_bytes())))
     code, out, err = run(["check", str(train), "--validation", "-", "-f", "json", "--isolated"], capsys)
     report = json.loads(out)
-    assert [f["path"] for f in report["files"]] == [str(train), "<stdin>"], err
+    assert code == 0 and [f["path"] for f in report["files"]] == [str(train), "<stdin>"], err
     leaks = [f for f in report["findings"] if f["code"] == "FT520"]
     assert len(leaks) == 12 and {f["path"] for f in leaks} == {"<stdin>"}

@@ -5,11 +5,14 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+from pathlib import Path
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ftprep.estimate import estimate
 from ftprep.tokens.accounting import LONG_TEXT, PIECE, Accountant, long_text_len, pieces
 from ftprep.tokens.encoding import get_encoding
 
@@ -89,3 +92,14 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024, acc
     grown_mb, cuts, piece = map(int, done.stdout.split())
     assert grown_mb < 40  # whole, the 5 MB run took 210 MB more
     assert cuts == 5_000_000 // piece
+
+
+@pytest.mark.parametrize(("content", "noted"), [("a" * 70_000, True), ("word " * 14_000, False)])
+def test_estimate_notes_counts_cut_inside_runs(tmp_path: Path, content: str, noted: bool) -> None:
+    path = tmp_path / "train.jsonl"
+    record = {"messages": [{"role": "user", "content": "Say it."}, {"role": "assistant", "content": content}]}
+    path.write_bytes(orjson.dumps(record) + b"\n")
+    notes = [n for n in estimate(str(path), model="gpt-4o-mini").notes if "counted in pieces" in n]
+    assert bool(notes) is noted
+    if noted:
+        assert f"({70_000 // PIECE} cut(s))" in notes[0]
