@@ -114,6 +114,19 @@ def test_estimate_reads_a_pipe_like_a_file(source: tuple[str, Callable[..., subp
         assert train[key] == reference[key]
 
 
+def test_overlap_reads_a_pipe_like_a_file(source: tuple[str, Callable[..., subprocess.CompletedProcess[bytes]]],
+                                          tmp_path: Path) -> None:
+    _, run = source
+    args = ["overlap", "INPUT", str(SAMPLE), "-f", "json", "--within-near"]
+    got, expected = run(args), _expected(args, tmp_path)
+    assert got.returncode == expected.returncode == 1, got.stderr
+    pair, reference = json.loads(got.stdout)["pairs"][0], json.loads(expected.stdout)["pairs"][0]
+    assert pair["train"]["examples"] == 14
+    for key in ("pairs", "counts", "leaked"):
+        assert pair[key] == reference[key]
+    assert pair["train"]["duplicates"] == reference["train"]["duplicates"]
+
+
 @pytest.mark.parametrize("command", ["fix", "convert", "split"])
 def test_writers_read_a_pipe_like_a_file(command: str,
                                          source: tuple[str, Callable[..., subprocess.CompletedProcess[bytes]]],
