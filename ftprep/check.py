@@ -11,7 +11,7 @@ from ftprep.data.models import ModelInfo, load_models
 from ftprep.engine import FileScan, ScanOptions, emit_repeated_lines, scan_file
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
-from ftprep.jsonl.reader import STDIN, display_name, original_path
+from ftprep.jsonl.reader import display_name, original_path, source_kind
 from ftprep.lint.context import RecordContext, RecordObserver
 from ftprep.lint.finding import Finding, Severity
 from ftprep.lint.registry import select_codes
@@ -103,8 +103,9 @@ def check_files(
     config = config or Config()
     model_name = model or config.model or DEFAULT_MODEL
     method = method or config.method
-    if validation == STDIN:
-        raise ConfigError("--validation cannot be standard input: the overlap check reads it more than once")
+    if validation is not None and source_kind(validation) == "stream":
+        raise ConfigError(f"{display_name(validation)}: the overlap check reads the validation file more than once; "
+                          "pass a file, or copy the pipe first (jsonl.reader.spooled; the command line does)")
     if method is not None and method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; use one of: {', '.join(METHODS)}")
     table = load_models(config.models)
@@ -132,7 +133,7 @@ def check_files(
         digests: DigestCollector | PromptKeys | None = None
         if enabled & DUPLICATE_CODES:
             digests = (DigestCollector(within_near=within_near, threshold=threshold)
-                       if within_near or path == STDIN
+                       if within_near or source_kind(path) == "stream"  # a pipe is read once
                        else PromptKeys())
         if isinstance(digests, PromptKeys):
             # Repeated lines are looked for among the lines the second step reads (see ScanOptions).

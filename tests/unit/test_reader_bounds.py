@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import threading
 from pathlib import Path
 
 import orjson
@@ -13,7 +14,7 @@ import pytest
 from ftprep import engine, parallel
 from ftprep.check import check_files
 from ftprep.engine import MAX_BAD_RUN, ScanOptions, all_codes, scan_file
-from ftprep.errors import InputError
+from ftprep.errors import ConfigError, InputError
 from ftprep.jsonl import reader
 from ftprep.jsonl.reader import (
     OVERLONG_HEAD,
@@ -233,3 +234,33 @@ def test_the_copy_of_endless_binary_data_stops(tmp_path: Path) -> None:
     with out.open("wb") as handle:
         reader._copy_bounded(io.BufferedReader(Zeros()), handle, limit=1000)  # would never end
     assert out.stat().st_size == 1001
+
+
+def test_check_files_reads_a_fifo_once(tmp_path: Path) -> None:
+    # The library without the command line's copy: a FIFO is read in one pass, duplicates included.
+    lines = [_chat(i) for i in range(12)] + [_chat(0)]
+    fifo = tmp_path / "train.fifo"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "wb") as pipe:
+            pipe.write(b"\n".join(lines) + b"\n")
+
+    results: list[object] = []
+    threading.Thread(target=feed, daemon=True).start()
+    worker = threading.Thread(target=lambda: results.append(check_files([str(fifo)], select=["FT5"])),
+                              daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert results, "check_files did not finish: it opened the FIFO twice"
+    result = results[0]
+    assert [(f.code, f.line) for f in result.findings] == [("FT502", 13)]  # type: ignore[attr-defined]
+
+
+def test_a_validation_pipe_is_refused_by_the_library(tmp_path: Path) -> None:
+    plain = tmp_path / "train.jsonl"
+    plain.write_bytes(_chat(0) + b"\n")
+    fifo = tmp_path / "valid.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match=r"valid\.fifo: the overlap check reads the validation file more than once"):
+        check_files([str(plain)], validation=str(fifo))
