@@ -29,6 +29,7 @@ from ftprep.jsonl.reader import (
     source_kind,
     spooled,
 )
+from ftprep.transform.split import split_file
 
 OPTIONS = ScanOptions(enabled=all_codes(), model="gpt-4o-mini", expected_kinds=frozenset({"chat"}),
                       model_label="gpt-4o-mini")
@@ -264,3 +265,21 @@ def test_a_validation_pipe_is_refused_by_the_library(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(ConfigError, match=r"valid\.fifo: the overlap check reads the validation file more than once"):
         check_files([str(plain)], validation=str(fifo))
+
+
+def test_split_sets_an_overlong_line_aside_with_its_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 200)
+    path = tmp_path / "in.jsonl"
+    lines = [_chat(i) for i in range(12)]
+    lines.insert(3, b'{"messages": "' + b"a" * 1000 + b'"}')
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = split_file(path, valid_count=2)
+    assert result.accounting.to_dict()["rejected"]["reasons"] == {"FT010": 1}
+
+
+def test_split_refuses_a_file_that_is_not_jsonl(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join([_chat(i) for i in range(12)] + [b"x,y"] * MAX_BAD_RUN + [_chat(50)]) + b"\n")
+    with pytest.raises(InputError, match=r"in\.jsonl: this is not JSONL: 100 lines in a row hold no JSON object"):
+        split_file(path, valid_count=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
