@@ -90,6 +90,8 @@ class FileScan:
     lines: int = 0
     examples: int = 0
     findings: list[Finding] = field(default_factory=list)
+    # Why the pass stopped before the end of the file (FT011, also when that rule is not selected).
+    not_jsonl: str | None = None
 
     @property
     def errors(self) -> int:
@@ -136,6 +138,7 @@ class RangeState:
     bad_tail: int = 0
     bad_tail_start: int = 0
     stopped: bool = False
+    stop_message: str = ""
     lines: int = 0
     examples: int = 0
     method: str | None = None
@@ -298,10 +301,11 @@ class _Pass:
     def stop(self, first: int, last: int, why: str) -> None:
         """Stop the pass at line ``last``: the file is not JSONL (FT011)."""
         lines = f"line {last}" if first == last else f"lines {first}-{last}"
-        self.ctx.emit(NotJsonl, None, f"this is not JSONL: {why} ({lines}); the rest of the file "
-                               "was not read", "pass a JSONL file, or convert it: ftprep convert IN OUT --to chat",
-                               file_level=True)
+        message = f"this is not JSONL: {why} ({lines}); the rest of the file was not read"
+        self.ctx.emit(NotJsonl, None, message, "pass a JSONL file, or convert it: ftprep convert IN OUT --to chat",
+                      file_level=True)
         self.state.stopped = True
+        self.state.stop_message = message
         self.state.lines = last
 
     def overlong(self, lineno: int, line: OverlongLine) -> None:
@@ -384,7 +388,7 @@ class _Pass:
             if not self.bad_run:
                 self.bad_start = other.bad_head[0]
             self.bad_run += len(other.bad_head)
-        state.stopped = other.stopped
+        state.stopped, state.stop_message = other.stopped, other.stop_message
         state.findings.extend(other.findings)
         state.digests.extend(other.digests)
         state.digest_lines.extend(other.digest_lines)
@@ -402,7 +406,8 @@ class _Pass:
         ctx = self.ctx
         state = self.state
         examples = state.examples
-        scan = FileScan(path=path, method=ctx.method, lines=state.lines, examples=examples)
+        scan = FileScan(path=path, method=ctx.method, lines=state.lines, examples=examples,
+                        not_jsonl=state.stop_message or None)
         counts = Counter(state.kinds)
         counts.pop(_NO_KIND, None)
         if examples == 0 and not ctx.findings:

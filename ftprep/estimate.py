@@ -25,7 +25,7 @@ from ftprep.cost import (
 )
 from ftprep.data.models import ModelInfo, load_models, price_overrides
 from ftprep.engine import FileScan, ScanOptions, scan_file
-from ftprep.errors import ConfigError
+from ftprep.errors import ConfigError, InputError
 from ftprep.lint.context import RecordObserver
 from ftprep.rules.lifecycle import lifecycle_findings
 from ftprep.tokens.accounting import PIECE
@@ -37,9 +37,13 @@ Progress = Callable[[int], None]
 
 def _feed(path: str, method: str | None, model: str | None, observers: Sequence[RecordObserver],
           progress: Progress | None) -> FileScan:
-    """One pass over ``path`` feeding ``observers`` (the engine's pass; no rules are reported)."""
-    return scan_file(path, ScanOptions(enabled=frozenset(), model=model, method=method), observers,
+    """One pass over ``path`` feeding ``observers`` (the engine's pass; no rules are reported). Raises
+    :class:`InputError` when the pass stopped because the file is not JSONL: no estimate describes it."""
+    scan = scan_file(path, ScanOptions(enabled=frozenset(), model=model, method=method), observers,
                      progress=progress)
+    if scan.not_jsonl:
+        raise InputError(f"{scan.path}: {scan.not_jsonl}; pass a JSONL file (`ftprep check` lists the lines)")
+    return scan
 
 
 def _file_estimate(path: str, role: str, scan: FileScan, tokens: TokenCollector, info: ModelInfo | None,

@@ -15,6 +15,7 @@ from ftprep import engine, parallel
 from ftprep.check import check_files
 from ftprep.engine import MAX_BAD_RUN, ScanOptions, all_codes, scan_file
 from ftprep.errors import ConfigError, InputError
+from ftprep.estimate import estimate
 from ftprep.jsonl import reader
 from ftprep.jsonl.reader import (
     OVERLONG_HEAD,
@@ -153,6 +154,7 @@ def test_a_run_across_ranges_stops_where_one_process_does(tmp_path: Path, monkey
     split = scan_file(str(path), OPTIONS, workers=2)
     assert split.findings == serial.findings
     assert (split.lines, split.examples, split.kind) == (serial.lines, serial.examples, serial.kind)
+    assert split.not_jsonl == serial.not_jsonl is not None
 
 
 def test_a_gzip_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -283,3 +285,10 @@ def test_split_refuses_a_file_that_is_not_jsonl(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"in\.jsonl: this is not JSONL: 100 lines in a row hold no JSON object"):
         split_file(path, valid_count=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+def test_estimate_of_a_file_that_is_not_jsonl_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "random.jsonl"
+    path.write_bytes(os.urandom(1 << 20))
+    with pytest.raises(InputError, match=r"random\.jsonl: this is not JSONL: 100 lines in a row hold no JSON"):
+        estimate(str(path), model="gpt-4o-mini")
