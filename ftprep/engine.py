@@ -208,7 +208,10 @@ class _Pass:
 
     def feed(self, raw: RawLine) -> None:
         """Take one line."""
-        self.feed_line(raw.lineno, raw.data)
+        if raw.size:  # over the reader's limit: only its first bytes were kept
+            self.overlong(raw.lineno, OverlongLine(raw.data, raw.size))
+        else:
+            self.feed_line(raw.lineno, raw.data)
 
     def feed_line(self, lineno: int, data: bytes) -> None:
         """Take one line's content (without its end of line)."""
@@ -504,6 +507,8 @@ def scan_lines(path: str, lines: Iterable[RawLine], options: ScanOptions,
     state = _Pass(path, options, observers)
     for raw in lines:
         state.feed(raw)
+        if state.state.stopped:
+            break
     return state.finish(path)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from ftprep import engine, parallel
 from ftprep.check import check_files
-from ftprep.engine import MAX_BAD_RUN, ScanOptions, all_codes, scan_file
+from ftprep.engine import MAX_BAD_RUN, ScanOptions, all_codes, scan_file, scan_lines
 from ftprep.errors import ConfigError, InputError
 from ftprep.estimate import estimate
 from ftprep.jsonl import reader
@@ -292,3 +292,15 @@ def test_estimate_of_a_file_that_is_not_jsonl_is_an_input_error(tmp_path: Path) 
     path.write_bytes(os.urandom(1 << 20))
     with pytest.raises(InputError, match=r"random\.jsonl: this is not JSONL: 100 lines in a row hold no JSON"):
         estimate(str(path), model="gpt-4o-mini")
+
+
+def test_scan_lines_treats_read_lines_as_scan_file_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 200)
+    path = tmp_path / "f.jsonl"
+    lines = [_chat(0), b'{"messages": "' + b"a" * 1000 + b'"}', *[b"nope"] * (MAX_BAD_RUN + 5), _chat(1)]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    from_file = scan_file(str(path), OPTIONS)
+    from_lines = scan_lines(str(path), iter_lines(path), OPTIONS)
+    assert from_lines.findings == from_file.findings
+    assert [f.code for f in from_file.findings].count("FT011") == 1
+    assert (from_lines.lines, from_lines.not_jsonl) == (from_file.lines, from_file.not_jsonl)
