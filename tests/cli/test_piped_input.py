@@ -193,3 +193,18 @@ def test_a_socket_is_a_clear_error(tmp_path: Path) -> None:
         got = _run(["estimate", str(path)])
     assert got.returncode == 2
     assert f"{path}: is a socket, not a file or a pipe".encode() in got.stderr
+
+
+def test_the_progress_size_does_not_open_a_pipe(tmp_path: Path) -> None:
+    from ftprep.cli.common import input_size
+
+    fifo = tmp_path / "p"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer for ever
+    plain = tmp_path / "f.jsonl"
+    plain.write_bytes(b"{}\n")
+    sizes: list[int] = []
+    worker = threading.Thread(target=lambda: sizes.append(input_size(str(fifo), str(plain), "-", None)),
+                              daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert sizes == [3]
