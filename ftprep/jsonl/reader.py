@@ -325,6 +325,15 @@ def _copy_bounded(stream: BinaryIO, out: BinaryIO, limit: int | None = None) -> 
     line = 0  # bytes of the current line read so far
     head = b""  # its first bytes
     while chunk:
+        first = chunk.find(b"\n")
+        if first >= 0 and line + first <= limit and len(chunk) <= limit:
+            # The usual chunk: it ends the current line within the limit, and no line it holds can be
+            # longer than the chunk itself: copy it whole.
+            out.write(chunk)
+            last = chunk.rfind(b"\n")
+            line, head = len(chunk) - last - 1, chunk[last + 1:last + 1 + OVERLONG_HEAD]
+            chunk = stream.read(_CHUNK)
+            continue
         view = memoryview(chunk)
         start = 0
         while start < len(chunk):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ftprep import engine, parallel
 from ftprep.check import check_files
@@ -304,3 +306,21 @@ def test_scan_lines_treats_read_lines_as_scan_file_does(tmp_path: Path, monkeypa
     assert from_lines.findings == from_file.findings
     assert [f.code for f in from_file.findings].count("FT011") == 1
     assert (from_lines.lines, from_lines.not_jsonl) == (from_file.lines, from_file.not_jsonl)
+
+
+@given(st.lists(st.integers(0, 40), max_size=30), st.booleans(), st.integers(3, 30), st.integers(1, 50))
+@settings(max_examples=300, deadline=None)
+def test_the_copy_cuts_each_line_like_the_reference(lengths: list[int], final: bool, limit: int, chunk: int) -> None:
+    lines = [b"x" * n for n in lengths]
+    data = b"\n".join(lines) + (b"\n" if final and lines else b"")
+    expected = b"".join((line[:limit + 1] if len(line) + 1 > limit + 1 else line) + newline
+                        for line, newline in zip(data.split(b"\n"), [b"\n"] * data.count(b"\n") + [b""],
+                                                 strict=True))
+    out = io.BytesIO()
+    original = reader._CHUNK
+    reader._CHUNK = chunk  # small reads put line ends at every place in a chunk (restored below)
+    try:
+        reader._copy_bounded(io.BytesIO(data), out, limit=limit)
+    finally:
+        reader._CHUNK = original
+    assert out.getvalue() == expected
