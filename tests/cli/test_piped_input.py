@@ -23,6 +23,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "chat_valid.jsonl"
 TIMEOUT = 60
+pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and /dev/fd are POSIX")
 Runner = Callable[[list[str]], subprocess.CompletedProcess[bytes]]
 
 

@@ -34,6 +34,7 @@ from ftprep.jsonl.reader import (
 )
 from ftprep.transform.split import split_file
 
+POSIX = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and /dev/fd are POSIX")
 OPTIONS = ScanOptions(enabled=all_codes(), model="gpt-4o-mini", expected_kinds=frozenset({"chat"}),
                       model_label="gpt-4o-mini")
 
@@ -176,6 +177,7 @@ def test_a_gzip_file_of_ordinary_ratio_is_read(tmp_path: Path, monkeypatch: pyte
     assert count_lines(path) == 5000
 
 
+@POSIX
 def test_kinds_of_sources(tmp_path: Path) -> None:
     plain = tmp_path / "f.jsonl"
     plain.write_bytes(b"{}\n")
@@ -192,6 +194,7 @@ def test_kinds_of_sources(tmp_path: Path) -> None:
         source_kind(loop)
 
 
+@POSIX
 def test_a_spooled_copy_is_named_after_its_source_and_deleted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                               ) -> None:
     read, write = os.pipe()
@@ -241,6 +244,7 @@ def test_the_copy_of_endless_binary_data_stops(tmp_path: Path) -> None:
     assert out.stat().st_size == 1001
 
 
+@POSIX
 def test_check_files_reads_a_fifo_once(tmp_path: Path) -> None:
     # The library without the command line's copy: a FIFO is read in one pass, duplicates included.
     lines = [_chat(i) for i in range(12)] + [_chat(0)]
@@ -262,6 +266,7 @@ def test_check_files_reads_a_fifo_once(tmp_path: Path) -> None:
     assert [(f.code, f.line) for f in result.findings] == [("FT502", 13)]  # type: ignore[attr-defined]
 
 
+@POSIX
 def test_a_validation_pipe_is_refused_by_the_library(tmp_path: Path) -> None:
     plain = tmp_path / "train.jsonl"
     plain.write_bytes(_chat(0) + b"\n")
