@@ -345,7 +345,7 @@ class _Pass:
             elif type(line) is OverlongLine:
                 offset += line.size - len(line)
                 self.overlong(lineno, line)
-                if state.stopped:
+                if state.stopped or (end is not None and offset >= end):
                     break
                 continue
             feed(lineno, line)

@@ -329,3 +329,19 @@ def test_the_copy_cuts_each_line_like_the_reference(lengths: list[int], final: b
     finally:
         reader._CHUNK = original
     assert out.getvalue() == expected
+
+
+@pytest.mark.skipif(not parallel.fork_available(), reason="worker processes are forked")
+def test_overlong_lines_across_ranges_give_the_serial_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 300)
+    monkeypatch.setattr(engine, "RANGES_PER_WORKER", 24)
+    long = b'{"messages": "' + b"a" * 2000 + b'"}'
+    lines = [_chat(i) if i % 7 != 3 else long for i in range(60)]  # a record first: the pass goes parallel
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    serial = scan_file(str(path), OPTIONS, workers=1)
+    assert [f.line for f in serial.findings if f.code == "FT010"] == list(range(4, 61, 7))
+    split = scan_file(str(path), OPTIONS, workers=2)
+    assert split.findings == serial.findings
+    assert (split.lines, split.examples) == (serial.lines, serial.examples) == (60, 51)
