@@ -206,12 +206,22 @@ def read_lines(stream: BinaryIO, limit: int | None = None) -> Iterator[bytes]:
         elif not is_text(line[:OVERLONG_HEAD]):
             yield _skip_line(readline, line[:OVERLONG_HEAD], len(line))
         else:
-            if len(line) <= limit:
-                line += readline(limit + 1 - len(line))
-            if len(line) > limit and line[-1] != 0x0A:
-                yield _skip_line(readline, line[:OVERLONG_HEAD], len(line))
+            # A long text line: read in pieces, joined only if it ends within the limit (an over-long
+            # line then never holds more than the limit in memory, nor a copy of it).
+            pieces = [line]
+            size = len(line)
+            while size <= limit and pieces[-1][-1] != 0x0A:
+                piece = readline(min(_CHUNK, limit + 1 - size))
+                if not piece:
+                    break
+                pieces.append(piece)
+                size += len(piece)
+            if size > limit and pieces[-1][-1] != 0x0A:
+                head = line[:OVERLONG_HEAD]
+                del pieces
+                yield _skip_line(readline, head, size)
             else:
-                yield line
+                yield b"".join(pieces)
 
 
 def _skip_line(readline: Callable[[int], bytes], head: bytes, size: int) -> OverlongLine:

@@ -345,3 +345,24 @@ def test_overlong_lines_across_ranges_give_the_serial_findings(tmp_path: Path, m
     split = scan_file(str(path), OPTIONS, workers=2)
     assert split.findings == serial.findings
     assert (split.lines, split.examples) == (serial.lines, serial.examples) == (60, 51)
+
+
+@given(st.lists(st.integers(0, 60), max_size=20), st.booleans(), st.integers(1, 40), st.integers(1, 70),
+       st.integers(1, 9))
+@settings(max_examples=300, deadline=None)
+def test_read_lines_keeps_lines_up_to_the_limit(lengths: list[int], final: bool, limit: int, probe: int,
+                                                chunk: int) -> None:
+    data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if final and lengths else b"")
+    physical = data.splitlines(keepends=True)
+    original = reader.PROBE_BYTES, reader._CHUNK
+    reader.PROBE_BYTES, reader._CHUNK = probe, chunk  # every path: probe, pieces, skip (restored below)
+    try:
+        got = list(read_lines(io.BufferedReader(io.BytesIO(data), 16), limit=limit))
+    finally:
+        reader.PROBE_BYTES, reader._CHUNK = original
+    assert len(got) == len(physical)
+    for line, expected in zip(got, physical, strict=True):
+        if len(expected.rstrip(b"\n")) > limit:
+            assert type(line) is OverlongLine and line.size == len(expected) and bytes(line) == b"x" * len(line)
+        else:
+            assert type(line) is bytes and line == expected
