@@ -27,7 +27,16 @@ from ftprep.errors import InputError, WorkerError
 from ftprep.formats.detect import CHAT, COMPLETION, KINDS, PREFERENCE, detect_format, kind_label
 from ftprep.jsonl import reader
 from ftprep.jsonl.parse import parse_line, strict_fast
-from ftprep.jsonl.reader import STDIN, OverlongLine, RawLine, display_name, is_text, open_binary, read_lines
+from ftprep.jsonl.reader import (
+    MAX_BAD_RUN,
+    STDIN,
+    OverlongLine,
+    RawLine,
+    display_name,
+    is_text,
+    open_binary,
+    read_lines,
+)
 from ftprep.lint.context import CHECK_GATES, RECORD_CHECKS, Gate, RecordCheck, RecordContext, RecordObserver, shifted
 from ftprep.lint.finding import Finding
 from ftprep.lint.registry import all_rules
@@ -53,9 +62,6 @@ PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 # more often; 8 measured a little faster than 4 and 16 for estimate on 100 MB (docs/performance.md).
 RANGES_PER_WORKER = 8
 MAX_RANGE_BYTES = 64 * 1024 * 1024
-# A file stops being read after this many lines in a row without a JSON object (FT011): a binary or
-# non-JSONL file would otherwise keep a finding per line (200 MB of random bytes held 1.6 GB of them).
-MAX_BAD_RUN = 100
 
 Progress = Callable[[int], None]
 

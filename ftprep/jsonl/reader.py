@@ -46,6 +46,9 @@ PROBE_BYTES = 64 * 1024
 MAX_INFLATE_RATIO = 200
 INFLATE_GUARD_BYTES = 32 * 1024 * 1024
 _CHUNK = 1 << 20
+# A file stops being read after this many lines in a row without a JSON object (FT011, in the engine): a
+# binary or non-JSONL file would otherwise keep a finding per line (200 MB of random bytes held 1.6 GB).
+MAX_BAD_RUN = 100
 
 # Spooled copies -> the name the user gave (findings and messages use it).
 _SPOOLED: dict[str, str] = {}
@@ -334,7 +337,13 @@ def _copy_bounded(stream: BinaryIO, out: BinaryIO, limit: int | None = None) -> 
         return
     line = 0  # bytes of the current line read so far
     head = b""  # its first bytes
+    run, at_line_start = 0, True  # lines in a row that cannot be records; whether a line starts next
+    stopping = False  # the line where the reader stops has started: copy up to its end
     while chunk:
+        stop_at = -1
+        if not stopping:
+            run, stop_at = _bad_line_starts(chunk, at_line_start, run)
+        at_line_start = chunk.endswith(b"\n")
         first = chunk.find(b"\n")
         if first >= 0 and line + first <= limit and len(chunk) <= limit:
             # The usual chunk: it ends the current line within the limit, and no line it holds can be
@@ -342,27 +351,72 @@ def _copy_bounded(stream: BinaryIO, out: BinaryIO, limit: int | None = None) -> 
             out.write(chunk)
             last = chunk.rfind(b"\n")
             line, head = len(chunk) - last - 1, chunk[last + 1:last + 1 + OVERLONG_HEAD]
-            chunk = stream.read(_CHUNK)
-            continue
-        view = memoryview(chunk)
-        start = 0
-        while start < len(chunk):
-            newline = chunk.find(b"\n", start)
-            end = len(chunk) if newline < 0 else newline + 1
-            if len(head) < OVERLONG_HEAD:
-                head += chunk[start:min(end, start + OVERLONG_HEAD - len(head))]
-            keep = min(end - start, limit + 1 - line)  # up to one byte past the limit
-            if keep > 0:
-                out.write(view[start:start + keep])
-            line += end - start
-            if newline >= 0:
-                if keep < end - start:
-                    out.write(b"\n")  # the cut dropped the line's own newline
-                line, head = 0, b""
-            start = end
+        else:
+            line, head = _copy_cut(chunk, out, limit, line, head)
+        # The reader stops at that line (FT011): garbage after it, maybe endless, is not copied.
+        if stopping and b"\n" in chunk:
+            return
+        if stop_at >= 0:
+            if chunk.find(b"\n", stop_at) >= 0:
+                return
+            stopping = True
         if line > PROBE_BYTES and not is_text(head):
             return  # binary data, maybe endless (/dev/zero): the reader stops at this line
         chunk = stream.read(_CHUNK)
+
+
+def _bad_line_starts(chunk: bytes, at_line_start: bool, run: int) -> tuple[int, int]:
+    """The run of lines that cannot be records after ``chunk`` (``run`` before it), and where in the chunk
+    the line starts at which the run reaches :data:`MAX_BAD_RUN` (-1: nowhere).
+
+    A line that starts in the chunk with anything but ``{`` (after white space and NUL bytes) is no record
+    for the engine either, so the engine stops no later than the copy; a line starting with ``{`` ends the
+    run, and a blank one, or one whose start is cut, leaves it as it is.
+    """
+    newlines = chunk.count(b"\n")
+    inner = newlines - chunk.endswith(b"\n")  # newlines followed by a line start in this chunk
+    if chunk.count(b"\n{") == inner and (not at_line_start or chunk.startswith(b"{")):
+        return (0, -1) if inner or at_line_start else (run, -1)  # the usual chunk: every line a "{"
+    starts = [0] if at_line_start else []
+    position = chunk.find(b"\n")
+    while 0 <= position < len(chunk) - 1:
+        starts.append(position + 1)
+        position = chunk.find(b"\n", position + 1)
+    for start in starts:
+        end = chunk.find(b"\n", start, start + 256)
+        text = chunk[start:start + 256 if end < 0 else end].replace(b"\x00", b"")
+        text = text.lstrip(b" \t\r\x0b\x0c\xef\xbb\xbf")
+        if not text:
+            continue
+        if text[0] == 0x7B:
+            run = 0
+        else:
+            run += 1
+            if run >= MAX_BAD_RUN:
+                return run, start
+    return run, -1
+
+
+def _copy_cut(chunk: bytes, out: BinaryIO, limit: int, line: int, head: bytes) -> tuple[int, bytes]:
+    """Copy ``chunk`` line by line, each line cut just past ``limit`` (``line`` bytes of the current line,
+    starting with ``head``, came before); returns the current line's size and head after the chunk."""
+    view = memoryview(chunk)
+    start = 0
+    while start < len(chunk):
+        newline = chunk.find(b"\n", start)
+        end = len(chunk) if newline < 0 else newline + 1
+        if len(head) < OVERLONG_HEAD:
+            head += chunk[start:min(end, start + OVERLONG_HEAD - len(head))]
+        keep = min(end - start, limit + 1 - line)  # up to one byte past the limit
+        if keep > 0:
+            out.write(view[start:start + keep])
+        line += end - start
+        if newline >= 0:
+            if keep < end - start:
+                out.write(b"\n")  # the cut dropped the line's own newline
+            line, head = 0, b""
+        start = end
+    return line, head
 
 
 def is_text(head: bytes) -> bool:

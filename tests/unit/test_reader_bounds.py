@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ftprep import engine, parallel
@@ -366,3 +366,45 @@ def test_read_lines_keeps_lines_up_to_the_limit(lengths: list[int], final: bool,
             assert type(line) is OverlongLine and line.size == len(expected) and bytes(line) == b"x" * len(line)
         else:
             assert type(line) is bytes and line == expected
+
+
+def test_the_copy_of_endless_random_bytes_stops() -> None:
+    class Random(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+            buffer[:] = os.urandom(len(buffer))
+            return len(buffer)
+
+    out = io.BytesIO()
+    reader._copy_bounded(io.BufferedReader(Random()), out)  # would never end
+    assert out.tell() <= 2 << 20
+
+
+_KINDS_OF_LINES = [b"{}", b'{"a": 1}', b"", b"  ", b"\x00", b"x,y", b"[1]", b"\xff\xfe", b" {}", b"\x00{}",
+                   b"\xef\xbb\xbf{}", b"\t\x0b{}", b"  \"s\""]
+
+
+@given(st.lists(st.tuples(st.sampled_from(_KINDS_OF_LINES), st.integers(1, 120)), max_size=8),
+       st.integers(3, 200))
+@example(runs=[(b"x,y", 120)], chunk=4)  # chunks end with lines: the copy stops right after the 100th
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_checking_the_copy_gives_the_checks_of_the_original(tmp_path: Path, runs: list[tuple[bytes, int]],
+                                                            chunk: int) -> None:
+    data = b"".join((line + b"\n") * count for line, count in runs)
+    original = tmp_path / "original.jsonl"
+    original.write_bytes(data)
+    copy = tmp_path / "copy.jsonl"
+    saved = reader._CHUNK
+    reader._CHUNK = chunk  # line starts at every place in a chunk (restored below)
+    try:
+        with copy.open("wb") as out:
+            reader._copy_bounded(io.BytesIO(data), out)
+    finally:
+        reader._CHUNK = saved
+    assert data.startswith(copy.read_bytes())
+    expected, got = scan_file(str(original), OPTIONS), scan_file(str(copy), OPTIONS)
+    assert [(f.code, f.line, f.message) for f in got.findings] == [
+        (f.code, f.line, f.message) for f in expected.findings]
+    assert (got.lines, got.examples, got.not_jsonl) == (expected.lines, expected.examples, expected.not_jsonl)
