@@ -294,9 +294,10 @@ def spooled(source: str | os.PathLike[str], folder: str | None = None) -> Iterat
 
     The copy needs as much free disk as the input holds; it is bounded like the reader: a line longer than
     :data:`MAX_LINE_BYTES` is copied up to just over the limit (the reader then reports it as it would in
-    the original), and the copy stops at an over-long line that is not text (``/dev/zero``, binary data),
-    where the check stops too. Raises :class:`InputError` for a source that is neither a file nor a pipe,
-    and when the copy cannot be written (full disk).
+    the original), and the copy ends where the check of the original stops: at a long line that is not
+    text (``/dev/zero``, binary data), or after :data:`MAX_BAD_RUN` lines in a row that cannot be records
+    (an endless stream of garbage fills no disk). Raises :class:`InputError` for a source that is neither
+    a file nor a pipe, and when the copy cannot be written (full disk).
     """
     if source_kind(source) == "file":
         yield str(source)
@@ -327,8 +328,8 @@ def spooled(source: str | os.PathLike[str], folder: str | None = None) -> Iterat
 
 
 def _copy_bounded(stream: BinaryIO, out: BinaryIO, limit: int | None = None) -> None:
-    """Copy ``stream`` to ``out``; a line longer than ``limit`` is cut just past it, and the copy ends at an
-    over-long line that is not text (see :func:`spooled`). Compressed input is copied as it is."""
+    """Copy ``stream`` to ``out``; a line longer than ``limit`` is cut just past it, and the copy ends where
+    the reader stops (see :func:`spooled`). Compressed input is copied as it is."""
     limit = MAX_LINE_BYTES if limit is None else limit
     chunk = stream.read(_CHUNK)
     if chunk.startswith(GZIP_MAGIC):  # the reader guards the inflated lines of the copy
