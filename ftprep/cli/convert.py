@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from ftprep.cli.common import output_options, show_summary
+from ftprep.jsonl.reader import spooled
 from ftprep.transform.convert import SOURCES, TARGETS, ConvertOptions, convert_file, parse_field_map
 from ftprep.transform.sources import CONTAINERS
 
 
 @click.command("convert")
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, allow_dash=True))
 @click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False))
 @click.option("--to", "to", type=click.Choice(sorted(TARGETS)), required=True, help="Target format.")
 @click.option("--from", "source", type=click.Choice(SOURCES), help="Source format (default: detected, printed).")
@@ -35,8 +36,9 @@ def convert_command(input_path: str, output_path: str, to: str, source: str | No
     1 when some went to the rejects file, 2 on usage or I/O failure.
     """
     options = ConvertOptions(to=to, source=source, system=system, field_map=parse_field_map(field_map, to))
-    result = convert_file(input_path, output_path, options, rejects_out=rejects_out, model=model,
-                          container=container, force=force)
+    with spooled(input_path) as local:  # standard input or a pipe: read once into a temporary file
+        result = convert_file(local, output_path, options, rejects_out=rejects_out, model=model,
+                              container=container, force=force)
     if result.detected and not quiet:
         click.echo(f"ftprep: detected --from {result.source} ({result.container} input)", err=True)
     return show_summary(result.accounting, output_format, quiet)
