@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ftprep.check import METHODS, check_files
+from ftprep.check import METHODS, CheckResult, check_files
 from ftprep.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -23,10 +24,12 @@ from ftprep.cli.common import (
 from ftprep.config import Config
 from ftprep.data.targets import ALL_TARGETS
 from ftprep.matrix import check_targets
-from ftprep.report import CHECK_REPORTERS
+from ftprep.report import CHECK_REPORTERS, TEXT_MAX_FINDINGS, ReportOptions
+from ftprep.report.github import step_summary
 from ftprep.report.matrix import MATRIX_REPORTERS
 
 MATRIX_ONLY_FORMATS = ("markdown",)
+FAIL_ON = ("error", "warning")
 
 
 @click.command("check")
@@ -43,6 +46,12 @@ MATRIX_ONLY_FORMATS = ("markdown",)
               help="Only these rules: codes, prefixes (FT2) or names; repeat or comma-separate.")
 @click.option("--ignore", multiple=True, help="Skip these rules: codes, prefixes or names.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when errors are found.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="Exit 1 on errors only, or on warnings too.")
+@click.option("--max-findings", type=click.IntRange(min=0), metavar="N",
+              help=f"Findings to list, each rule getting its share; 0: all (default: {TEXT_MAX_FINDINGS} for text, "
+                   "all for json/jsonl; per rule for sarif, 100 by default).")
+@click.option("--statistics", is_flag=True, help="Text: totals per rule instead of the findings.")
 @click.option("--grader", type=click.Path(dir_okay=False),
               help="Reinforcement grader JSON: every {{item.X}} it reads must be a key of every row.")
 @click.option("--strict-overlap", is_flag=True, help="Validation examples that leak from training are errors.")
@@ -54,7 +63,7 @@ MATRIX_ONLY_FORMATS = ("markdown",)
 @config_options
 def check_command(files: tuple[str, ...], validation: str | None, model: str | None, method: str | None,
                   target: str | None, output_format: str, select: tuple[str, ...], ignore: tuple[str, ...],
-                  exit_zero: bool,
+                  exit_zero: bool, fail_on: str, max_findings: int | None, statistics: bool,
                   grader: str | None, strict_overlap: bool, within_near: bool, threshold: float,
                   quiet: bool, config_path: Path | None, isolated: bool) -> int:
     """Check FILES (JSONL, .gz or - for stdin) against the format the fine-tuning service enforces.
@@ -80,5 +89,23 @@ def check_command(files: tuple[str, ...], validation: str | None, model: str | N
         raise fail(f"--output-format {output_format} is for a target matrix: add --target all")
     with progress_bar("checking", progress_enabled(quiet), input_size(*files, validation)) as advance:
         result = check_files(list(files), model=model, target=target, progress=advance, **options)
-    click.echo(CHECK_REPORTERS[output_format](result), nl=False)
-    return EXIT_FINDINGS if result.errors and not exit_zero else EXIT_OK
+    if max_findings is None and output_format == "text":
+        max_findings = TEXT_MAX_FINDINGS
+    report_options = ReportOptions(max_findings=max_findings or None, statistics=statistics)
+    click.echo(CHECK_REPORTERS[output_format](result, report_options), nl=False)
+    if output_format == "github":
+        _write_step_summary(result)
+    failing = result.errors + (result.warnings if fail_on == "warning" else 0)
+    return EXIT_FINDINGS if failing and not exit_zero else EXIT_OK
+
+
+def _write_step_summary(result: CheckResult) -> None:
+    """Append the per-rule table to the file GitHub Actions names in ``$GITHUB_STEP_SUMMARY``, if any."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    try:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(step_summary(result))
+    except OSError as exc:
+        click.echo(f"ftprep: warning: cannot write the step summary to {target}: {exc}", err=True)
