@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from ftprep.config import Config
 from ftprep.data.models import ModelInfo, ModelTable
 from ftprep.data.targets import DEFAULT_TARGET, Target, load_target
+from ftprep.diagnose import apply_diagnosis
 from ftprep.engine import FileScan, ScanOptions, emit_repeated_lines, scan_file
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
@@ -199,6 +200,9 @@ def check_files(
             _add(scan, context.findings)
         elif digests is not None:
             _add(scan, duplicate_findings(scan.path, find_duplicates(digests), enabled=enabled))
+        # The file as a whole (a JSON array, Alpaca rows ...): one finding, and the line findings cut.
+        apply_diagnosis(path, scan, enabled=enabled, method_given=method is not None,
+                        reinforcement_model=_reinforcement_model(table))
         result.files.append(scan)
     if paths:
         enabled = enabled_for(paths[0])
@@ -215,6 +219,11 @@ def check_files(
                                               enabled=enabled))
     _apply_severities(result, job_target)
     return result
+
+
+def _reinforcement_model(table: ModelTable) -> str | None:
+    """A model of the table that offers reinforcement fine-tuning (named in FT010's command)."""
+    return next((name for name in table.names() if "reinforcement" in table.resolve(name).methods), None)
 
 
 def _file_size(path: str) -> int | None:

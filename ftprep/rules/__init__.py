@@ -5,6 +5,7 @@ from ftprep.rules import (
     compat,
     content,
     dataset,
+    diagnosis,
     job,
     lifecycle,
     overlap,
@@ -17,5 +18,6 @@ from ftprep.rules import (
     vision,
 )
 
-__all__ = ["bytes", "compat", "content", "dataset", "job", "lifecycle", "overlap", "preference", "reinforcement",
+__all__ = ["bytes", "compat", "content", "dataset", "diagnosis", "job",
+           "lifecycle", "overlap", "preference", "reinforcement",
            "schema", "syntax", "tokens", "tools", "vision"]
