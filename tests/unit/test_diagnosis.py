@@ -45,7 +45,7 @@ def test_the_command_it_gives_makes_the_file_pass(tmp_path: Path, capsys: pytest
     path = tmp_path / "data.json"
     path.write_text(json.dumps(_alpaca(12), indent=2))
     fix = _diagnosis(check_files([str(path)], today=TODAY).findings).fix
-    assert main(shlex.split(fix)[1:] + ["--quiet"]) == 0
+    assert main([*shlex.split(fix)[1:], "--quiet"]) == 0
     assert check_files([str(tmp_path / "data.jsonl")], today=TODAY).errors == 0
 
 
@@ -57,7 +57,7 @@ def test_question_answer_rows_get_a_map_command_that_works(tmp_path: Path,
     assert diagnosis.message.startswith("rows are question/answer pairs")
     assert diagnosis.fix == (f"ftprep convert {path} {tmp_path / 'qa.fixed.jsonl'} --to chat "
                              "--map user=/question --map assistant=/answer")
-    assert main(shlex.split(diagnosis.fix)[1:] + ["--quiet"]) == 0
+    assert main([*shlex.split(diagnosis.fix)[1:], "--quiet"]) == 0
     assert check_files([str(tmp_path / "qa.fixed.jsonl")], today=TODAY).errors == 0
 
 
