@@ -21,6 +21,8 @@ from ftprep.report.estimate_text import cost_words, price_line, verdict_line
 from ftprep.textsafe import escape_controls
 
 PlotlyMode = Literal["inline", "cdn"]
+# The limit line is drawn when the longest example reaches a quarter of it (else the bars would be a sliver).
+LIMIT_IN_VIEW = 4
 PLOTLY_MODES: tuple[PlotlyMode, ...] = ("inline", "cdn")
 
 _STYLE = """
@@ -50,10 +52,14 @@ def _histogram(file: FileEstimate, limit: int | None) -> go.Figure:
                               y=[c for _, _, c in bins], marker_color="#3b6ea8",
                               customdata=[f"{lo:,}-{hi:,}" for lo, hi, _ in bins],
                               hovertemplate="%{customdata} tokens: %{y} examples<extra></extra>"))
-    if limit:
+    title = f"Tokens per example: {file.role}"
+    if limit and file.distribution.max * LIMIT_IN_VIEW >= limit:
         figure.add_vline(x=limit, line_dash="dash", line_color="#b00020",
                          annotation_text=f"limit {limit:,}", annotation_position="top left")
-    figure.update_layout(title=f"Tokens per example: {file.role}", xaxis_title="tokens", yaxis_title="examples",
+    elif limit:
+        # A line far right of every bar would squeeze the bars into the left edge: the title says it instead.
+        title += f" (limit {limit:,}, far above the longest)"
+    figure.update_layout(title=title, xaxis_title="tokens", yaxis_title="examples",
                          width=620, height=380, margin={"t": 50, "b": 60, "l": 50, "r": 20})
     return figure
 

@@ -82,15 +82,20 @@ def _group_lines(group: RuleGroup, shown: int) -> list[str]:
         finding = printable(finding)
         at = f" at {finding.pointer}" if finding.pointer else ""
         out.append(f"  {format_location(finding)}: {finding.message}{at}")
-    if shown < total:
+    if shown == 0:
+        out.append(f"  (not shown: {plural(total, 'finding')})")
+    elif shown < total:
         out.append(f"  ... {total - shown:,} more {group.code} in this file")
     fixes: dict[str, list[int | None]] = {}
     for finding in group.findings:
         if finding.fix:
             fixes.setdefault(finding.fix, []).append(finding.line)
+    # A rule none of whose findings is shown keeps to one fix: the totals say the rest.
+    most = MAX_FIXES if shown else 1
     for number, (fix, lines) in enumerate(fixes.items()):
-        if number == MAX_FIXES:
-            out.append(f"  ({len(fixes) - MAX_FIXES:,} other fixes: --output-format json lists each)")
+        if number == most:
+            out.append(f"  ({len(fixes) - most:,} other fix{'es' if len(fixes) - most != 1 else ''}: "
+                       "--output-format json lists each)")
             break
         numbered = [line for line in lines if line is not None]
         where = f" (line{'s' if len(numbered) > 1 else ''} {line_list(numbered)})" if numbered else ""

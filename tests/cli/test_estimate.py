@@ -178,8 +178,7 @@ def test_html_report_has_verdict_limit_line_version_and_time(tmp_path: Path,
     page = report.read_text()
     assert '<p class="verdict fails">check: FAILS - 13 error(s)' in page
     assert f"<li>FT204 unknown-message-key: {broken}:2: unknown key" in page
-    assert '"annotation_text"' not in page and '"text":"limit 65,536"' in page  # the limit line's label
-    assert '"type":"line"' in page and '"x0":65536' in page
+    assert "(limit 65,536, far above the longest)" in page  # 19-token examples: no line at 65,536
     assert f"Made by ftprep {__version__} on " in page and " UTC.</footer>" in page
     assert "would be rejected: 13 errors" in page
     assert '<script src="https://cdn.plot.ly' not in page  # offline by default: plotly.js is inlined
@@ -189,3 +188,16 @@ def test_html_report_has_verdict_limit_line_version_and_time(tmp_path: Path,
     cdn_page = report.read_text()
     assert '<script charset="utf-8" src="https://cdn.plot.ly/' in cdn_page
     assert len(cdn_page) < inline_size / 10
+
+
+def test_html_histogram_draws_the_limit_near_the_examples(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    train = tmp_path / "long.jsonl"
+    train.write_bytes(b"".join(orjson.dumps({"messages": [{"role": "user", "content": "word " * (3000 * (i % 7 + 1))},
+                                                          {"role": "assistant", "content": "ok"}]}) + b"\n"
+                               for i in range(12)))
+    report = tmp_path / "estimate.html"
+    assert main(["estimate", str(train), "-m", "gpt-3.5-turbo", "-f", "html", "--report", str(report), "--quiet",
+                 "--isolated"]) == 0
+    page = report.read_text()
+    assert '"text":"limit 16,385"' in page and '"x0":16385' in page and '"type":"line"' in page
+    assert "far above the longest" not in page
