@@ -27,6 +27,7 @@ from ftprep.matrix import check_targets
 from ftprep.report import CHECK_REPORTERS, TEXT_MAX_FINDINGS, ReportOptions
 from ftprep.report.github import step_summary
 from ftprep.report.matrix import MATRIX_REPORTERS
+from ftprep.report.options import DEFAULT_MAX_FINDINGS, SARIF_MAX_PER_RULE
 
 MATRIX_ONLY_FORMATS = ("markdown",)
 FAIL_ON = ("error", "warning")
@@ -50,7 +51,7 @@ FAIL_ON = ("error", "warning")
               help="Exit 1 on errors only, or on warnings too.")
 @click.option("--max-findings", type=click.IntRange(min=0), metavar="N",
               help=f"Findings to list, each rule getting its share; 0: all (default: {TEXT_MAX_FINDINGS} for text, "
-                   "all for json/jsonl; per rule for sarif, 100 by default).")
+                   f"all for json/jsonl; for sarif a cap per rule, {SARIF_MAX_PER_RULE} by default).")
 @click.option("--statistics", is_flag=True, help="Text: totals per rule instead of the findings.")
 @click.option("--grader", type=click.Path(dir_okay=False),
               help="Reinforcement grader JSON: every {{item.X}} it reads must be a key of every row.")
@@ -89,8 +90,8 @@ def check_command(files: tuple[str, ...], validation: str | None, model: str | N
         raise fail(f"--output-format {output_format} is for a target matrix: add --target all")
     with progress_bar("checking", progress_enabled(quiet), input_size(*files, validation)) as advance:
         result = check_files(list(files), model=model, target=target, progress=advance, **options)
-    if max_findings is None and output_format == "text":
-        max_findings = TEXT_MAX_FINDINGS
+    if max_findings is None:
+        max_findings = DEFAULT_MAX_FINDINGS.get(output_format)
     report_options = ReportOptions(max_findings=max_findings or None, statistics=statistics)
     click.echo(CHECK_REPORTERS[output_format](result, report_options), nl=False)
     if output_format == "github":

@@ -21,13 +21,16 @@ SARIF_MAX_PER_RULE = 100
 @dataclass(frozen=True, slots=True)
 class ReportOptions:
     """``max_findings``: findings to show (None: all; the text and JSON reports share it, SARIF reads it
-    as a cap per rule); ``statistics``: per-rule totals instead of the findings (text)."""
+    as a cap per rule, GitHub's caps are its own); ``statistics``: per-rule totals instead of the findings
+    (text). The command line's defaults are :data:`DEFAULT_MAX_FINDINGS`."""
 
     max_findings: int | None = None
     statistics: bool = False
 
 
 DEFAULT_OPTIONS = ReportOptions()
+# ``--max-findings`` when not given, per output format (others: all).
+DEFAULT_MAX_FINDINGS = {"text": TEXT_MAX_FINDINGS, "sarif": SARIF_MAX_PER_RULE}
 
 
 @dataclass(frozen=True, slots=True)

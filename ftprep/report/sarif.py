@@ -12,7 +12,7 @@ from ftprep.check import CheckResult
 from ftprep.errors import InputError
 from ftprep.jsonl.reader import iter_lines
 from ftprep.lint.finding import Finding, Severity
-from ftprep.report.options import DEFAULT_OPTIONS, SARIF_MAX_PER_RULE, ReportOptions, group_by_rule
+from ftprep.report.options import DEFAULT_OPTIONS, ReportOptions, group_by_rule
 from ftprep.rules.catalog import all_rules
 from ftprep.textsafe import dumps_json
 
@@ -79,16 +79,17 @@ def _result(finding: Finding, index: dict[str, int], print_: str) -> dict[str, A
 
 def render(result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS,
            digests: RecordDigests | None = None) -> str:
-    """The SARIF log: at most ``options.max_findings`` results per rule (default
-    :data:`~ftprep.report.options.SARIF_MAX_PER_RULE`), spread over the files; each rule that has findings
+    """The SARIF log: at most ``options.max_findings`` results per rule (None: all; the command line's default
+    is :data:`~ftprep.report.options.SARIF_MAX_PER_RULE`), spread over the files; each rule that has findings
     says in ``properties`` how many it has (``findings``) and how many are listed (``results``).
     ``digests`` are the record digests of :func:`record_digests` (default: read from the files)."""
-    cap = options.max_findings or SARIF_MAX_PER_RULE
+    cap = options.max_findings
     findings = result.findings
     per_rule: dict[str, list[Finding]] = {}
     for group in group_by_rule(findings):
         per_rule.setdefault(group.code, []).extend(group.findings)
     listed = sorted((f for items in per_rule.values() for f in items[:cap]), key=Finding.sort_key)
+    shown = {code: len(items[:cap]) for code, items in per_rule.items()}
     if digests is None:
         digests = record_digests(listed)
     rules = all_rules()
@@ -112,8 +113,7 @@ def render(result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS,
             "defaultConfiguration": {"level": LEVELS[r.severity]},
         }
         if r.code in per_rule:
-            descriptor["properties"] = {"findings": len(per_rule[r.code]),
-                                        "results": min(cap, len(per_rule[r.code]))}
+            descriptor["properties"] = {"findings": len(per_rule[r.code]), "results": shown[r.code]}
         descriptors.append(descriptor)
     log = {
         "$schema": SARIF_SCHEMA,

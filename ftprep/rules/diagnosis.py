@@ -52,6 +52,8 @@ KEEP_EXAMPLES = 3
 PARQUET, ARROW, ZIP, JSON_ARRAY, PRETTY = "parquet", "arrow", "zip", "json-array", "pretty"
 MAGIC = ((b"PAR1", PARQUET), (b"ARROW1", ARROW), (b"PK\x03\x04", ZIP))
 _BOM = b"\xef\xbb\xbf"
+# Lines of the head looked at to tell JSON spanning lines from JSON Lines.
+SNIFF_LINES = 50
 _OPENAI_CHAT_KEYS = frozenset({"messages", "tools", "functions", "parallel_tool_calls"})
 _PAIRS = (("question", "answer"), ("prompt", "response"), ("query", "response"), ("input", "output"),
           ("instruction", "response"), ("prompt", "answer"))
@@ -88,6 +90,10 @@ def container_of(head: bytes) -> str | None:
         return JSON_ARRAY if text.startswith(b"[") and _complete(first) else None
     if _complete(first):
         return None  # one complete value on the first line: JSON Lines (lines of arrays are FT102's)
+    # A broken first record in JSON Lines is FT101's: JSON spanning lines has few lines that parse alone.
+    lines = [line for line in text.split(b"\n")[:SNIFF_LINES] if line.strip()]
+    if sum(map(_complete, lines)) * 2 > len(lines):
+        return None
     return JSON_ARRAY if text.startswith(b"[") else PRETTY
 
 

@@ -243,3 +243,13 @@ def test_github_format_without_the_variable_writes_no_summary(tmp_path: Path, ca
     monkeypatch.chdir(tmp_path)
     run(["check", str(_many_errors(tmp_path, 3)), "-f", "github"], capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["many.jsonl"]
+
+
+def test_sarif_caps_each_rule_at_100_unless_told(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(_many_errors(tmp_path, 150))
+    _, out, _ = run(["check", path, "-f", "sarif"], capsys)
+    run_log = json.loads(out)["runs"][0]
+    assert len(run_log["results"]) == 100
+    assert run_log["properties"] == {"findings": 150, "results": 100, "omitted": 50, "maxResultsPerRule": 100}
+    _, out, _ = run(["check", path, "-f", "sarif", "--max-findings", "0"], capsys)
+    assert len(json.loads(out)["runs"][0]["results"]) == 150

@@ -118,6 +118,7 @@ def test_a_gzip_file_is_diagnosed_from_its_content(tmp_path: Path) -> None:
     (b'[\n  {"a": 1}\n]\n', "json-array"), (b'[{"a": 1}, {"a": 2}]', "json-array"),
     (b'{\n  "a": 1\n}\n', "pretty"), (b'\xef\xbb\xbf{\n "a": 1}\n', "pretty"),
     (b'{"a": 1}\n{"a": 2}\n', None), (b'{"a": 1}', None), (b"[1, 2]\n[3]\n", None), (b"hello\n", None),
+    (b'{"a": 1\n{"a": 2}\n{"a": 3}\n', None),  # JSON Lines whose first record is broken
 ])
 def test_container_of_the_first_bytes(head: bytes, container: str | None) -> None:
     assert container_of(head) == container
