@@ -11,7 +11,9 @@ from ftprep.errors import InputError
 from ftprep.jsonl.reader import STDIN, open_binary
 from ftprep.lint.finding import Finding
 from ftprep.rules.diagnosis import (
+    JSON_ARRAY,
     KEEP_EXAMPLES,
+    PRETTY,
     Diagnosis,
     FileDiagnosis,
     container_of,
@@ -37,12 +39,12 @@ def read_head(path: str, size: int = HEAD_BYTES) -> bytes | None:
         return None
 
 
-def diagnose(path: str, head: bytes, scan: FileScan, *, method_given: bool,
-             reinforcement_model: str | None) -> Diagnosis | None:
-    """What the file is, when it is not fine-tuning JSONL and the scan found errors it explains."""
+def diagnose(head: bytes, scan: FileScan, *, method_given: bool, reinforcement_model: str | None) -> Diagnosis | None:
+    """What the file whose first bytes are ``head`` is, when it is not fine-tuning JSONL and the scan found
+    errors it explains."""
     container = container_of(head)
     if container is not None:
-        records = document_records(head) if container in ("json-array", "pretty") else []
+        records = document_records(head) if container in (JSON_ARRAY, PRETTY) else []
         return diagnose_container(scan.path, container, records)
     if not scan.errors:
         return None
@@ -62,7 +64,7 @@ def apply_diagnosis(path: str, scan: FileScan, *, enabled: frozenset[str], metho
     head = read_head(path)
     if not head:
         return
-    found = diagnose(path, head, scan, method_given=method_given, reinforcement_model=reinforcement_model)
+    found = diagnose(head, scan, method_given=method_given, reinforcement_model=reinforcement_model)
     if found is None:
         return
     kept: list[Finding] = []

@@ -271,7 +271,7 @@ def diagnose_container(path: str, container: str, records: Sequence[Record]) -> 
                          "format it detected; --from names it)", every_line=True)
     if container == ARROW:
         return Diagnosis("file is an Arrow IPC (Feather) file, not JSONL",
-                         f"python -c \"import polars as pl; pl.read_ipc('{path}').write_ndjson('{out}')\", then "
+                         f"python -c \"import polars as pl; pl.read_ipc({path!r}).write_ndjson({out!r})\", then "
                          f"ftprep check {_q(out)}", every_line=True)
     if container == ZIP:
         return Diagnosis("file is a zip archive (or an Office document), not JSONL",
