@@ -202,3 +202,10 @@ def test_html_histogram_draws_the_limit_near_the_examples(tmp_path: Path, capsys
     page = report.read_text()
     assert '"text":"limit 16,385"' in page and '"x0":16385' in page and '"type":"line"' in page
     assert "far above the longest" not in page
+
+
+def test_a_comparison_gives_each_target_its_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    train = write_chat(tmp_path / "train.jsonl", 5)  # OpenAI needs 10 examples, Together 1
+    assert main(["estimate", str(train), "--target", "openai,together", "--quiet", "--isolated"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:3]}
+    assert "  FAILS (1 error)  " in rows["openai"] and "  ok  " in rows["together"]
