@@ -10,6 +10,7 @@ from ftprep.engine import FileScan
 from ftprep.errors import InputError
 from ftprep.jsonl.reader import STDIN, open_binary
 from ftprep.lint.finding import Finding
+from ftprep.rules.bytes import NotJsonl
 from ftprep.rules.diagnosis import (
     JSON_ARRAY,
     KEEP_EXAMPLES,
@@ -71,6 +72,8 @@ def apply_diagnosis(path: str, scan: FileScan, *, enabled: frozenset[str], metho
     seen: Counter[str] = Counter()
     cut: Counter[str] = Counter()
     for finding in scan.findings:
+        if finding.code == NotJsonl.code:
+            continue  # "this is not JSONL": the diagnosis says so, with what the file is and the command to run
         if finding.line is not None and found.explains(finding.code):
             seen[finding.code] += 1
             if seen[finding.code] > KEEP_EXAMPLES:

@@ -76,7 +76,10 @@ def _checked(path: str, job_target: Target, model: str, method: str | None, toke
     result = check_files([path], model=model, method=method, target=job_target, observers=lambda _: [tokens],
                          today=today, progress=progress, min_examples=1 if validation else None, config=config,
                          ignore=[*sorted(DUPLICATE_CODES), DuplicateLine.code])
-    return result.files[0], result.findings
+    scan = result.files[0]
+    if scan.not_jsonl:
+        raise InputError(f"{scan.path}: {scan.not_jsonl}; pass a JSONL file (`ftprep check` lists the lines)")
+    return scan, result.findings
 
 
 def verdict_of(findings: Sequence[Finding]) -> CheckVerdict:

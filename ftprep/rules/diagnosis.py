@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ftprep.jsonl.parse import read_object
 from ftprep.lint.finding import Severity
 from ftprep.lint.registry import Rule, register
 
@@ -100,7 +101,7 @@ def container_of(head: bytes) -> str | None:
 def _complete(line: bytes) -> bool:
     try:
         json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # a line nested beyond the parser's depth is no complete record here
         return False
     return True
 
@@ -119,7 +120,7 @@ def document_records(head: bytes, limit: int = 20) -> list[Record]:
             index += 1
         try:
             value, index = decoder.raw_decode(text, index)
-        except ValueError:
+        except (ValueError, RecursionError):
             break
         if isinstance(value, dict):
             records.append(value)
@@ -130,11 +131,8 @@ def line_records(head: bytes, limit: int = 50) -> list[Record]:
     """The first JSON objects of a JSON Lines head (lines that do not parse are skipped)."""
     records: list[Record] = []
     for line in head.removeprefix(_BOM).split(b"\n")[:limit]:
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
+        value = read_object(line)  # as check reads it: no recursion on deep lines, no surrogates
+        if value is not None:
             records.append(value)
     return records
 
