@@ -383,8 +383,9 @@ def nova_reserved_words(row: Mapping[str, Any]) -> list[Reason]:
     for pointer, text in blocks:
         found = [word for word in NOVA_RESERVED if isinstance(text, str) and word in text]
         if found:
-            reasons.append(Reason(NOVA_RESERVED_WORD, f"text holds Nova's reserved word(s) {', '.join(map(repr, found))}: "
-                                  "Bedrock fails the job; rephrase them", pointer))
+            words = ", ".join(map(repr, found))
+            reasons.append(Reason(NOVA_RESERVED_WORD, f"text holds Nova's reserved word(s) {words}: Bedrock fails "
+                                  "the job; rephrase them", pointer))
     return reasons
 
 
