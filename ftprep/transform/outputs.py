@@ -64,7 +64,8 @@ NOVA_SCHEMA = "bedrock-conversation-2024"
 _PREFERENCE_SOURCES = ("dpo", "preference", "sharegpt-preference")
 # Top-level keys each source format reads; (supervised, preference) when the two differ.
 _SOURCE_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "chat": (frozenset({"messages", "tools", "functions", "system"}),) * 2,
+    # parallel_tool_calls is read, and counted as dropped: no target carries it.
+    "chat": (frozenset({"messages", "tools", "functions", "system", "parallel_tool_calls"}),) * 2,
     "sharegpt": (frozenset({"conversations", "system", "tools"}),) * 2,
     "alpaca": (frozenset({"instruction", "input", "output", "system", "history"}),) * 2,
     "completions": (frozenset({"prompt", "completion"}),) * 2,
@@ -74,6 +75,7 @@ _SOURCE_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "dpo": (frozenset({"input", "preferred_output"}),
             frozenset({"input", "preferred_output", "non_preferred_output"})),
 }
+_OPENAI_PARTS = ("text", "image_url", "input_audio", "file")
 _IMAGE_FORMATS = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "gif": "gif", "webp": "webp"}
 _MIME = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
 
@@ -127,7 +129,12 @@ def _text_of(content: Any, where: str, acc: _Row, image: Callable[[str, str], di
     blocks: list[dict[str, Any]] = []
     for index, part in enumerate(content):
         kind = part.get("type") if isinstance(part, dict) else None
-        if kind == "text" and isinstance(part, dict) and isinstance(part.get("text"), str):
+        if kind not in _OPENAI_PARTS:
+            raise _fail(f"content part of type {kind!r} is not an OpenAI part (text, image_url, input_audio, file)",
+                        f"{where}/{index}")
+        if kind == "text":
+            if not isinstance(part.get("text"), str):
+                raise _fail("a text part needs a string text", f"{where}/{index}")
             blocks.append({"text": part["text"]})
             continue
         if kind == "image_url" and isinstance(part, dict) and image is not None:
@@ -189,7 +196,9 @@ def _trl_messages(messages: list[Message], acc: _Row, where: str) -> list[Messag
     for index, message in enumerate(messages):
         at = f"{where}/{index}"
         _drop_message_keys(message, _TRL_KEYS, acc)
-        item: Message = {"role": message.get("role")}
+        # OpenAI's developer message is its system message; chat templates know only system.
+        role = message.get("role")
+        item: Message = {"role": "system" if role == "developer" else role}
         if "content" in message:
             content = message["content"]
             item["content"] = (content if content is None or isinstance(content, str)
@@ -294,6 +303,9 @@ def _to_vertex(record: dict[str, Any], acc: _Row) -> dict[str, Any]:
             contents[-1]["parts"].extend(parts)
         else:
             contents.append({"role": turn, "parts": parts})
+    if not contents or contents[-1]["role"] != "model":
+        raise _fail("Gemini tuning rows end with a model turn; this one does not (a prompt-only or RFT row?)",
+                    "/messages")
     out: dict[str, Any] = {}
     if system:
         out["systemInstruction"] = {"parts": [{"text": text} for text in system]}
