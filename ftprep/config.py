@@ -58,7 +58,9 @@ class Config:
     def ignored_for(self, path: str) -> list[str]:
         """Selectors ignored for ``path`` by ``per-file-ignores`` (globs relative to the config's folder)."""
         candidates = {path}
-        with contextlib.suppress(ValueError):  # a file outside the config's folder: match its path as given
+        # A file outside the config's folder (ValueError), or a path that cannot be resolved (a symlink
+        # loop: RuntimeError before Python 3.13, OSError after): match its path as given.
+        with contextlib.suppress(ValueError, RuntimeError, OSError):
             candidates.add(str(Path(path).resolve().relative_to(self.root.resolve())))
         return [sel for pattern, sels in self.per_file_ignores.items()
                 if any(fnmatch.fnmatch(c, pattern) for c in candidates) for sel in sels]
@@ -81,7 +83,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _section(path: Path) -> dict[str, Any] | None:
     data = _read_toml(path)
     if path.name == "pyproject.toml":
-        section = data.get("tool", {}).get("ftprep")
+        # Another tool's pyproject.toml may hold anything under `tool`: only a table can hold our section.
+        tool = data.get("tool")
+        section = tool.get("ftprep") if isinstance(tool, dict) else None
         return section if isinstance(section, dict) else None
     return data
 

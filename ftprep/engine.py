@@ -44,12 +44,21 @@ from ftprep.rules.dataset import (
 from ftprep.rules.facts import FACTS_KEY
 from ftprep.rules.job import FormatModelMismatch
 from ftprep.rules.schema import UnrecognizedRecord, key_hint
-from ftprep.rules.syntax import DuplicateKey, InvalidJson, NonFiniteNumber, NotAnObject
+from ftprep.rules.syntax import (
+    DuplicateKey,
+    IntegerTooLong,
+    InvalidJson,
+    LoneSurrogate,
+    NestingTooDeep,
+    NonFiniteNumber,
+    NotAnObject,
+)
 
 BOM = b"\xef\xbb\xbf"
 METHOD_BY_KIND = {PREFERENCE: "dpo", CHAT: "supervised", COMPLETION: "supervised"}
 _PARSE_RULES = {"invalid-utf8": InvalidUtf8, "invalid-json": InvalidJson, "non-finite": NonFiniteNumber,
-                "duplicate-key": DuplicateKey}
+                "duplicate-key": DuplicateKey, "too-deep": NestingTooDeep, "lone-surrogate": LoneSurrogate,
+                "integer-too-long": IntegerTooLong}
 _KIND_INDEX = {kind: index for index, kind in enumerate(KINDS)}
 _NO_KIND = 255
 _ALWAYS = Gate()
@@ -424,6 +433,9 @@ _FIXES = {
     "invalid-utf8": "re-encode the file as UTF-8",
     "non-finite": "replace it with null or a number",
     "duplicate-key": "keep only one of the values",
+    "too-deep": "flatten the nested value or drop it",
+    "lone-surrogate": "remove the broken character or write its whole UTF-16 pair",
+    "integer-too-long": "write the number as a string or drop it",
 }
 
 

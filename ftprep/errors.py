@@ -19,6 +19,10 @@ class ConfigError(FtprepError):
     """Configuration or options are invalid (unknown key, unknown model, bad rule selector)."""
 
 
+class OutputError(FtprepError):
+    """An output file cannot be written (full disk, quota, I/O error); the output path is left unchanged."""
+
+
 class WorkerError(FtprepError):
     """A worker process of a parallel pass ended without its result (killed, e.g. out of memory)."""
 

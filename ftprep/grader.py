@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from ftprep.errors import ConfigError
+from ftprep.jsonl.parse import MAX_DEPTH, nesting_depth
 from ftprep.lint.finding import pointer
 
 # Fields each grader type needs (from the fine-tuning API's grader objects).
@@ -72,9 +73,15 @@ def load_grader(path: str | Path) -> Grader:
     """
     source = str(path)
     try:
-        data = orjson.loads(Path(path).read_bytes())
+        text = Path(path).read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read grader file {source}: {exc.strerror or exc}") from exc
+    # The walks below recurse; a grader is a few levels deep (a multi grader of model graders about 8).
+    if nesting_depth(text) > MAX_DEPTH:
+        raise ConfigError(f"grader file {source}: nests more than {MAX_DEPTH} levels deep; "
+                          "no grader does: check that it is the grader file")
+    try:
+        data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise ConfigError(f"grader file {source} is not valid JSON: {exc}; write the grader object as JSON") from exc
     return parse_grader(data, source)

@@ -12,11 +12,10 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-import orjson
-
 from ftprep import parallel
 from ftprep.engine import ScanOptions, parallel_workers, scan_file
 from ftprep.formats.detect import detect_format
+from ftprep.jsonl.parse import read_object
 from ftprep.jsonl.reader import RawLine, count_lines, display_name, iter_lines, iter_stream
 from ftprep.lint.context import RecordObserver
 from ftprep.overlap.compare import (
@@ -106,11 +105,8 @@ def _count_shingles_of(lines: Iterable[RawLine], stride: int) -> ShingleCounts:
     for raw in lines:
         if (raw.lineno - 1) % stride:
             continue
-        try:
-            record = orjson.loads(raw.data)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(record, dict):
+        record = read_object(raw.data)  # as check reads it: never a value nested beyond the limit
+        if record is not None:
             counts.add(words_of(detect_format(record), record))
     return counts
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -21,6 +22,8 @@ if TYPE_CHECKING:  # the commands that write files import it (start-up time of t
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+# Set to 1 to see the traceback of an internal error (for a bug report) instead of the one-line message.
+DEBUG_ENV = "FTPREP_DEBUG"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,7 +35,12 @@ def fail(message: str) -> click.exceptions.Exit:
 
 
 def run_guarded(command: click.Command, argv: list[str] | None) -> int:
-    """Run a click command standalone-free: library errors become one clear line and exit 2."""
+    """Run a click command standalone-free: every failure becomes one clear line on stderr and exit 2.
+
+    Library errors (:class:`FtprepError`) and operating-system errors (full disk, symlink loop, missing
+    folder) are the tool's environment; any other exception is a bug in ftprep, reported as an internal
+    error (the traceback only with ``FTPREP_DEBUG=1``). Never exit 1, which means "findings in the data".
+    """
     try:
         result = command.main(args=argv, prog_name="ftprep", standalone_mode=False)
     except FtprepError as exc:
@@ -51,7 +59,38 @@ def run_guarded(command: click.Command, argv: list[str] | None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:
+        _report(f"ftprep: error: {os_error_message(exc)}")
+        return EXIT_USAGE
+    except Exception as exc:  # the one guard: a bug must not print a traceback or exit 1
+        _report(internal_error_message(exc))
+        return EXIT_USAGE
     return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def os_error_message(exc: OSError) -> str:
+    """``path: reason`` for an operating-system error (``[Errno 28] No space left on device`` -> the reason)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    paths = [str(name) for name in (exc.filename, exc.filename2) if name is not None]
+    where = " -> ".join(repr(p) if p == "" else p for p in paths)
+    return f"{where}: {reason}" if where else reason
+
+
+def internal_error_message(exc: BaseException) -> str:
+    """The one line an unexpected exception becomes (its type and message, flattened to one line)."""
+    text = " ".join(str(exc).split())
+    if len(text) > 300:
+        text = text[:300] + "..."
+    return (f"ftprep: internal error: {type(exc).__name__}: {text}; please report it with the command "
+            f"that caused it (set {DEBUG_ENV}=1 to see the traceback)")
+
+
+def _report(line: str) -> None:
+    """Print the line on stderr; with FTPREP_DEBUG=1 the traceback of the exception being handled first."""
+    if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        traceback.print_exc(file=sys.stderr)
+    with contextlib.suppress(OSError, ValueError):  # stderr itself may be gone: the exit code still tells
+        click.echo(line, err=True)
 
 
 def quiet_option(func: F) -> F:

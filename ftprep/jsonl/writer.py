@@ -11,6 +11,8 @@ command never leaves one output new and another old.
 from __future__ import annotations
 
 import contextlib
+import errno
+import json
 import os
 import signal
 import stat
@@ -19,9 +21,11 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from ftprep.errors import ConfigError
+import orjson
+
+from ftprep.errors import ConfigError, OutputError
 
 TEMP_MARK = ".ftprep-tmp-"
 _CAUGHT_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s)
@@ -36,6 +40,26 @@ class Terminated(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(f"terminated by signal {signum}")
         self.signum = signum
+
+
+def record_bytes(record: Any) -> bytes:
+    """A record as one compact JSON line (no end of line), keys in their order, values exactly as read.
+
+    orjson on the fast path; integers beyond 64 bits (which orjson cannot write) through the standard
+    library, with the same digits. Raises ``ValueError`` (``UnicodeEncodeError`` for a lone surrogate,
+    which has no UTF-8 encoding) rather than write a line that is not valid UTF-8 JSON.
+    """
+    try:
+        return orjson.dumps(record)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        pass
+    try:
+        text = json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except RecursionError as exc:
+        raise ValueError("the record nests too deeply to be written") from exc
+    except TypeError as exc:
+        raise ValueError(f"the record holds a value JSON cannot hold ({exc})") from exc
+    return text.encode("utf-8")
 
 
 def temp_prefix(path: Path) -> str:
@@ -104,8 +128,11 @@ def refuse_special_output(path: Path) -> None:
 
 
 def _same_file(a: Path, b: Path) -> bool:
-    if a.resolve() == b.resolve():
-        return True
+    try:
+        if a.resolve() == b.resolve():
+            return True
+    except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13): not the same file
+        return False
     try:
         return os.path.samefile(a, b)
     except OSError:
@@ -121,6 +148,8 @@ class AtomicOutput:
 
     def __init__(self, path: str | os.PathLike[str], *, force: bool = False, optional: bool = False,
                  mode: int | None = None) -> None:
+        if not os.fspath(path):
+            raise ConfigError("an output path is empty (''); give a file path")
         self.path = Path(path)
         self.force = force
         self.optional = optional
@@ -137,6 +166,12 @@ class AtomicOutput:
         for source in inputs:
             if str(source) != "-" and _same_file(self.path, Path(source)):
                 raise ConfigError(f"{self.path}: is the input file; write the output to another path")
+        try:
+            os.stat(self.path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ConfigError(f"{self.path}: a symbolic link loop ({exc.strerror}); "
+                                  "fix the link or choose another path") from exc
         if self.path.is_dir():
             raise ConfigError(f"{self.path}: is a directory; give a file path for the output")
         if not self.path.parent.is_dir():
@@ -162,8 +197,11 @@ class AtomicOutput:
         """Write one line (``data`` without its end of line) followed by ``\\n``."""
         if self._file is None:
             raise RuntimeError(f"{self.path}: output is not open")
-        self._file.write(data)
-        self._file.write(b"\n")
+        try:
+            self._file.write(data)
+            self._file.write(b"\n")
+        except OSError as exc:
+            raise self._write_error(exc) from exc
         self.lines += 1
         self.bytes += len(data) + 1
 
@@ -171,8 +209,17 @@ class AtomicOutput:
         """Write bytes as they are (whole documents such as reports)."""
         if self._file is None:
             raise RuntimeError(f"{self.path}: output is not open")
-        self._file.write(data)
+        try:
+            self._file.write(data)
+        except OSError as exc:
+            raise self._write_error(exc) from exc
         self.bytes += len(data)
+
+    def _write_error(self, exc: OSError) -> OutputError:
+        """The clear error for a failed write (full disk, quota, I/O error), naming the output."""
+        hint = "free some space or write to another disk" if exc.errno in (errno.ENOSPC, errno.EDQUOT) \
+            else "check the disk and the folder's permissions"
+        return OutputError(f"{self.path}: cannot write ({exc.strerror or exc}); {hint}; the output was not changed")
 
     def _close(self) -> None:
         if self._file is not None:
@@ -182,8 +229,11 @@ class AtomicOutput:
     def flush(self) -> None:
         """Flush and fsync the temp file (the data is on disk before the rename makes it visible)."""
         if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            try:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            except OSError as exc:
+                raise self._write_error(exc) from exc
         self._close()
 
     def commit(self) -> None:
@@ -197,7 +247,12 @@ class AtomicOutput:
             if self.force:
                 self.path.unlink(missing_ok=True)
             return
-        os.replace(temp, self.path)
+        try:
+            os.replace(temp, self.path)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise OutputError(f"{self.path}: cannot move the finished output into place ({exc.strerror}); "
+                              "check the folder's permissions") from exc
         _fsync_folder(self.path.parent)
 
     def discard(self) -> None:

@@ -65,7 +65,8 @@ class GraderVariableMissing(Rule):
     """What it does
     With `--grader FILE`, flags a row that lacks a key the grader reads as `{{item.<key>}}` (or as
     `item["<key>"]` in a python grader). Multi graders, model-grader input templates and python source are
-    all searched.
+    all searched. One finding per missing key, up to 10 per row; the rest of a row's missing keys are
+    counted in one more finding.
 
     Why it matters
     The job fails, or scores every sample of the row as wrong, when the grader reads a variable the row
@@ -133,6 +134,10 @@ def check_reinforcement_row(record: Record, ctx: RecordContext) -> None:
                  "end the messages with the user turn the model answers")
 
 
+# How many missing keys a row gets a finding each for, and how many of the grader's keys a fix lists.
+LISTED_KEYS = 10
+
+
 class GraderVariables:
     """Observer: the rows (lines) that lack each key the grader reads.
 
@@ -165,11 +170,26 @@ class GraderVariables:
             self.missing.setdefault(key, array("I")).extend(lines)
 
     def emit(self, ctx: RecordContext, grader_name: str) -> None:
-        """Emit one :class:`GraderVariableMissing` per row and missing key, in line order."""
-        by_line = sorted((line, key) for key, lines in self.missing.items() for line in lines)
-        present = ", ".join(repr(k) for k in self.keys)
-        for line, key in by_line:
-            ctx.at(line).emit(GraderVariableMissing, "",
-                              f"row has no {key!r}, which the grader{' ' + repr(grader_name) if grader_name else ''}"
-                              f" reads as {{{{item.{key}}}}}",
-                              f"add {key!r} to the row (the grader reads: {present})")
+        """Emit :class:`GraderVariableMissing` per row and missing key, in line order: at most
+        :data:`LISTED_KEYS` per row, then one finding for the rest, so that a grader reading thousands of
+        keys gives findings in proportion to the rows, not to rows times keys."""
+        order = {key: index for index, key in enumerate(self.keys)}
+        by_line: dict[int, list[str]] = {}
+        for key, lines in self.missing.items():
+            for line in lines:
+                by_line.setdefault(line, []).append(key)
+        # Every finding's fix lists a few of the grader's keys, not all of them (its size stays bounded).
+        present = ", ".join(repr(k) for k in self.keys[:LISTED_KEYS])
+        if len(self.keys) > LISTED_KEYS:
+            present += f" and {len(self.keys) - LISTED_KEYS} more"
+        grader = f"the grader{' ' + repr(grader_name) if grader_name else ''}"
+        for line in sorted(by_line):
+            keys = sorted(by_line[line], key=order.__getitem__)
+            for key in keys[:LISTED_KEYS]:
+                ctx.at(line).emit(GraderVariableMissing, "", f"row has no {key!r}, which {grader} reads as "
+                                  f"{{{{item.{key}}}}}", f"add {key!r} to the row (the grader reads: {present})")
+            rest = keys[LISTED_KEYS:]
+            if rest:
+                ctx.at(line).emit(GraderVariableMissing, "", f"row also lacks {len(rest)} more keys {grader} "
+                                  f"reads ({', '.join(repr(k) for k in rest[:3])}, ...)",
+                                  "add every key the grader reads to the row")

@@ -30,7 +30,7 @@ import orjson
 
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE, detect_format
-from ftprep.jsonl.writer import AtomicOutput, atomic_outputs
+from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes
 from ftprep.rules.schema import InvalidContent, UnrecognizedRecord
 from ftprep.transform.pointer import MISSING, parse_pointer, resolve
 from ftprep.transform.recheck import RecordChecker
@@ -135,8 +135,13 @@ def _text(value: Any, where: str) -> str:
     raise Unconvertible(f"{where} must be text, not {type(value).__name__}", where, InvalidContent.code)
 
 
-def _json_text(value: Any) -> str:
-    return value if isinstance(value, str) else orjson.dumps(value).decode("utf-8")
+def _json_text(value: Any, where: str = "") -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return record_bytes(value).decode("utf-8")
+    except ValueError as exc:
+        raise Unconvertible(f"the value cannot be written as JSON ({exc})", where or None) from exc
 
 
 def _tools(value: Any) -> list[dict[str, Any]]:
@@ -251,11 +256,13 @@ def chat_messages(row: Mapping[str, Any]) -> tuple[list[Message], list[dict[str,
             message["content"] = _bedrock_content(message["content"], f"{at}/content")
         legacy = message.pop("function_call", None)
         if isinstance(legacy, dict):
-            message.setdefault("tool_calls", []).append(
+            if not isinstance(message.setdefault("tool_calls", []), list):
+                raise Unconvertible("tool_calls must be a list", f"{at}/tool_calls")
+            message["tool_calls"].append(
                 calls.call(str(legacy.get("name", "")), legacy.get("arguments", "{}")))
             if message.get("content") is None:
                 message.pop("content", None)
-        elif message.get("tool_calls"):
+        elif isinstance(message.get("tool_calls"), list):  # any other value is left to the schema rules
             for call in message["tool_calls"]:
                 if isinstance(call, dict):
                     function = call.get("function")
@@ -303,6 +310,18 @@ def _as_turns(value: Any, where: str) -> list[Message]:
     raise Unconvertible("expected text, a message or a list of messages", where)
 
 
+def _dpo_prompt(row: Mapping[str, Any]) -> list[Message]:
+    """The prompt messages of an OpenAI DPO row (``input.messages``), each an object."""
+    given = row.get("input")
+    messages = given.get("messages") if isinstance(given, dict) else None
+    if not isinstance(messages, list):
+        raise Unconvertible("input.messages must be a list", "/input/messages")
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise Unconvertible("a message must be an object", f"/input/messages/{index}")
+    return list(messages)
+
+
 def _mapped(row: Mapping[str, Any], field_map: Sequence[tuple[str, str]]) -> dict[str, str]:
     values: dict[str, str] = {}
     for field, path in field_map:
@@ -330,11 +349,7 @@ def _source_conversation(source: str, row: Mapping[str, Any], options: ConvertOp
         return [{"role": "user", "content": _text(row.get("prompt"), "/prompt")},
                 {"role": "assistant", "content": _text(row.get("completion"), "/completion")}], None
     if source == "dpo":
-        given = row.get("input")
-        prompt = given.get("messages") if isinstance(given, dict) else None
-        if not isinstance(prompt, list):
-            raise Unconvertible("input.messages must be a list", "/input/messages")
-        return [*prompt, *_as_turns(row.get("preferred_output"), "/preferred_output")], None
+        return [*_dpo_prompt(row), *_as_turns(row.get("preferred_output"), "/preferred_output")], None
     if source == "map":
         values = _mapped(row, options.field_map)
         messages = [{"role": "system", "content": values["system"]}] if "system" in values else []
@@ -373,7 +388,8 @@ def _to_completions(source: str, row: Mapping[str, Any], options: ConvertOptions
     texts = [m for m in messages if m.get("role") != "system"]
     if len(texts) != 2 or texts[0].get("role") != "user" or texts[1].get("role") != "assistant":
         raise Unconvertible("only single-turn rows (one user and one assistant message) fit completions")
-    system = next((m["content"] for m in messages if m.get("role") == "system"), options.system)
+    given = next((m for m in messages if m.get("role") == "system"), None)
+    system = options.system if given is None else _text(given.get("content"), "/system")
     prompt = _text(texts[0].get("content"), "/prompt")
     return {"prompt": f"{system}\n\n{prompt}" if system else prompt,
             "completion": _text(texts[1].get("content"), "/completion")}
@@ -393,11 +409,7 @@ def _preference_parts(source: str, row: Mapping[str, Any], options: ConvertOptio
                   else _as_turns(given, "/prompt"))
         return prompt, _as_turns(row.get("chosen"), "/chosen"), _as_turns(row.get("rejected"), "/rejected")
     if source == "dpo":
-        given = row.get("input")
-        messages = given.get("messages") if isinstance(given, dict) else None
-        if not isinstance(messages, list):
-            raise Unconvertible("input.messages must be a list", "/input/messages")
-        return (list(messages), _as_turns(row.get("preferred_output"), "/preferred_output"),
+        return (_dpo_prompt(row), _as_turns(row.get("preferred_output"), "/preferred_output"),
                 _as_turns(row.get("non_preferred_output"), "/non_preferred_output"))
     if source == "map":
         values = _mapped(row, options.field_map)
@@ -460,8 +472,8 @@ def convert_file(
         raise ConfigError("--from map needs --map FIELD=POINTER options")
     if str(input_path) == "-":
         raise ConfigError("convert needs an input file path, not '-'")
-    outputs = [AtomicOutput(output_path, force=force),
-               AtomicOutput(rejects_out or f"{output_stem(output_path)}.rejects.jsonl", force=force, optional=True)]
+    rejects_path = f"{output_stem(output_path)}.rejects.jsonl" if rejects_out is None else rejects_out
+    outputs = [AtomicOutput(output_path, force=force), AtomicOutput(rejects_path, force=force, optional=True)]
     container = container or detect_container(input_path)
     checker = RecordChecker(model or _DEFAULT_MODEL[options.to], _METHOD[options.to])
     target_kind = TARGETS[options.to]
@@ -487,8 +499,13 @@ def convert_file(
                 except Unconvertible as exc:
                     reasons.append(exc.reason)
                 else:
-                    data = orjson.dumps(record)
-                    reasons.extend(Reason.of(f) for f in checker.errors(data))
+                    try:
+                        data = record_bytes(record)
+                    except ValueError as exc:
+                        reasons.append(Reason(InvalidContent.code, f"the converted row cannot be written ({exc})"))
+                        data = b""
+                    else:
+                        reasons.extend(Reason.of(f) for f in checker.errors(data))
                     if not reasons and detect_format(record) != target_kind:
                         reasons.append(Reason(UnrecognizedRecord.code, f"converted row is not {options.to}"))
                     if not reasons:

@@ -12,25 +12,22 @@ Two passes: the engine's check pass decides which lines carry errors, the second
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
-from typing import Any
-
-import orjson
 
 from ftprep.check import check_files
 from ftprep.config import Config
 from ftprep.errors import ConfigError
 from ftprep.jsonl.parse import parse_line
 from ftprep.jsonl.reader import iter_lines
-from ftprep.jsonl.writer import AtomicOutput, atomic_outputs
+from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes
 from ftprep.lint.finding import Severity
 from ftprep.overlap.hashing import digest_bytes, record_digest
 from ftprep.rules.bytes import BlankLine, NulByte, Utf8Bom
 from ftprep.rules.dataset import DuplicateLine
 from ftprep.rules.overlap import DuplicateRecord
 from ftprep.rules.syntax import InvalidJson
+from ftprep.transform.sources import PARSE_CODES
 from ftprep.transform.split import output_stem
 from ftprep.transform.summary import Accounting, Reason, reject_bytes
 
@@ -45,14 +42,6 @@ class FixResult:
 
     accounting: Accounting
     repairs: dict[str, int]
-
-
-def compact_bytes(record: Any) -> bytes:
-    """A record serialised without whitespace, keys in their order (integers beyond 64 bits kept)."""
-    try:
-        return orjson.dumps(record)
-    except (orjson.JSONEncodeError, TypeError):
-        return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
 def fix_file(
@@ -74,8 +63,8 @@ def fix_file(
     """
     if str(input_path) == "-":
         raise ConfigError("fix reads its input twice; pass a file path, not '-'")
-    outputs = [AtomicOutput(output_path, force=force),
-               AtomicOutput(rejects_out or f"{output_stem(output_path)}.rejects.jsonl", force=force, optional=True)]
+    rejects_path = f"{output_stem(output_path)}.rejects.jsonl" if rejects_out is None else rejects_out
+    outputs = [AtomicOutput(output_path, force=force), AtomicOutput(rejects_path, force=force, optional=True)]
     for output in outputs:
         output.validate([input_path])
     result = check_files([str(input_path)], model=model, method=method, config=config)
@@ -113,7 +102,8 @@ def fix_file(
                 parsed = parse_line(data)
                 if not parsed.ok or parsed.problems or not isinstance(parsed.value, dict):
                     # Only when the check's selection ignored the parse rules: never write a broken line.
-                    reasons = [Reason(InvalidJson.code, "line is not a strict JSON object")]
+                    reasons = [Reason(PARSE_CODES[p.kind], p.message, p.pointer) for p in parsed.problems] or [
+                        Reason(InvalidJson.code, "line is not a strict JSON object")]
                 elif dedupe:
                     digest = record_digest(parsed.value)
                     first = seen.get(digest)
@@ -124,11 +114,15 @@ def fix_file(
                         reasons = [Reason(rule.code, f"same record as line {first[0]}")]
                         accounting.set_aside += 1
                 if reasons is None:
-                    compact = compact_bytes(parsed.value)
-                    repairs["reformatted"] += compact != data
-                    out.write_line(compact)
-                    accounting.count_output("output")
-                    continue
+                    try:
+                        compact = record_bytes(parsed.value)
+                    except ValueError as exc:
+                        reasons = [Reason(InvalidJson.code, f"the record has no valid UTF-8 JSON form ({exc})")]
+                    else:
+                        repairs["reformatted"] += compact != data
+                        out.write_line(compact)
+                        accounting.count_output("output")
+                        continue
             rejects.write_line(reject_bytes(reasons, raw.data, line=raw.lineno))
             accounting.count_reject(r.code for r in reasons)
     accounting.extra = {"fix": {"repairs": repairs, "dedupe": dedupe}}

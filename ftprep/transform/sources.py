@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,16 +23,28 @@ import orjson
 if TYPE_CHECKING:  # polars costs ~30 MB and 0.1 s to import: only for tabular inputs
     import polars as pl
 from ftprep.errors import InputError
-from ftprep.jsonl.parse import parse_line
+from ftprep.jsonl.parse import MAX_DEPTH, exact_document, parse_line
 from ftprep.jsonl.reader import iter_lines, open_binary
+from ftprep.jsonl.writer import record_bytes
 from ftprep.rules.bytes import InvalidUtf8
-from ftprep.rules.syntax import DuplicateKey, InvalidJson, NonFiniteNumber, NotAnObject
+from ftprep.rules.syntax import (
+    DuplicateKey,
+    IntegerTooLong,
+    InvalidJson,
+    LoneSurrogate,
+    NestingTooDeep,
+    NonFiniteNumber,
+    NotAnObject,
+)
 from ftprep.transform.summary import Reason
 
 BATCH_ROWS = 10_000
 _BOM = b"\xef\xbb\xbf"
-_PARSE_CODES = {"invalid-utf8": InvalidUtf8.code, "invalid-json": InvalidJson.code,
-                "non-finite": NonFiniteNumber.code, "duplicate-key": DuplicateKey.code}
+# The finding code of each kind of problem the strict parser reports (ftprep.jsonl.parse).
+PARSE_CODES = {"invalid-utf8": InvalidUtf8.code, "invalid-json": InvalidJson.code,
+                "non-finite": NonFiniteNumber.code, "duplicate-key": DuplicateKey.code,
+                "too-deep": NestingTooDeep.code, "lone-surrogate": LoneSurrogate.code,
+                "integer-too-long": IntegerTooLong.code}
 CONTAINERS = ("jsonl", "json", "csv", "tsv", "parquet")
 
 
@@ -94,15 +107,20 @@ def _jsonl_rows(path: str | os.PathLike[str]) -> Iterator[SourceRow]:
         if not data.strip():
             yield SourceRow(raw.lineno, None, raw.data, None, blank=True)
             continue
-        parsed = parse_line(data)
-        problems = tuple(Reason(_PARSE_CODES[p.kind], p.message, p.pointer) for p in parsed.problems)
-        if not parsed.ok or problems:
-            yield SourceRow(raw.lineno, None, raw.data, None, problems or (Reason(InvalidJson.code, "invalid JSON"),))
-        elif not isinstance(parsed.value, dict):
-            yield SourceRow(raw.lineno, None, raw.data, None,
-                            (Reason(NotAnObject.code, f"line is a JSON {type(parsed.value).__name__}, not an object"),))
-        else:
-            yield SourceRow(raw.lineno, None, raw.data, parsed.value)
+        yield _parsed_row(raw.lineno, None, raw.data, data)
+
+
+def _parsed_row(line: int | None, record: int | None, raw: bytes, data: bytes) -> SourceRow:
+    """The row a JSON text holds, read as ``check`` reads a JSONL line (the same problems, same codes)."""
+    parsed = parse_line(data)
+    problems = tuple(Reason(PARSE_CODES[p.kind], p.message, p.pointer) for p in parsed.problems)
+    if not parsed.ok or problems:
+        return SourceRow(line, record, raw, None, problems or (Reason(InvalidJson.code, "invalid JSON"),))
+    if not isinstance(parsed.value, dict):
+        what = "line" if line is not None else "array item"
+        return SourceRow(line, record, raw, None,
+                         (Reason(NotAnObject.code, f"{what} is a JSON {type(parsed.value).__name__}, not an object"),))
+    return SourceRow(line, record, raw, parsed.value)
 
 
 def _document_rows(path: str | os.PathLike[str], document: Any) -> list[Any]:
@@ -123,16 +141,20 @@ def _json_rows(path: str | os.PathLike[str]) -> Iterator[SourceRow]:
     with open_binary(path) as stream:
         data = stream.read().removeprefix(_BOM)
     try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
+        document = exact_document(data)
+    except ValueError as exc:
         raise InputError(f"{path}: not a valid JSON document ({exc}); fix the JSON or pass JSONL") from exc
     for number, item in enumerate(_document_rows(path, document), start=1):
-        raw = orjson.dumps(item)
-        if isinstance(item, dict):
-            yield SourceRow(None, number, raw, item)
-        else:
-            yield SourceRow(None, number, raw, None,
-                            (Reason(NotAnObject.code, f"array item is a JSON {type(item).__name__}, not an object"),))
+        try:
+            raw = record_bytes(item)
+        except ValueError:  # a lone surrogate: ASCII escapes carry it, and the row's reading reports it
+            try:
+                raw = json.dumps(item, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+            except RecursionError:
+                yield SourceRow(None, number, b"", None, (Reason(NestingTooDeep.code, "the array item nests "
+                                                                 f"more than {MAX_DEPTH} levels deep"),))
+                continue
+        yield _parsed_row(None, number, raw, raw)
 
 
 def _frame_rows(frame: pl.DataFrame, start: int) -> Iterator[SourceRow]:
@@ -150,7 +172,10 @@ def _lazy_rows(path: str | os.PathLike[str], lazy: pl.LazyFrame, what: str) -> I
             yield from _frame_rows(frame, number)
             number += frame.height
     except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{path}: cannot read as {what} ({exc})") from exc
+        # polars explains over many lines (hints for its own API): the first sentence is the diagnosis.
+        reason = " ".join(str(exc).split("\n\n", 1)[0].split())
+        raise InputError(f"{path}: cannot read as {what} ({reason}); fix the file or convert it to JSONL "
+                         "first") from exc
 
 
 def _csv_rows(path: str | os.PathLike[str], separator: str) -> Iterator[SourceRow]:

@@ -68,6 +68,8 @@ def output_stem(path: str | os.PathLike[str]) -> Path:
     """``data.jsonl`` / ``data.jsonl.gz`` / ``data.json`` -> ``data`` (same folder), for default outputs."""
     p = Path(path)
     name = p.name
+    if not name:
+        raise ConfigError(f"{os.fspath(path)!r}: is not a file path; give a file path for the output")
     for suffix in (".gz", ".jsonl", ".json", ".csv", ".tsv", ".parquet"):
         if name.endswith(suffix) and len(name) > len(suffix):
             name = name[: -len(suffix)]
@@ -251,9 +253,10 @@ def split_file(
     if str(path) == "-":
         raise ConfigError("split reads its input twice; pass a file path, not '-'")
     stem = output_stem(path)
-    outputs = [AtomicOutput(train_out or f"{stem}.train.jsonl", force=force),
-               AtomicOutput(valid_out or f"{stem}.valid.jsonl", force=force),
-               AtomicOutput(rejects_out or f"{stem}.rejects.jsonl", force=force, optional=True)]
+    outputs = [AtomicOutput(f"{stem}.train.jsonl" if train_out is None else train_out, force=force),
+               AtomicOutput(f"{stem}.valid.jsonl" if valid_out is None else valid_out, force=force),
+               AtomicOutput(f"{stem}.rejects.jsonl" if rejects_out is None else rejects_out, force=force,
+                            optional=True)]
     for output in outputs:
         output.validate([path])
     _valid_target(0, valid_ratio, valid_count)  # option errors before any pass over the input

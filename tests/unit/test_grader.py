@@ -177,3 +177,36 @@ def test_rows_are_checked_along_the_whole_key_path(tmp_path: Path) -> None:
     assert [(f.code, f.line) for f in result.findings] == [("FT262", 2), ("FT262", 3), ("FT262", 4)]
     assert result.findings[0].message == ("row has no 'reference.answer', which the grader 'answer' reads as "
                                           "{{item.reference.answer}}")
+
+
+@pytest.mark.parametrize("text", [
+    # a string_check grader holding a value nested 1,020 levels (the walks used to exhaust the stack)
+    '{"type": "string_check", "name": "g", "input": "{{item.a}}", "reference": "x", "operation": "eq", "x": '
+    + "[" * 1020 + "]" * 1020 + "}",
+    # multi graders nested in each other 300 times
+    '{"type": "multi", "calculate_output": "a", "graders": {"a": ' * 300
+    + '{"type": "string_check", "name": "g", "input": "{{item.a}}", "reference": "x", "operation": "eq"}'
+    + "}}" * 300,
+])
+def test_a_deeply_nested_grader_is_a_clear_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "grader.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="nests more than 128 levels deep"):
+        load_grader(path)
+
+
+def test_a_grader_with_thousands_of_keys_keeps_each_finding_small(tmp_path: Path) -> None:
+    keys = [f"k{i}" for i in range(4_000)]
+    grader = {"type": "score_model", "name": "many", "model": "o4-mini",
+              "input": [{"role": "user", "content": " ".join(f"{{{{item.{k}}}}}" for k in keys)}]}
+    rows = tmp_path / "rft.jsonl"
+    rows.write_bytes(b'{"messages": [{"role": "user", "content": "q"}], "k0": 1}\n' * 3)
+    result = check_files([str(rows)], model="o4-mini", method="reinforcement", grader=str(_write(tmp_path, grader)),
+                         min_examples=1, today=TODAY)
+    missing = [f for f in result.findings if f.name == "grader-variable-missing"]
+    assert [f.line for f in missing] == [1] * 11 + [2] * 11 + [3] * 11  # 10 keys, then the rest in one
+    assert all(len(f.fix) < 200 and len(f.message) < 200 for f in missing)
+    assert missing[0].fix == ("add 'k1' to the row (the grader reads: 'k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', "
+                              "'k7', 'k8', 'k9' and 3990 more)")
+    assert missing[10].message == ("row also lacks 3989 more keys the grader 'many' reads ('k11', 'k12', 'k13', "
+                                   "...)")

@@ -9,7 +9,7 @@ import orjson
 import polars as pl
 import pytest
 
-from ftprep.errors import ConfigError
+from ftprep.errors import ConfigError, InputError
 from ftprep.transform.convert import ConvertOptions, convert_file, convert_row, detect_source, parse_field_map
 
 
@@ -201,3 +201,74 @@ def test_convert_refuses_to_write_over_its_input(tmp_path: Path) -> None:
     source = jsonl(tmp_path, [{"prompt": "Q", "completion": "A"}])
     with pytest.raises(ConfigError, match="is the input file"):
         convert_file(source, source, CHAT, force=True)
+
+
+@pytest.mark.parametrize(("to", "row", "code"), [
+    ("chat", {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "tool_calls": 5}]}, "FT2"),
+    ("completions", {"messages": [{"role": "system"}, {"role": "user", "content": "q"},
+                                  {"role": "assistant", "content": "a"}]}, "FT205"),
+    ("completions", {"messages": [True, {"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]},
+     "FT200"),
+    ("chat", {"messages": [{"role": "user", "content": "q"},
+                           {"role": "assistant", "function_call": {"name": "f"}, "tool_calls": 3}]}, "FT200"),
+])
+def test_one_odd_row_goes_to_the_rejects_and_the_run_goes_on(tmp_path: Path, to: str, row: dict[str, Any],
+                                                            code: str) -> None:
+    good = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+    source = jsonl(tmp_path, [row, good])
+    result = convert_file(source, tmp_path / "out.jsonl", ConvertOptions(to=to, source="chat"))
+    rejected = records(tmp_path / "out.rejects.jsonl")
+    assert [r["line"] for r in rejected] == [1] and rejected[0]["reasons"][0].startswith(code)
+    assert len(records(tmp_path / "out.jsonl")) == 1 and result.accounting.balanced
+
+
+def test_a_dpo_prompt_message_that_is_not_an_object_is_a_reject(tmp_path: Path) -> None:
+    row = {"input": {"messages": [True]}, "preferred_output": [{"role": "assistant", "content": "a"}],
+           "non_preferred_output": [{"role": "assistant", "content": "b"}]}
+    for to in ("chat", "completions", "dpo"):
+        result = convert_file(jsonl(tmp_path, [row]), tmp_path / f"{to}.jsonl",
+                              ConvertOptions(to=to, source="dpo"))
+        assert [r["reasons"] for r in records(tmp_path / f"{to}.rejects.jsonl")] == [["FT200"]]
+        assert result.accounting.rejected == 1
+
+
+def test_integers_beyond_64_bits_keep_their_digits(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], '
+                       b'"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", '
+                       b'"properties": {"n": {"type": "integer", "maximum": 123456789012345678901234567890}}}}}]}\n')
+    convert_file(source, tmp_path / "out.jsonl", CHAT)
+    assert b'"maximum":123456789012345678901234567890}' in (tmp_path / "out.jsonl").read_bytes()
+
+
+def test_json_array_rows_are_read_as_jsonl_lines_are(tmp_path: Path) -> None:
+    source = tmp_path / "in.json"
+    good = '{"prompt": "a", "completion": "b"}'
+    source.write_text("[" + ", ".join([
+        good,
+        '{"prompt": "a\\ud800", "completion": "b"}',  # a lone surrogate: orjson refuses the whole document
+        '{"prompt": "a", "completion": "b", "x": ' + "[" * 300 + "]" * 300 + "}",  # beyond orjson's writer
+        '{"prompt": "a", "completion": "b", "n": 123456789012345678901234567890}',
+    ]) + "]")
+    result = convert_file(source, tmp_path / "out.jsonl", ConvertOptions(to="completions", source="completions"))
+    assert [(r["record"], r["reasons"]) for r in records(tmp_path / "out.rejects.jsonl")] == [(2, ["FT106"]),
+                                                                                             (3, ["FT105"])]
+    assert result.accounting.balanced and result.accounting.outputs == {"output": 2}
+
+
+def test_json_array_integers_beyond_64_bits_keep_their_digits(tmp_path: Path) -> None:
+    source = tmp_path / "in.json"
+    source.write_text('[{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], '
+                      '"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", '
+                      '"properties": {"n": {"type": "integer", "maximum": 123456789012345678901234567890}}}}}]}]')
+    convert_file(source, tmp_path / "out.jsonl", CHAT)
+    assert b'"maximum":123456789012345678901234567890}' in (tmp_path / "out.jsonl").read_bytes()
+
+
+def test_an_unreadable_csv_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text('prompt,completion\nhi,yo\n"unterminated,yo\n')
+    with pytest.raises(InputError) as caught:
+        convert_file(source, tmp_path / "out.jsonl", ConvertOptions(to="completions", source="completions"))
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"{source}: cannot read as CSV (")

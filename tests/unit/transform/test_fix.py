@@ -7,6 +7,7 @@ from pathlib import Path
 import orjson
 
 from ftprep.check import check_files
+from ftprep.config import Config
 from ftprep.transform.fix import fix_file
 
 
@@ -78,3 +79,49 @@ def test_nul_bytes_are_removed(tmp_path: Path) -> None:
     result = fix_file(source, tmp_path / "out.jsonl")
     assert result.repairs["nul"] == 1
     assert (tmp_path / "out.jsonl").read_bytes().splitlines()[0] == lines[0]
+
+
+def test_integers_beyond_64_bits_keep_their_digits(tmp_path: Path) -> None:
+    # A tool schema may hold any JSON number; orjson alone would write 1.2345678901234568e+29.
+    big = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "ok"}], ' \
+          b'"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", ' \
+          b'"properties": {"n": {"type": "integer", "maximum": 123456789012345678901234567890, ' \
+          b'"minimum": -9223372036854775809}}}}}]}'
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(big + b"\n")
+    fix_file(source, tmp_path / "out.jsonl")
+    written = (tmp_path / "out.jsonl").read_bytes()
+    assert b'"maximum":123456789012345678901234567890,"minimum":-9223372036854775809}' in written
+    assert written == big.replace(b", ", b",").replace(b": ", b":") + b"\n"
+
+
+def test_lone_surrogates_go_to_the_rejects_and_the_output_is_valid_utf8(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"messages": [{"role": "user", "content": "a\\ud800"}, '
+                       b'{"role": "assistant", "content": "b"}]}\n'
+                       b'{"messages": [{"role": "user", "\\udc00": "a", "content": "q"}, '
+                       b'{"role": "assistant", "content": "b"}]}\n' + chat("q", "a") + b"\n")
+    result = fix_file(source, tmp_path / "out.jsonl")
+    assert (tmp_path / "out.jsonl").read_bytes() == chat("q", "a") + b"\n"
+    rejects = tmp_path / "out.rejects.jsonl"
+    rejects.read_bytes().decode("utf-8")  # strict: raises on invalid UTF-8
+    assert [(line, "FT106" in reasons) for line, reasons in rejects_of(rejects)] == [(1, True), (2, True)]
+    assert result.accounting.balanced and result.accounting.rejected == 2
+
+
+def test_too_deep_and_too_long_lines_are_rejected_not_crashed(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"a": ' + b"[" * 300 + b"]" * 300 + b"}\n" + b'{"n": ' + b"1" * 5000 + b"}\n"
+                       + chat("q", "a") + b"\n")
+    result = fix_file(source, tmp_path / "out.jsonl")
+    assert rejects_of(tmp_path / "out.rejects.jsonl") == [(1, ["FT105"]), (2, ["FT107"])]
+    assert result.accounting.balanced
+
+
+def test_a_parse_problem_the_selection_ignores_is_still_rejected_with_its_code(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"messages": [{"role": "user", "content": "a\\ud800"}, {"role": "assistant", '
+                       b'"content": "b"}]}\n' + chat("q", "a") + b"\n")
+    fix_file(source, tmp_path / "out.jsonl", config=Config(ignore=["FT106"]))
+    assert (tmp_path / "out.jsonl").read_bytes() == chat("q", "a") + b"\n"
+    assert rejects_of(tmp_path / "out.rejects.jsonl") == [(1, ["FT106"])]
