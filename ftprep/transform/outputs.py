@@ -37,7 +37,7 @@ from typing import Any
 import orjson
 
 from ftprep.errors import ConfigError
-from ftprep.jsonl.writer import AtomicOutput, atomic_outputs
+from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes
 from ftprep.transform.convert import (
     SOURCES,
     ConvertOptions,
@@ -92,6 +92,43 @@ class _Row:
 
 def _fail(message: str, pointer: str | None = None, code: str = NOT_EXPRESSIBLE) -> Unconvertible:
     return Unconvertible(message, pointer, code)
+
+
+def _check_messages(messages: Any, where: str) -> None:
+    """The OpenAI shapes the writers rely on; anything else is a malformed row, not a crash."""
+    if not isinstance(messages, list):
+        raise Unconvertible("messages must be a list", where)
+    for index, message in enumerate(messages):
+        at = f"{where}/{index}"
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise Unconvertible("a message must be an object with a role", at)
+        content = message.get("content")
+        if not (content is None or isinstance(content, str)
+                or (isinstance(content, list) and all(isinstance(p, dict) for p in content))):
+            raise Unconvertible("content must be text or a list of parts", f"{at}/content")
+        calls = message.get("tool_calls")
+        if calls is None:
+            continue
+        if not isinstance(calls, list):
+            raise Unconvertible("tool_calls must be a list", f"{at}/tool_calls")
+        for number, call in enumerate(calls):
+            function = call.get("function") if isinstance(call, dict) else None
+            if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+                raise Unconvertible("a tool call needs a function with a name", f"{at}/tool_calls/{number}")
+
+
+def _check_record(record: Mapping[str, Any]) -> None:
+    """Messages and tools of an intermediate OpenAI chat or DPO record have the shapes the writers read."""
+    if "messages" in record:
+        _check_messages(record["messages"], "/messages")
+    else:
+        _check_messages(record["input"].get("messages"), "/input/messages")
+        _check_messages(record["preferred_output"], "/preferred_output")
+        _check_messages(record["non_preferred_output"], "/non_preferred_output")
+    tools = record.get("tools")
+    if tools is not None and not (isinstance(tools, list) and all(
+            isinstance(t, dict) and isinstance(t.get("function"), dict) for t in tools)):
+        raise Unconvertible("tools must be a list of function definitions", "/tools")
 
 
 def _is_preference(source: str, options: ConvertOptions) -> bool:
@@ -476,6 +513,7 @@ def write_row(row: Mapping[str, Any], source: str, options: ConvertOptions) -> t
             record["tools"] = tools
     if source == "chat" and "parallel_tool_calls" in row:
         acc.drop("parallel_tool_calls")
+    _check_record(record)
     if options.to == "trl":
         out = _to_trl(record, preference, acc)
     elif options.to == "vertex":
@@ -546,8 +584,12 @@ def convert_file_to(
                     if options.strict and dropped:
                         reasons.append(Reason(DROPPED_FIELD, f"{options.to} cannot carry: "
                                               + ", ".join(f"{name} x{n}" for name, n in sorted(dropped.items()))))
+                    try:
+                        data = record_bytes(record)
+                    except ValueError as exc:
+                        reasons.append(Reason(INVALID_OUTPUT, f"the converted row cannot be written ({exc})"))
                     if not reasons:
-                        out.write_line(orjson.dumps(record))
+                        out.write_line(data)
                         accounting.count_output("output")
                         values.update(dropped)
                         rows.update(dropped.keys())
