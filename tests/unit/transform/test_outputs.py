@@ -287,3 +287,23 @@ def test_samples_convert_with_every_line_accounted(tmp_path: Path) -> None:
             rejects = tmp_path / f"{sample}.{target}.rejects.jsonl"
             acc = convert_file(path, out, opts(target), rejects_out=rejects).accounting
             assert len(lines(out)) + len(lines(rejects)) + acc.blank == total == acc.inputs, (sample, target)
+
+
+ODD_ROWS: list[Any] = [
+    {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "tool_calls": 3}]},
+    {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "tool_calls": [3]}]},
+    {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}], "tools": [1]},
+    {"messages": [{"role": "user", "content": 5}, {"role": "assistant", "content": "b"}]},
+    {"messages": [7, {"role": "assistant", "content": "b"}]},
+    {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": [1]}]},
+    {"input": {"messages": [{"role": "user", "content": "a"}]}, "preferred_output": [{"content": "b"}],
+     "non_preferred_output": [{"role": "assistant", "content": "c"}]},
+]
+
+
+@pytest.mark.parametrize("target", OUTPUT_TARGETS)
+def test_malformed_rows_go_to_rejects_not_a_traceback(tmp_path: Path, target: str) -> None:
+    out = tmp_path / "out.jsonl"
+    result = convert_file(jsonl(tmp_path, ODD_ROWS), out, opts(target))
+    assert result.accounting.inputs == len(ODD_ROWS) == result.accounting.rejected
+    assert [r["line"] for r in lines(tmp_path / "out.rejects.jsonl")] == list(range(1, len(ODD_ROWS) + 1))
