@@ -6,7 +6,7 @@ import click
 
 from ftprep.cli.common import output_options, show_summary
 from ftprep.transform.convert import SOURCES, TARGETS, ConvertOptions, convert_file, parse_field_map
-from ftprep.transform.outputs import OUTPUT_TARGETS
+from ftprep.transform.outputs import OUTPUT_TARGETS, convert_file_to
 from ftprep.transform.sources import CONTAINERS
 
 
@@ -52,8 +52,12 @@ def convert_command(input_path: str, output_path: str, to: str, source: str | No
                                "the target format")
     options = ConvertOptions(to=to, source=source, system=system, strict=strict,
                              field_map=parse_field_map(field_map, "chat" if to in OUTPUT_TARGETS else to))
-    result = convert_file(input_path, output_path, options, rejects_out=rejects_out, model=model,
-                          container=container, force=force)
+    if to in OUTPUT_TARGETS:
+        result = convert_file_to(input_path, output_path, options, rejects_out=rejects_out, container=container,
+                                 force=force)
+    else:
+        result = convert_file(input_path, output_path, options, rejects_out=rejects_out, model=model,
+                              container=container, force=force)
     if result.detected and not quiet:
         click.echo(f"ftprep: detected --from {result.source} ({result.container} input)", err=True)
     return show_summary(result.accounting, output_format, quiet)

@@ -454,15 +454,9 @@ def convert_file(
     Rows that cannot be converted, or whose converted record has an error under ``ftprep check``'s rules
     (for ``model``, default gpt-4o-mini, or babbage-002 for completions), go to the rejects file
     (OUTPUT stem + ``.rejects.jsonl`` by default, only created when needed). Raises :class:`ConfigError`
-    for bad options or outputs and :class:`InputError` for unreadable input. The targets of
-    :mod:`ftprep.transform.outputs` (trl, vertex, bedrock-nova, bedrock-haiku) are written there.
+    for bad options or outputs and :class:`InputError` for unreadable input. The targets trl, vertex,
+    bedrock-nova and bedrock-haiku are written by :func:`ftprep.transform.outputs.convert_file_to`.
     """
-    if options.to not in TARGETS:
-        # Imported here: outputs builds on this module.
-        from ftprep.transform.outputs import OUTPUT_TARGETS, convert_file_to
-        if options.to in OUTPUT_TARGETS:
-            return convert_file_to(input_path, output_path, options, rejects_out=rejects_out,
-                                   container=container, force=force)
     if options.to not in TARGETS:
         raise ConfigError(f"unknown --to {options.to!r}; use one of: {', '.join(TARGETS)}")
     source = options.source or ("map" if options.field_map else None)

@@ -1,7 +1,7 @@
 """Write converted rows in the formats of where the data goes: TRL, Vertex AI Gemini, Bedrock Nova and Haiku.
 
 Each row is first read into OpenAI chat (or DPO) messages by :mod:`ftprep.transform.convert`, then written
-in the target format. Formats and their sources (as of 2026-12; ``/work/shared/research/providers.md`` 2.4-2.6):
+in the target format. Formats and their sources (as of 2026-12):
 
 ``trl``            TRL's conversational rows: ``{"messages": [...], "tools"?}``; preference sources give
                    ``{"prompt": [...], "chosen": [...], "rejected": [...]}`` (message lists). Tool-call

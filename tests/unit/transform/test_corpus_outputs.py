@@ -10,8 +10,15 @@ from typing import Any
 import orjson
 import pytest
 
-from ftprep.transform.convert import ConvertOptions, convert_file
-from ftprep.transform.outputs import OUTPUT_TARGETS, validate_haiku, validate_nova, validate_trl, validate_vertex
+from ftprep.transform.convert import ConvertOptions
+from ftprep.transform.outputs import (
+    OUTPUT_TARGETS,
+    convert_file_to,
+    validate_haiku,
+    validate_nova,
+    validate_trl,
+    validate_vertex,
+)
 from tests.conftest import CORPUS
 
 CHAT_FILES = [
@@ -60,7 +67,7 @@ def expected_drops(rows: list[dict[str, Any]], target: str) -> Counter[str]:
 def test_corpus_chat_file_accounted_validated_and_drops_exact(tmp_path: Path, name: str, target: str) -> None:
     path = corpus(name)
     out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
-    acc = convert_file(path, out, ConvertOptions(to=target), rejects_out=rejects).accounting
+    acc = convert_file_to(path, out, ConvertOptions(to=target), rejects_out=rejects).accounting
     raw = path.read_bytes().splitlines()
     written, rejected = read(out), read(rejects)
     assert acc.inputs == len(raw) and acc.balanced
@@ -78,8 +85,8 @@ def test_corpus_tool_file_keeps_every_tool_call_for_trl_and_vertex(tmp_path: Pat
     path = corpus("openai-cookbook/drone_training.jsonl")
     calls = sum(len(m.get("tool_calls") or []) for row in read(path) for m in row["messages"])
     trl, vertex = tmp_path / "trl.jsonl", tmp_path / "vertex.jsonl"
-    convert_file(path, trl, ConvertOptions(to="trl"))
-    convert_file(path, vertex, ConvertOptions(to="vertex"))
+    convert_file_to(path, trl, ConvertOptions(to="trl"))
+    convert_file_to(path, vertex, ConvertOptions(to="vertex"))
     trl_calls = [c for row in read(trl) for m in row["messages"] for c in m.get("tool_calls", [])]
     vertex_calls = [p for row in read(vertex) for turn in row["contents"] for p in turn["parts"]
                     if "functionCall" in p]
@@ -90,17 +97,17 @@ def test_corpus_tool_file_keeps_every_tool_call_for_trl_and_vertex(tmp_path: Pat
 
 def test_corpus_kto_labels_are_counted_and_image_placeholders_are_nova_reserved(tmp_path: Path) -> None:
     kto = corpus("llamafactory/kto_en_demo.json")
-    acc = convert_file(kto, tmp_path / "kto.jsonl", ConvertOptions(to="trl")).accounting
+    acc = convert_file_to(kto, tmp_path / "kto.jsonl", ConvertOptions(to="trl")).accounting
     assert acc.extra["dropped_fields"] == {"label": {"values": 300, "rows": 300}}
     mllm = corpus("llamafactory/mllm_demo.json")
-    acc = convert_file(mllm, tmp_path / "mllm.jsonl", ConvertOptions(to="bedrock-nova")).accounting
+    acc = convert_file_to(mllm, tmp_path / "mllm.jsonl", ConvertOptions(to="bedrock-nova")).accounting
     assert acc.outputs == {"output": 0} and acc.reasons == {"nova-reserved-word": 6}
 
 
 def test_corpus_preference_file_to_trl_and_haiku(tmp_path: Path) -> None:
     path = corpus("together-cookbook/rewardbench2_dpo_val.jsonl")
-    acc = convert_file(path, tmp_path / "trl.jsonl", ConvertOptions(to="trl")).accounting
+    acc = convert_file_to(path, tmp_path / "trl.jsonl", ConvertOptions(to="trl")).accounting
     assert acc.outputs == {"output": 356} and acc.extra["dropped_fields"] == {}
     assert all(set(row) == {"prompt", "chosen", "rejected"} for row in read(tmp_path / "trl.jsonl"))
-    acc = convert_file(path, tmp_path / "haiku.jsonl", ConvertOptions(to="bedrock-haiku")).accounting
+    acc = convert_file_to(path, tmp_path / "haiku.jsonl", ConvertOptions(to="bedrock-haiku")).accounting
     assert acc.extra["dropped_fields"] == {"non_preferred_output": {"values": 356, "rows": 356}}

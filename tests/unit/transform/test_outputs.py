@@ -9,10 +9,11 @@ import orjson
 import pytest
 
 from ftprep.cli import main
-from ftprep.transform.convert import ConvertOptions, Unconvertible, convert_file
+from ftprep.transform.convert import ConvertOptions, Unconvertible
 from ftprep.transform.outputs import (
     NOVA_RESERVED,
     OUTPUT_TARGETS,
+    convert_file_to,
     validate_haiku,
     validate_nova,
     validate_trl,
@@ -176,7 +177,7 @@ def test_nova_reserved_words_are_rejected(tmp_path: Path, word: str) -> None:
     rows = [{"messages": [{"role": "user", "content": f"Say {word} now"}, {"role": "assistant", "content": "ok"}]},
             {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}]
     out = tmp_path / "out.jsonl"
-    result = convert_file(jsonl(tmp_path, rows), out, opts("bedrock-nova"))
+    result = convert_file_to(jsonl(tmp_path, rows), out, opts("bedrock-nova"))
     assert result.accounting.outputs == {"output": 1}
     (reject,) = lines(tmp_path / "out.rejects.jsonl")
     assert reject["line"] == 1 and reject["reasons"] == ["nova-reserved-word"]
@@ -243,7 +244,7 @@ def test_validators_find_malformed_rows() -> None:
 def test_file_accounting_and_dropped_field_summary(tmp_path: Path, target: str) -> None:
     rows: list[Any] = [PLAIN_ROW, b"", b"{not json", PLAIN_ROW, {"messages": [{"role": "user", "content": "x"}]}]
     out = tmp_path / "out.jsonl"
-    result = convert_file(jsonl(tmp_path, rows), out, opts(target))
+    result = convert_file_to(jsonl(tmp_path, rows), out, opts(target))
     acc = result.accounting
     written, rejected = lines(out), lines(tmp_path / "out.rejects.jsonl")
     assert acc.inputs == 5 and acc.blank == 1 and acc.balanced
@@ -258,7 +259,7 @@ def test_file_accounting_and_dropped_field_summary(tmp_path: Path, target: str) 
 def test_strict_rejects_rows_with_fields_the_target_cannot_carry(tmp_path: Path, target: str) -> None:
     clean = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
     out = tmp_path / "out.jsonl"
-    result = convert_file(jsonl(tmp_path, [PLAIN_ROW, clean]), out, opts(target, strict=True))
+    result = convert_file_to(jsonl(tmp_path, [PLAIN_ROW, clean]), out, opts(target, strict=True))
     assert result.accounting.outputs == {"output": 1}
     assert result.accounting.extra["dropped_fields"] == {}
     (reject,) = lines(tmp_path / "out.rejects.jsonl")
@@ -276,6 +277,8 @@ def test_cli_convert_to_vertex_reports_dropped_fields_and_strict_needs_a_new_tar
                                          "messages[].weight": {"values": 2, "rows": 1}}
     assert main(["convert", str(source), str(tmp_path / "o2.jsonl"), "--to", "chat", "--strict"]) == 2
     assert "--strict applies to" in capsys.readouterr().err
+    assert main(["convert", str(source), str(tmp_path / "o3.jsonl"), "--to", "trl", "--model", "gpt-4o"]) == 2
+    assert "--model applies to the OpenAI targets" in capsys.readouterr().err
 
 
 def test_samples_convert_with_every_line_accounted(tmp_path: Path) -> None:
@@ -285,7 +288,7 @@ def test_samples_convert_with_every_line_accounted(tmp_path: Path) -> None:
         for target in OUTPUT_TARGETS:
             out = tmp_path / f"{sample}.{target}.jsonl"
             rejects = tmp_path / f"{sample}.{target}.rejects.jsonl"
-            acc = convert_file(path, out, opts(target), rejects_out=rejects).accounting
+            acc = convert_file_to(path, out, opts(target), rejects_out=rejects).accounting
             assert len(lines(out)) + len(lines(rejects)) + acc.blank == total == acc.inputs, (sample, target)
 
 
@@ -304,6 +307,6 @@ ODD_ROWS: list[Any] = [
 @pytest.mark.parametrize("target", OUTPUT_TARGETS)
 def test_malformed_rows_go_to_rejects_not_a_traceback(tmp_path: Path, target: str) -> None:
     out = tmp_path / "out.jsonl"
-    result = convert_file(jsonl(tmp_path, ODD_ROWS), out, opts(target))
+    result = convert_file_to(jsonl(tmp_path, ODD_ROWS), out, opts(target))
     assert result.accounting.inputs == len(ODD_ROWS) == result.accounting.rejected
     assert [r["line"] for r in lines(tmp_path / "out.rejects.jsonl")] == list(range(1, len(ODD_ROWS) + 1))
