@@ -16,7 +16,7 @@ from ftprep.data.trainers import DEFAULT_TRAINER, Trainer, get_trainer
 from ftprep.engine import FileScan, ScanOptions, emit_repeated_lines, scan_file
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
-from ftprep.jsonl.reader import STDIN
+from ftprep.jsonl.reader import display_name, original_path, source_kind
 from ftprep.lint.context import RecordContext, RecordObserver
 from ftprep.lint.finding import Finding, Severity
 from ftprep.overlap.compare import DigestCollector, PromptKeys, find_duplicates
@@ -155,8 +155,9 @@ def check_files(
     """
     config = config or Config()
     method = method or config.method
-    if validation == STDIN:
-        raise ConfigError("--validation cannot be standard input: the overlap check reads it more than once")
+    if validation is not None and source_kind(validation) == "stream":
+        raise ConfigError(f"{display_name(validation)}: the overlap check reads the validation file more than once; "
+                          "pass a file, or copy the pipe first (jsonl.reader.spooled; the command line does)")
     if method is not None and method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; use one of: {', '.join(METHODS)}")
     job_target = resolve_target(target, config)
@@ -178,7 +179,7 @@ def check_files(
     training_minimum = min_examples if min_examples is not None else params.min_examples
 
     def enabled_for(path: str) -> frozenset[str]:
-        return select_codes(base_select, base_ignore + switched_off + config.ignored_for(path))
+        return select_codes(base_select, base_ignore + switched_off + config.ignored_for(original_path(path)))
 
     for path in [*paths, *([validation] if validation else [])]:
         enabled = enabled_for(path)
@@ -195,7 +196,7 @@ def check_files(
         digests: DigestCollector | PromptKeys | None = None
         if enabled & DUPLICATE_CODES:
             digests = (DigestCollector(within_near=within_near, threshold=threshold)
-                       if within_near or path == STDIN
+                       if within_near or source_kind(path) == "stream"  # a pipe is read once
                        else PromptKeys())
         if isinstance(digests, PromptKeys):
             # Repeated lines are looked for among the lines the second step reads (see ScanOptions).
@@ -230,7 +231,7 @@ def check_files(
         enabled = enabled_for(validation)
         for train_path in paths:
             report = find_overlap(train_path, validation, threshold=threshold)
-            _add(valid_scan, overlap_findings(train_path, valid_scan.path, report, strict=strict_overlap,
+            _add(valid_scan, overlap_findings(display_name(train_path), valid_scan.path, report, strict=strict_overlap,
                                               enabled=enabled))
     _apply_severities(result, job_target)
     return result
@@ -266,8 +267,8 @@ class TemplatePlan:
 
 
 def _file_size(path: str) -> int | None:
-    """Bytes of a regular file on disk (None: standard input or not a regular file)."""
-    if path == STDIN:
+    """Bytes of a regular file on disk (None: standard input, a pipe, or not a regular file)."""
+    if path == "-":
         return None
     try:
         status = os.stat(path)

@@ -26,12 +26,22 @@ from ftprep import parallel
 from ftprep.data.targets import OPENAI_PARAMS, RuleParams
 from ftprep.errors import InputError, WorkerError
 from ftprep.formats.detect import CHAT, COMPLETION, KINDS, PREFERENCE, detect_format, kind_label
+from ftprep.jsonl import reader
 from ftprep.jsonl.parse import parse_line, strict_fast
-from ftprep.jsonl.reader import STDIN, RawLine, display_name, open_binary
+from ftprep.jsonl.reader import (
+    MAX_BAD_RUN,
+    STDIN,
+    OverlongLine,
+    RawLine,
+    display_name,
+    is_text,
+    open_binary,
+    read_lines,
+)
 from ftprep.lint.context import CHECK_GATES, RECORD_CHECKS, Gate, RecordCheck, RecordContext, RecordObserver, shifted
 from ftprep.lint.finding import Finding
 from ftprep.overlap.compare import SMALL_COUNT
-from ftprep.rules.bytes import BlankLine, InvalidUtf8, MissingBom, NulByte, Utf8Bom
+from ftprep.rules.bytes import BlankLine, InvalidUtf8, LineTooLong, MissingBom, NotJsonl, NulByte, Utf8Bom
 from ftprep.rules.catalog import all_rules
 from ftprep.rules.dataset import (
     MIN_EXAMPLES,
@@ -105,6 +115,8 @@ class FileScan:
     lines: int = 0
     examples: int = 0
     findings: list[Finding] = field(default_factory=list)
+    # Why the pass stopped before the end of the file (FT011, also when that rule is not selected).
+    not_jsonl: str | None = None
 
     @property
     def errors(self) -> int:
@@ -144,6 +156,14 @@ class RangeState:
     kind_lines: array[int] = field(default_factory=lambda: array("I"))
     trailing_blank: array[int] = field(default_factory=lambda: array("I"))
     has_content: bool = False
+    # Lines without a JSON object before the range's first record (up to MAX_BAD_RUN), the length of the
+    # run of such lines at its end, and whether the range stopped at a run (FT011): enough to stop a
+    # run that crosses ranges where one process would.
+    bad_head: array[int] = field(default_factory=lambda: array("I"))
+    bad_tail: int = 0
+    bad_tail_start: int = 0
+    stopped: bool = False
+    stop_message: str = ""
     lines: int = 0
     examples: int = 0
     method: str | None = None
@@ -154,9 +174,11 @@ class RangeState:
         if not offset:
             return
         self.findings[:] = [f if f.line is None else replace(f, line=f.line + offset) for f in self.findings]
-        for numbers in (self.digest_lines, self.kind_lines, self.trailing_blank):
+        for numbers in (self.digest_lines, self.kind_lines, self.trailing_blank, self.bad_head):
             numbers[:] = shifted(numbers, offset)
         self.lines += offset
+        if self.bad_tail_start:
+            self.bad_tail_start += offset
         for observer in self.observers:
             observer.shift_lines(offset)  # type: ignore[attr-defined]  # see relative_lines()
 
@@ -185,6 +207,9 @@ class _Pass:
         self.last_line = 0
         # Whether line 1 is the file's first line (a BOM may start it): not in a range numbered from 1.
         self.file_start = True
+        # Lines in a row without a JSON object, and the first of them (FT011).
+        self.bad_run = 0
+        self.bad_start = 0
 
     def _record_checks(self) -> dict[str, tuple[tuple[RecordCheck, int], ...]]:
         """Per record kind: the checks to run under the current method, each with the chat facts one of
@@ -208,7 +233,10 @@ class _Pass:
 
     def feed(self, raw: RawLine) -> None:
         """Take one line."""
-        self.feed_line(raw.lineno, raw.data)
+        if raw.size:  # over the reader's limit: only its first bytes were kept
+            self.overlong(raw.lineno, OverlongLine(raw.data, raw.size))
+        else:
+            self.feed_line(raw.lineno, raw.data)
 
     def feed_line(self, lineno: int, data: bytes) -> None:
         """Take one line's content (without its end of line)."""
@@ -250,6 +278,7 @@ class _Pass:
                 ctx.emit(_PARSE_RULES[problem.kind], problem.pointer, problem.message, _FIXES[problem.kind],
                          column=problem.column)
             if not parsed.ok:
+                self._bad(lineno)
                 return
             record = parsed.value
             if not isinstance(record, dict):
@@ -257,8 +286,10 @@ class _Pass:
                 ctx.emit(NotAnObject, "",
                          f"line is a JSON {'array' if kind_of == 'list' else kind_of}, not an object",
                          "write one JSON object per line")
+                self._bad(lineno)
                 return
         state.examples += 1
+        self.bad_run = 0
         if self._digests:
             state.digests.append(line_digest(data))
             state.digest_lines.append(lineno)
@@ -290,15 +321,50 @@ class _Pass:
         for observer in self.observers:
             observer.observe(lineno, kind, record, data)
 
+    def _bad(self, lineno: int) -> None:
+        """Count a line without a JSON object; stop the pass at the MAX_BAD_RUN-th in a row (FT011)."""
+        state = self.state
+        if not self.bad_run:
+            self.bad_start = lineno
+        self.bad_run += 1
+        if not state.examples and len(state.bad_head) < MAX_BAD_RUN:
+            state.bad_head.append(lineno)
+        if self.bad_run >= MAX_BAD_RUN:
+            self.stop(self.bad_start, lineno, f"{MAX_BAD_RUN} lines in a row hold no JSON object")
+
+    def stop(self, first: int, last: int, why: str) -> None:
+        """Stop the pass at line ``last``: the file is not JSONL (FT011)."""
+        lines = f"line {last}" if first == last else f"lines {first}-{last}"
+        message = f"this is not JSONL: {why} ({lines}); the rest of the file was not read"
+        self.ctx.emit(NotJsonl, None, message, "pass a JSONL file, or convert it: ftprep convert IN OUT --to chat",
+                      file_level=True)
+        self.state.stopped = True
+        self.state.stop_message = message
+        self.state.lines = last
+
+    def overlong(self, lineno: int, line: OverlongLine) -> None:
+        """A line over the reader's limit (read past, not kept): FT010, or FT011 when it is not text."""
+        self.ctx.line = lineno
+        self.state.lines = lineno
+        self.state.has_content = True
+        if not is_text(line):
+            self.stop(lineno, lineno, "an over-long line of binary data (NUL bytes or invalid UTF-8)")
+            return
+        # The size is not given: a spooled copy of a pipe holds only the first bytes past the limit.
+        self.ctx.emit(LineTooLong, None, f"line is longer than {reader.MAX_LINE_BYTES:,} bytes, the reader's "
+                      "limit: not read or checked", "write one record per line; no example comes near this size")
+        self._bad(lineno)
+
     def read(self, stream: BinaryIO, *, first_lineno: int = 1, start: int = 0, end: int | None = None,
              progress: Progress | None = None) -> None:
         """Feed the lines of ``stream`` (positioned at byte ``start``) up to the line crossing ``end``."""
         feed = self.feed_line
         only = self.only_lines
+        state = self.state
         lineno = first_lineno - 1
         offset = start
         reported = start
-        for line in stream:  # a line is never empty: it holds at least its newline or one byte
+        for line in read_lines(stream):  # a line is never empty: it holds at least its newline or one byte
             lineno += 1
             offset += len(line)
             if only is not None and lineno not in only:
@@ -307,7 +373,15 @@ class _Pass:
                 continue
             if line[-1] == 0x0A:
                 line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+            elif type(line) is OverlongLine:
+                offset += line.size - len(line)
+                self.overlong(lineno, line)
+                if state.stopped or (end is not None and offset >= end):
+                    break
+                continue
             feed(lineno, line)
+            if state.stopped:
+                break
             if progress is not None and offset - reported >= 1 << 20:
                 progress(offset - reported)
                 reported = offset
@@ -319,11 +393,15 @@ class _Pass:
     def range_state(self) -> RangeState:
         """The state to send back from a worker (observers included)."""
         self.state.method = self.ctx.method if self.method_known else None
+        self.state.bad_tail = self.bad_run
+        self.state.bad_tail_start = self.bad_start if self.bad_run else 0
         return self.state
 
     def absorb(self, other: RangeState) -> None:
         """Fold in the state of the byte range that follows the lines fed so far."""
         state = self.state
+        if state.stopped:
+            return  # one process would not have read it
         if other.has_content:
             for blank in state.trailing_blank:
                 self.ctx.at(blank).emit(BlankLine, None, "blank line between records", "delete the line")
@@ -331,6 +409,20 @@ class _Pass:
             state.has_content = True
         else:
             state.trailing_blank.extend(other.trailing_blank)
+        if self.bad_run and self.bad_run + len(other.bad_head) >= MAX_BAD_RUN:
+            # A run of lines without a JSON object that crosses into this range: stop where one process
+            # does. The range holds no record before that line, so only its findings up to it count.
+            last = other.bad_head[MAX_BAD_RUN - self.bad_run - 1]
+            state.findings.extend(f for f in other.findings if f.line is not None and f.line <= last)
+            self.stop(self.bad_start, last, f"{MAX_BAD_RUN} lines in a row hold no JSON object")
+            return
+        if other.examples:
+            self.bad_run, self.bad_start = other.bad_tail, other.bad_tail_start
+        elif other.bad_head:
+            if not self.bad_run:
+                self.bad_start = other.bad_head[0]
+            self.bad_run += len(other.bad_head)
+        state.stopped, state.stop_message = other.stopped, other.stop_message
         state.findings.extend(other.findings)
         state.digests.extend(other.digests)
         state.digest_lines.extend(other.digest_lines)
@@ -348,7 +440,8 @@ class _Pass:
         ctx = self.ctx
         state = self.state
         examples = state.examples
-        scan = FileScan(path=path, method=ctx.method, lines=state.lines, examples=examples)
+        scan = FileScan(path=path, method=ctx.method, lines=state.lines, examples=examples,
+                        not_jsonl=state.stop_message or None)
         counts = Counter(state.kinds)
         counts.pop(_NO_KIND, None)
         if examples == 0 and not ctx.findings:
@@ -453,6 +546,8 @@ def scan_lines(path: str, lines: Iterable[RawLine], options: ScanOptions,
     state = _Pass(path, options, observers)
     for raw in lines:
         state.feed(raw)
+        if state.state.stopped:
+            break
     return state.finish(path)
 
 
@@ -466,6 +561,8 @@ def parallel_workers(path: str, observers: Sequence[RecordObserver] = (), worker
         return 1
     try:
         size = os.path.getsize(path)
+        if not os.path.isfile(path):
+            return 1  # a pipe: read once, by one process
         with open(path, "rb") as stream:
             compressed = stream.read(2) == b"\x1f\x8b"
     except OSError:
@@ -581,8 +678,8 @@ def _first_method(path: str, end: int) -> str | None:
     """The method implied by the first record with a format, looked for in the first ``end`` bytes."""
     with open(path, "rb") as stream:
         offset = 0
-        for lineno, line in enumerate(stream, 1):
-            offset += len(line)
+        for lineno, line in enumerate(read_lines(stream), 1):
+            offset += line.size if type(line) is OverlongLine else len(line)
             data = line[:-2] if line.endswith(b"\r\n") else line[:-1] if line.endswith(b"\n") else line
             if lineno == 1 and data.startswith(BOM):
                 data = data[3:]

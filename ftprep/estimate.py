@@ -27,9 +27,10 @@ from ftprep.data.models import ModelInfo, ModelTable, Price, price_overrides
 from ftprep.data.targets import DEFAULT_TARGET, Target, load_target
 from ftprep.data.typed import build
 from ftprep.engine import FileScan, ScanOptions, scan_file
-from ftprep.errors import ConfigError
+from ftprep.errors import ConfigError, InputError
 from ftprep.lint.context import RecordObserver
 from ftprep.rules.lifecycle import lifecycle_findings
+from ftprep.tokens.accounting import PIECE
 from ftprep.tokens.counter import counting_for, get_counter
 from ftprep.tokens.encoding import ENCODING_NAMES
 from ftprep.tokens.stats import TokenCollector
@@ -44,9 +45,13 @@ ESTIMATE_ENCODING = "o200k_base"
 
 def _feed(path: str, method: str | None, model: str | None, observers: Sequence[RecordObserver],
           progress: Progress | None) -> FileScan:
-    """One pass over ``path`` feeding ``observers`` (the engine's pass; no rules are reported)."""
-    return scan_file(path, ScanOptions(enabled=frozenset(), model=model, method=method), observers,
+    """One pass over ``path`` feeding ``observers`` (the engine's pass; no rules are reported). Raises
+    :class:`InputError` when the pass stopped because the file is not JSONL: no estimate describes it."""
+    scan = scan_file(path, ScanOptions(enabled=frozenset(), model=model, method=method), observers,
                      progress=progress)
+    if scan.not_jsonl:
+        raise InputError(f"{scan.path}: {scan.not_jsonl}; pass a JSONL file (`ftprep check` lists the lines)")
+    return scan
 
 
 def _file_estimate(path: str, role: str, scan: FileScan, tokens: TokenCollector, info: ModelInfo | None,
@@ -158,6 +163,11 @@ def estimate(train: str, *, validation: str | None = None, model: str | None = N
     if n_epochs == "auto" and job_target.name != DEFAULT_TARGET and job_target.inherits != DEFAULT_TARGET:
         notes.append(f"epochs 'auto' follows OpenAI's rule; {job_target.name}'s default may differ: pass --n-epochs "
                      "with the value the job will use")
+    cuts = train_tokens.accountant.forced_cuts + (valid_tokens.accountant.forced_cuts if validation is not None else 0)
+    if cuts:
+        notes.append(f"some texts hold runs of over {PIECE // 2:,} characters without a space or line break; they "
+                     f"were counted in pieces cut inside such runs ({cuts:,} cut(s)), so the counts may differ from "
+                     "the service's by about a token per cut (`ftprep check` names them: FT403)")
     images = sum(f.images_estimated for f in files)
     if images:
         notes.append(f"{images} example(s) hold remote images: their size is assumed to be 1024x1024 at high "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from ftprep.cli.common import (
 )
 from ftprep.config import Config
 from ftprep.data.targets import ALL_TARGETS
+from ftprep.jsonl.reader import spooled_all
 from ftprep.matrix import check_targets
 from ftprep.report import CHECK_REPORTERS
 from ftprep.report.matrix import MATRIX_REPORTERS
@@ -70,22 +72,27 @@ def check_command(files: tuple[str, ...], validation: str | None, model: str | N
     Exit 0: no errors (on every target named); 1: errors found; 2: usage, configuration or I/O failure.
     """
     config: Config = load_cli_config(config_path, isolated)
-    options: dict[str, Any] = {"validation": validation, "method": method, "select": split_selectors(select),
-               "ignore": split_selectors(ignore), "config": config, "grader": grader,
-               "strict_overlap": strict_overlap, "within_near": within_near, "threshold": threshold}
-    wanted = target or config.target
-    if wanted is not None and (wanted == ALL_TARGETS or "," in wanted):
-        if output_format not in MATRIX_REPORTERS:
-            raise fail(f"--output-format {output_format} shows one target; with --target {wanted} use one of "
-                       f"{', '.join(sorted(MATRIX_REPORTERS))}")
-        with progress_bar("checking", progress_enabled(quiet), input_size(*files, validation)) as advance:
-            matrix = check_targets(list(files), wanted, model=model, progress=advance, **options)
-        click.echo(MATRIX_REPORTERS[output_format](matrix), nl=False)
-        return EXIT_FINDINGS if matrix.errors and not exit_zero else EXIT_OK
-    if output_format in MATRIX_ONLY_FORMATS:
-        raise fail(f"--output-format {output_format} is for a target matrix: add --target all")
-    with progress_bar("checking", progress_enabled(quiet), input_size(*files, validation)) as advance:
-        result = check_files(list(files), model=model, target=target, progress=advance, tokenizer=tokenizer,
-                             trainer=trainer, max_length=max_length, **options)
+    with contextlib.ExitStack() as inputs:
+        # Standard input and pipes are read once, into temporary files (the check reads a file more than once).
+        *local, local_validation = spooled_all([*files, validation], inputs)
+        paths = [path for path in local if path is not None]
+        options: dict[str, Any] = {"validation": local_validation, "method": method,
+                                   "select": split_selectors(select), "ignore": split_selectors(ignore),
+                                   "config": config, "grader": grader, "strict_overlap": strict_overlap,
+                                   "within_near": within_near, "threshold": threshold}
+        wanted = target or config.target
+        if wanted is not None and (wanted == ALL_TARGETS or "," in wanted):
+            if output_format not in MATRIX_REPORTERS:
+                raise fail(f"--output-format {output_format} shows one target; with --target {wanted} use one of "
+                           f"{', '.join(sorted(MATRIX_REPORTERS))}")
+            with progress_bar("checking", progress_enabled(quiet), input_size(*paths, local_validation)) as advance:
+                matrix = check_targets(paths, wanted, model=model, progress=advance, **options)
+            click.echo(MATRIX_REPORTERS[output_format](matrix), nl=False)
+            return EXIT_FINDINGS if matrix.errors and not exit_zero else EXIT_OK
+        if output_format in MATRIX_ONLY_FORMATS:
+            raise fail(f"--output-format {output_format} is for a target matrix: add --target all")
+        with progress_bar("checking", progress_enabled(quiet), input_size(*paths, local_validation)) as advance:
+            result = check_files(paths, model=model, target=target, progress=advance, tokenizer=tokenizer,
+                                 trainer=trainer, max_length=max_length, **options)
     click.echo(CHECK_REPORTERS[output_format](result), nl=False)
     return EXIT_FINDINGS if result.errors and not exit_zero else EXIT_OK

@@ -123,14 +123,18 @@ def split_selectors(values: tuple[str, ...]) -> list[str]:
 
 
 def input_size(*paths: str | None) -> int:
-    """Bytes the inputs hold on disk (0 for stdin and gzip files, whose size is not known in advance)."""
+    """Bytes the inputs hold on disk (0 for stdin, pipes and gzip files, whose size is not known in
+    advance). Only regular files are opened: reading a pipe here would take bytes the check needs."""
     total = 0
     for path in paths:
         if path is None or path == "-":
             continue
-        with contextlib.suppress(OSError), open(path, "rb") as handle:
-            if handle.read(2) != b"\x1f\x8b":
-                total += os.path.getsize(path)
+        with contextlib.suppress(OSError):
+            if not os.path.isfile(path):
+                continue
+            with open(path, "rb") as handle:
+                if handle.read(2) != b"\x1f\x8b":
+                    total += os.path.getsize(path)
     return total
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 
 from ftprep.cli.common import output_options, show_summary
+from ftprep.jsonl.reader import spooled
 from ftprep.transform.convert import SOURCES, TARGETS, ConvertOptions, convert_file, parse_field_map
 from ftprep.transform.outputs import OUTPUT_TARGETS, convert_file_to
 from ftprep.transform.sources import CONTAINERS
 
 
 @click.command("convert")
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, allow_dash=True))
 @click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False))
 @click.option("--to", "to", type=click.Choice([*sorted(TARGETS), *OUTPUT_TARGETS]), required=True,
               help="Target format: OpenAI chat, completions or dpo; or trl, vertex (Gemini), bedrock-nova, "
@@ -52,12 +53,13 @@ def convert_command(input_path: str, output_path: str, to: str, source: str | No
                                "the target format")
     options = ConvertOptions(to=to, source=source, system=system, strict=strict,
                              field_map=parse_field_map(field_map, "chat" if to in OUTPUT_TARGETS else to))
-    if to in OUTPUT_TARGETS:
-        result = convert_file_to(input_path, output_path, options, rejects_out=rejects_out, container=container,
-                                 force=force)
-    else:
-        result = convert_file(input_path, output_path, options, rejects_out=rejects_out, model=model,
-                              container=container, force=force)
+    with spooled(input_path) as local:  # standard input or a pipe: read once into a temporary file
+        if to in OUTPUT_TARGETS:
+            result = convert_file_to(local, output_path, options, rejects_out=rejects_out, container=container,
+                                     force=force)
+        else:
+            result = convert_file(local, output_path, options, rejects_out=rejects_out, model=model,
+                                  container=container, force=force)
     if result.detected and not quiet:
         click.echo(f"ftprep: detected --from {result.source} ({result.container} input)", err=True)
     return show_summary(result.accounting, output_format, quiet)

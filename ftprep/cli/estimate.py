@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from ftprep.cli.common import (
 from ftprep.cost import EstimateResult
 from ftprep.data.targets import ALL_TARGETS, DEFAULT_TARGET
 from ftprep.estimate import compare_estimates, estimate, estimate_template
+from ftprep.jsonl.reader import spooled
 from ftprep.jsonl.writer import write_file_atomic
 from ftprep.matrix import expand_targets
 from ftprep.report import estimate_html, estimate_json, estimate_markdown, estimate_text
@@ -102,35 +104,37 @@ def estimate_command(train: str, validation: str | None, models: tuple[str, ...]
     prices = _prices(price)
     config = load_cli_config(config_path, isolated)
     wanted = target or config.target
-    if tokenizer is not None:
-        if wanted not in (None, "hf"):
-            raise fail(f"--tokenizer measures a local trainer's chat template: use it with --target hf, not {wanted}")
-        with progress_bar("counting tokens", progress_enabled(quiet), input_size(train, validation)) as advance:
-            result = estimate_template(train, tokenizer, validation=validation, method=method or config.method,
-                                       trainer=trainer, max_length=max_length, n_epochs=epochs, progress=advance)
-        _emit(ESTIMATE_REPORTERS[output_format](result), report, train, validation, quiet)
-        return EXIT_OK
-    if trainer is not None or max_length is not None:
+    if tokenizer is None and (trainer is not None or max_length is not None):
         raise fail("--trainer and --max-length need --tokenizer DIR (the chat template to measure)")
+    if tokenizer is not None and wanted not in (None, "hf"):
+        raise fail(f"--tokenizer measures a local trainer's chat template: use it with --target hf, not {wanted}")
     compare = len(models) > 1 or (wanted is not None and (wanted == ALL_TARGETS or "," in wanted))
-    options: dict[str, Any] = {"validation": validation, "method": method or config.method, "n_epochs": epochs,
-                               "prices": {**config.prices, **prices}, "encoding": encoding,
-                               "models": config.models, "targets": config.targets, "tier": tier}
-    if compare:
-        if output_format not in COMPARISON_REPORTERS:
-            raise fail(f"--output-format {output_format} shows one job; comparing, use one of "
-                       f"{', '.join(sorted(COMPARISON_REPORTERS))}")
-        with progress_bar("counting tokens", progress_enabled(quiet), input_size(train, validation)) as advance:
-            comparison = compare_estimates(train, expand_targets(wanted or DEFAULT_TARGET, config), models,
-                                           progress=advance, **options)
-        rendered = COMPARISON_REPORTERS[output_format](comparison)
-        _emit(rendered, report, train, validation, quiet)
-        return EXIT_OK
-    model = models[0] if models else None
-    if model is None and config.model and (wanted or DEFAULT_TARGET) == (config.target or DEFAULT_TARGET):
-        model = config.model
-    with progress_bar("counting tokens", progress_enabled(quiet), input_size(train, validation)) as advance:
-        result = estimate(train, model=model, target=wanted, progress=advance, **options)
+    if compare and output_format not in COMPARISON_REPORTERS:
+        raise fail(f"--output-format {output_format} shows one job; comparing, use one of "
+                   f"{', '.join(sorted(COMPARISON_REPORTERS))}")
+    with contextlib.ExitStack() as inputs:
+        # Standard input and pipes are read once, into temporary files, then counted like files.
+        local_train = inputs.enter_context(spooled(train))
+        local_validation = None if validation is None else inputs.enter_context(spooled(validation))
+        options: dict[str, Any] = {"validation": local_validation, "method": method or config.method,
+                                   "n_epochs": epochs, "prices": {**config.prices, **prices}, "encoding": encoding,
+                                   "models": config.models, "targets": config.targets, "tier": tier}
+        with progress_bar("counting tokens", progress_enabled(quiet),
+                          input_size(local_train, local_validation)) as advance:
+            if tokenizer is not None:
+                result = estimate_template(local_train, tokenizer, validation=local_validation,
+                                           method=method or config.method, trainer=trainer, max_length=max_length,
+                                           n_epochs=epochs, progress=advance)
+            elif compare:
+                comparison = compare_estimates(local_train, expand_targets(wanted or DEFAULT_TARGET, config),
+                                               models, progress=advance, **options)
+                _emit(COMPARISON_REPORTERS[output_format](comparison), report, train, validation, quiet)
+                return EXIT_OK
+            else:
+                model = models[0] if models else None
+                if model is None and config.model and (wanted or DEFAULT_TARGET) == (config.target or DEFAULT_TARGET):
+                    model = config.model
+                result = estimate(local_train, model=model, target=wanted, progress=advance, **options)
     _emit(ESTIMATE_REPORTERS[output_format](result), report, train, validation, quiet)
     return EXIT_OK
 

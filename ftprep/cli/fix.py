@@ -8,11 +8,12 @@ import click
 
 from ftprep.check import METHODS
 from ftprep.cli.common import config_options, load_cli_config, output_options, show_summary
+from ftprep.jsonl.reader import spooled
 from ftprep.transform.fix import fix_file
 
 
 @click.command("fix")
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--output", "-o", "output_path", type=click.Path(dir_okay=False), required=True,
               help="Repaired file (never the input).")
 @click.option("--rejects", "rejects_out", type=click.Path(dir_okay=False),
@@ -33,6 +34,7 @@ def fix_command(input_path: str, output_path: str, rejects_out: str | None, dedu
     2 on usage or I/O failure.
     """
     config = load_cli_config(config_path, isolated)
-    result = fix_file(input_path, output_path, rejects_out=rejects_out, dedupe=dedupe, model=model, method=method,
-                      config=config, force=force)
+    with spooled(input_path) as local:  # standard input or a pipe: read once into a temporary file
+        result = fix_file(local, output_path, rejects_out=rejects_out, dedupe=dedupe, model=model, method=method,
+                          config=config, force=force)
     return show_summary(result.accounting, output_format, quiet)

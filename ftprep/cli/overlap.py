@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, config_options, fail, load_cli_config, quiet_option
+from ftprep.jsonl.reader import spooled
 from ftprep.overlap import OVERLAP_KINDS, OverlapReport
 from ftprep.overlap.near import DEFAULT_THRESHOLD
 from ftprep.overlap_pass import find_overlap
@@ -14,8 +15,8 @@ from ftprep.report.overlap_text import OVERLAP_REPORTERS
 
 
 @click.command("overlap")
-@click.argument("train", required=False, type=click.Path(dir_okay=False))
-@click.argument("validation", required=False, type=click.Path(dir_okay=False))
+@click.argument("train", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("validation", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=DEFAULT_THRESHOLD,
               show_default=True, help="Estimated Jaccard similarity from which two examples are near-duplicates.")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(OVERLAP_KINDS),
@@ -48,7 +49,9 @@ def overlap_command(train: str | None, validation: str | None, threshold: float,
         raise fail("give TRAIN and VALIDATION files, or --from-config")
     reports: list[OverlapReport] = []
     for train_path, valid_path in pairs:
-        reports.append(find_overlap(train_path, valid_path, threshold=threshold, kinds=kinds or OVERLAP_KINDS,
-                                    within_near=within_near))
+        # A pipe is read once into a temporary file: the comparison reads each file more than once.
+        with spooled(train_path) as local_train, spooled(valid_path) as local_valid:
+            reports.append(find_overlap(local_train, local_valid, threshold=threshold,
+                                        kinds=kinds or OVERLAP_KINDS, within_near=within_near))
     click.echo(OVERLAP_REPORTERS[output_format](reports, quiet=quiet), nl=False)
     return EXIT_FINDINGS if any(r.pairs for r in reports) else EXIT_OK

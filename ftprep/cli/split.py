@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from ftprep.cli.common import output_options, show_summary
+from ftprep.cli.common import fail, output_options, show_summary
+from ftprep.jsonl.reader import source_kind, spooled
 from ftprep.overlap.near import DEFAULT_THRESHOLD
-from ftprep.transform.split import GROUP_BY, split_file
+from ftprep.transform.split import GROUP_BY, output_stem, split_file
 
 
 @click.command("split")
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--valid-ratio", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
               help="Share of examples for validation (e.g. 0.1).")
 @click.option("--valid-count", type=click.IntRange(min=1), help="Number of examples for validation.")
@@ -36,7 +37,13 @@ def split_command(input_path: str, valid_ratio: float | None, valid_count: int |
     the input order. Every line lands in exactly one output or the rejects file. Exit 0 when every line
     went to an output, 1 when some went to the rejects file, 2 on usage or I/O failure.
     """
-    result = split_file(input_path, valid_ratio=valid_ratio, valid_count=valid_count, seed=seed,
-                        group_by=group_by, stratify_by=stratify_by, train_out=train_out, valid_out=valid_out,
-                        rejects_out=rejects_out, force=force, threshold=threshold)
+    if source_kind(input_path) == "stream":
+        # Outputs are named after the input by default: a pipe's name (-, /dev/fd/63) names no folder.
+        if train_out is None or valid_out is None:
+            raise fail(f"{input_path}: reading a pipe, split needs --train-out and --valid-out")
+        rejects_out = rejects_out or f"{output_stem(train_out)}.rejects.jsonl"
+    with spooled(input_path) as local:  # standard input or a pipe: read once into a temporary file
+        result = split_file(local, valid_ratio=valid_ratio, valid_count=valid_count, seed=seed,
+                            group_by=group_by, stratify_by=stratify_by, train_out=train_out, valid_out=valid_out,
+                            rejects_out=rejects_out, force=force, threshold=threshold)
     return show_summary(result.accounting, output_format, quiet)

@@ -110,3 +110,50 @@ class BlankLine(Rule):
     code = "FT004"
     name = "blank-line"
     severity = Severity.ERROR
+
+
+@register
+class LineTooLong(Rule):
+    """What it does
+    Flags a line longer than 256 MiB. The line is read past without being kept or checked.
+
+    Why it matters
+    No fine-tuning example comes near that size (10 embedded images of 10 MB each are about 134 MB of
+    base64): such a line is a dump, a missing newline between records, or a file that is not JSONL.
+    Reading it whole would take memory without bound.
+
+    Example
+    A 2 GB export written without newlines between its records.
+
+    Fix
+    Write one record per line (`json.dumps` per record followed by a newline); `ftprep fix` sets the line
+    aside in its rejects file.
+    """
+
+    code = "FT010"
+    name = "line-too-long"
+    severity = Severity.ERROR
+
+
+@register
+class NotJsonl(Rule):
+    """What it does
+    Stops reading a file at the first clear sign that it is not JSONL: 100 lines in a row that hold no
+    JSON object (undecodable bytes, invalid JSON), or an over-long line of binary data (NUL bytes or
+    invalid UTF-8). The finding names the lines; the rest of the file is not read.
+
+    Why it matters
+    A binary file, a pretty-printed JSON document or a CSV file would otherwise yield a finding per line
+    (millions for a large file) and hide the one problem: the file is not in the format the service reads.
+
+    Example
+    A Parquet or gzip file renamed `.jsonl`; a JSON array printed with indentation.
+
+    Fix
+    Convert the file to JSONL (`ftprep convert IN OUT --to chat` reads JSON documents, CSV and Parquet),
+    or pass the right file.
+    """
+
+    code = "FT011"
+    name = "not-jsonl"
+    severity = Severity.ERROR

@@ -1,4 +1,5 @@
-"""FT400-FT419: tokens and limits: examples over the model's limit, nothing to train on, special tokens.
+"""FT400-FT419: tokens and limits: examples over the model's limit, nothing to train on, special tokens,
+texts whose tokens are counted in pieces.
 
 The limit check tokenizes only examples whose size could exceed the limit: a token covers at least one
 byte of text and the per-message overheads stay under one token per byte of JSON syntax, so a line of
@@ -17,7 +18,7 @@ from ftprep.lint.context import Record, RecordContext, record_check
 from ftprep.lint.finding import Severity, pointer
 from ftprep.lint.registry import Rule, register
 from ftprep.rules.facts import LIST_CONTENT, WEIGHT, chat_facts
-from ftprep.tokens.accounting import REPLY_PRIMER, Accountant
+from ftprep.tokens.accounting import LONG_TEXT, PIECE, REPLY_PRIMER, Accountant, pieces
 from ftprep.tokens.counter import counting_for, get_counter
 from ftprep.tokens.encoding import ENDOFPROMPT, ENDOFTEXT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
@@ -89,6 +90,31 @@ class SpecialTokenText(Rule):
     code = "FT402"
     name = "special-token-text"
     severity = Severity.ERROR
+
+
+@register
+class LongUnbrokenRun(Rule):
+    """What it does
+    Flags a text of more than 65,536 characters that holds a run of more than 8,192 characters without a
+    space or a line break. Embedded images (`image_url`) are not texts and are not looked at.
+
+    Why it matters
+    Such a run is rarely meant as training text: a base64 blob, minified data, a repeated character, a
+    dump. Its tokens are counted in pieces of at most 16,384 characters (tokenizing it whole takes time and
+    memory that grow faster than its length), so its count may differ from the service's by about one
+    token per piece.
+
+    Example
+    A 3 MB PDF pasted into a message as base64 text.
+
+    Fix
+    Drop the data or move it out of the example; if the text is real (a language written without spaces),
+    the warning only says that the count is approximate.
+    """
+
+    code = "FT403"
+    name = "long-unbroken-run"
+    severity = Severity.WARNING
 
 
 _TABLE: list[ModelTable] = []
@@ -250,6 +276,27 @@ def check_special_tokens(record: Record, ctx: RecordContext) -> None:
                 break
         if found >= MAX_SPECIAL_FINDINGS:
             return
+
+
+@record_check(CHAT, PREFERENCE, COMPLETION)
+def check_unbroken_runs(record: Record, ctx: RecordContext) -> None:
+    """FT403: a long text that must be counted in pieces cut inside a run without spaces."""
+    if LongUnbrokenRun.code not in ctx.enabled or (ctx.raw and len(ctx.raw) <= LONG_TEXT):
+        return
+    found = 0
+    for path, text in _strings(record, ()):
+        if len(text) <= LONG_TEXT or "image_url" in path:
+            continue
+        cuts = sum(forced for _, _, forced in pieces(text))
+        if cuts:
+            ctx.emit(LongUnbrokenRun, pointer(*path),
+                     f"text of {len(text):,} characters holds runs of over {PIECE // 2:,} characters without a "
+                     f"space or line break: its tokens are counted in pieces, and the count may differ from the "
+                     f"service's by a token or so per piece cut inside a run ({cuts:,} cut(s))",
+                     "drop the data (base64, minified JSON, a repeated character) or move it out of the example")
+            found += 1
+            if found >= MAX_SPECIAL_FINDINGS:
+                return
 
 
 def _strings(value: Any, path: tuple[str | int, ...]) -> Any:

@@ -7,6 +7,15 @@ tiktoken", ``num_tokens_for_tools``); images follow the vision cost formula of t
 (the reply primer). Completion: tokens(prompt) + tokens(completion). Preference (DPO): the input as a chat
 example plus every message of both outputs.
 
+A text longer than :data:`LONG_TEXT` characters is encoded in pieces of at most :data:`PIECE` characters
+(:func:`pieces`): tiktoken's BPE of one pretoken takes time and memory that grow faster than its length
+(5 MB of one letter took 3.5 s and 210 MB; a 1 GB run aborted the process). Pieces are cut before a space
+or after a line break that is followed by a non-space character (other than "/" after a line break),
+which is a pretoken boundary of both encodings' split patterns, so such counts are exact (a test compares
+them with whole texts); only a run of more than :data:`PIECE` // 2 characters
+without such a boundary (a base64 blob, minified data, a repeated character, text without spaces) is cut
+inside a pretoken, where the count may differ from the API's by a token or two per cut (FT403 names it).
+
 Records arrive as parsed JSON that may be malformed: nothing here raises on odd shapes; whatever is not
 countable is skipped. :meth:`Accountant.tally` walks a record and encodes its texts as it goes (the hot path
 of ``estimate``); :meth:`Accountant.plan` collects the texts per bucket and constant tokens without
@@ -21,7 +30,8 @@ import binascii
 import io
 import json
 import math
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +74,40 @@ _CACHED_CHARS = 1 << 20
 # Token counts of tool-definition lists, keyed by their JSON, kept for up to this many distinct lists.
 _CACHED_TOOLS = 1024
 _SHORT_CACHE = 4096
+# Texts up to LONG_TEXT characters are encoded whole; longer ones in pieces of PIECE // 2 to PIECE.
+LONG_TEXT = 1 << 16
+PIECE = 1 << 14
+# A pretoken starts at a space followed by a non-space, and after a line break followed by a non-space other
+# than "/" (o200k's punctuation pretoken takes the line breaks and slashes after it). The split patterns of
+# cl100k and o200k have no look-behind, so the text before a boundary does not change the pretokens after it.
+_BOUNDARY = re.compile(r" (?=\S)|\n(?=[^\s/])")
+
+
+def pieces(text: str, size: int = PIECE) -> Iterator[tuple[int, int, bool]]:
+    """``(start, end, forced)`` of consecutive pieces of ``text`` of at most ``size`` characters, cut at
+    pretoken boundaries; ``forced`` marks a piece cut inside a pretoken (no boundary in its second half)."""
+    start = 0
+    length = len(text)
+    while length - start > size:
+        found = _BOUNDARY.search(text, start + size // 2, start + size)
+        if found is None:
+            yield start, start + size, True
+            start += size
+        else:
+            end = found.start() if found.group() == " " else found.end()
+            yield start, end, False
+            start = end
+    yield start, length, False
+
+
+def long_text_len(encode: Callable[[str], list[int]], text: str) -> tuple[int, int]:
+    """Token length of a long text encoded in :func:`pieces`, and how many pieces were cut inside a
+    pretoken (0: the count is exact)."""
+    total = forced = 0
+    for start, end, cut in pieces(text):
+        total += len(encode(text[start:end]))
+        forced += cut
+    return total, forced
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +164,8 @@ class Accountant:
         self.image = (model.image if model is not None else None) or DEFAULT_IMAGE
         self.image_formula_known = model is not None and model.image is not None
         self.cache_tools = cache_tools
+        # Pieces of long texts cut inside a pretoken, so far (see pieces()): counts may be off by as many.
+        self.forced_cuts = 0
         self._reset_caches()
 
     def _reset_caches(self) -> None:
@@ -152,10 +198,7 @@ class Accountant:
 
     def _encode_len(self, text: str) -> int:
         """Token length of a text not in the cache; caches it when it was seen before."""
-        try:
-            n = len(self._encode(text))
-        except UnicodeEncodeError:  # lone surrogates: the wrapper's fix-up
-            n = len(self.enc.encode_ordinary(text))
+        n = self._len(text)
         mark = hash(text) & (_SEEN_SLOTS - 1)
         if self._seen[mark]:
             self._keep(text, n)
@@ -174,11 +217,25 @@ class Accountant:
             self._texts[text] = n
             self._cached_chars += len(text)
 
+    def _len(self, text: str) -> int:
+        """Token length of a text (a long one in pieces)."""
+        if len(text) > LONG_TEXT:
+            n, forced = long_text_len(self._safe_encode, text)
+            self.forced_cuts += forced
+            return n
+        return len(self._safe_encode(text))
+
+    def _safe_encode(self, text: str) -> list[int]:
+        try:
+            return self._encode(text)
+        except UnicodeEncodeError:  # lone surrogates: the wrapper's fix-up
+            return self.enc.encode_ordinary(text)
+
     def short_len(self, value: str) -> int:
         """Token length of a role or name: few distinct values, so cached."""
         n = self._short.get(value)
         if n is None:
-            n = len(self.enc.encode_ordinary(value))
+            n = self._len(value)
             if len(self._short) < _SHORT_CACHE:
                 self._short[value] = n
         return n
@@ -274,10 +331,13 @@ class Accountant:
                 if content:
                     length = cached(content)
                     if length is None:  # _encode_len, inlined: most texts are met once
-                        try:
-                            length = len(encode(content))
-                        except UnicodeEncodeError:
-                            length = len(self.enc.encode_ordinary(content))
+                        if len(content) > LONG_TEXT:
+                            length = self._len(content)
+                        else:
+                            try:
+                                length = len(encode(content))
+                            except UnicodeEncodeError:
+                                length = len(self.enc.encode_ordinary(content))
                         mark = hash(content) & mask
                         if seen[mark]:
                             self._keep(content, length)
@@ -452,7 +512,9 @@ class Accountant:
             return [self.count(record, kind) for record, kind in items]
         plans = [self.plan(record, kind) for record, kind in items]
         texts = [t for plan in plans for t in plan.texts]
-        lengths = [len(ids) for ids in self.enc.encode_ordinary_batch(texts, num_threads=num_threads)]
+        short = [t for t in texts if len(t) <= LONG_TEXT]
+        counted = iter([len(ids) for ids in self.enc.encode_ordinary_batch(short, num_threads=num_threads)])
+        lengths = [next(counted) if len(t) <= LONG_TEXT else self._len(t) for t in texts]
         out: list[ExampleTokens] = []
         start = 0
         for plan in plans:

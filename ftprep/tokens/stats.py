@@ -114,6 +114,7 @@ class TokenCollector:
         self.truncated_tokens += other.truncated_tokens
         self.zero_trainable += other.zero_trainable
         self.images_estimated += other.images_estimated
+        self.accountant.forced_cuts += other.accountant.forced_cuts
         self.kinds.update(other.kinds)
         room = MAX_LISTED_LINES - len(self.over_limit_lines)
         self.over_limit_lines.extend(other.over_limit_lines[:max(room, 0)])

@@ -31,14 +31,14 @@ from typing import Any
 import numpy as np
 
 from ftprep.engine import ScanOptions, scan_file
-from ftprep.errors import ConfigError
+from ftprep.errors import ConfigError, InputError
 from ftprep.jsonl.reader import iter_lines
 from ftprep.jsonl.writer import AtomicOutput, atomic_outputs
 from ftprep.overlap.compare import DigestCollector
 from ftprep.overlap.hashing import canonical_bytes
 from ftprep.overlap.near import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD, NearIndex, Template, signature
 from ftprep.overlap_pass import learn_template
-from ftprep.rules.bytes import InvalidUtf8
+from ftprep.rules.bytes import InvalidUtf8, LineTooLong, NotJsonl
 from ftprep.rules.syntax import InvalidJson, NotAnObject
 from ftprep.transform.pointer import MISSING, parse_pointer, resolve
 from ftprep.transform.summary import Accounting, Reason, reject_bytes
@@ -46,7 +46,7 @@ from ftprep.transform.summary import Accounting, Reason, reject_bytes
 GROUP_BY = ("exact", "normalized", "prompt", "near")
 _KEY_FIELDS = {"exact": ("exact",), "normalized": ("exact", "normalised"),
                "prompt": ("exact", "normalised", "prompt"), "near": ("exact", "normalised", "prompt")}
-_REJECT_CODES = frozenset({InvalidUtf8.code, InvalidJson.code, NotAnObject.code})
+_REJECT_CODES = frozenset({InvalidUtf8.code, InvalidJson.code, NotAnObject.code, LineTooLong.code, NotJsonl.code})
 _BOM = b"\xef\xbb\xbf"
 # Side of each physical line in the writing pass.
 _TRAIN, _VALID, _REJECT, _BLANK = 0, 1, 2, 3
@@ -263,6 +263,9 @@ def split_file(
     template = learn_template(path) if group_by == "near" else None
     observer = _GroupObserver(parse_pointer(stratify_by) if stratify_by is not None else None, template, threshold)
     scan = scan_file(str(path), ScanOptions(enabled=_REJECT_CODES), [observer])
+    for finding in scan.findings:
+        if finding.code == NotJsonl.code:  # the pass stopped: the lines after it were not read
+            raise InputError(f"{finding.path}: {finding.message}; {finding.fix}")
     rows = observer.digests.rows()
     count = len(rows)
     if count == 0:

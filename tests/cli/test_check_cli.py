@@ -174,6 +174,13 @@ def test_validation_leak_is_a_warning_and_an_error_with_strict_overlap(
     assert [f["severity"] for f in json.loads(out)["findings"] if f["code"] == "FT520"] == ["error"]
 
 
-def test_validation_from_stdin_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["check", str(SAMPLES / "chat_valid.jsonl"), "--validation", "-"], capsys)
-    assert code == 2 and "--validation cannot be standard input" in err
+def test_validation_from_stdin_is_read_like_a_file(capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # The overlap check reads the validation file twice: standard input is copied to a temporary file once.
+    train = SAMPLES / "chat_valid.jsonl"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(train.read_bytes())))
+    code, out, err = run(["check", str(train), "--validation", "-", "-f", "json", "--isolated"], capsys)
+    report = json.loads(out)
+    assert code == 0 and [f["path"] for f in report["files"]] == [str(train), "<stdin>"], err
+    leaks = [f for f in report["findings"] if f["code"] == "FT520"]
+    assert len(leaks) == 12 and {f["path"] for f in leaks} == {"<stdin>"}

@@ -90,8 +90,8 @@ def test_a_symlink_loop_as_output_is_a_clear_error(tmp_path: Path, capsys: pytes
     for target in (tmp_path / "a", tmp_path / "a" / "x.jsonl"):
         assert main(["fix", str(SAMPLE), "-o", str(target), "--isolated", "-q"]) == 2
         err = capsys.readouterr().err
-        assert err == (f"ftprep: error: {target}: a symbolic link loop ({os.strerror(errno.ELOOP)}); "
-                       "fix the link or choose another path\n")
+        assert err.count("\n") == 1 and err.startswith(f"ftprep: error: {target}: ")
+        assert os.strerror(errno.ELOOP) in err
 
 
 def test_a_symlink_loop_as_input_is_not_a_crash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

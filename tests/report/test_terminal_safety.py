@@ -55,7 +55,9 @@ def test_no_control_character_or_lone_surrogate_of_a_key_is_printed_raw(
 def test_text_shows_each_hostile_key_escaped_in_the_pointer(hostile: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, out = run(["check", str(hostile)], capsys)
 
-    for shown in ("/messages/0/\\u001b[2J", "/messages/0/\\u009b31m", "/messages/0/\\ud800",
+    # A lone surrogate is an FT106 finding and reads as U+FFFD in the parsed record (issue 19: never invalid text).
+    assert "FT106" in out and " at /messages/0/\ufffd" in out
+    for shown in ("/messages/0/\\u001b[2J", "/messages/0/\\u009b31m",
                   "/messages/0/\\u001b]0;title\\u0007", "/messages/0/tab\\there", "/messages/0/new\\nline"):
         assert f" at {shown}" in out
     assert len(out.splitlines()) == len(out.split("\n")) - 1  # no line was broken by a key's newline
@@ -72,8 +74,8 @@ def test_json_formats_stay_valid_for_strict_parsers_and_keep_control_characters_
     # The same string for a parser: the ESC, CSI and BEL of the keys come back from the JSON as they were.
     for key in ("\u001b[2J", "\u009b31m", "\u001b]0;title\u0007"):
         assert json.dumps(f"/messages/0/{key}")[1:-1] in text
-    # A lone surrogate has no UTF-8 form: it is the visible text \ud800.
-    assert json.dumps("/messages/0/\\ud800")[1:-1] in text
+    # A lone surrogate key is an FT106 finding and reads as U+FFFD in the parsed record (it has no UTF-8 form).
+    assert "FT106" in text and json.dumps("/messages/0/\ufffd")[1:-1] in text
 
 
 def test_file_names_with_control_characters_are_escaped_in_text_and_github(

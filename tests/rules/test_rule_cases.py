@@ -9,7 +9,8 @@ Each ``[[fail]]`` / ``[[pass]]`` entry has ``record`` (one JSONL line), ``file``
 ``file_hex`` (a whole file as hex bytes), and may override ``model``/``method``/``min_examples``; ``grader``
 (case or entry) is the text of a reinforcement grader JSON file passed as ``--grader``; ``validation`` the
 text of a validation file (its findings are expected in it, at ``line``); ``within_near = true`` turns on
-in-file near-duplicate search. A fail
+in-file near-duplicate search; ``select`` (a list of codes) limits the rules run; ``max_line_bytes`` lowers
+the reader's line limit (256 MiB) so that an over-long line stays small. A fail
 entry yields exactly one finding of the rule, at ``line`` (default 1; ``file_level = true`` for none) and
 ``pointer`` when given. A pass entry yields no finding at all.
 """
@@ -26,6 +27,7 @@ import pytest
 
 from ftprep.check import check_files
 from ftprep.config import Config
+from ftprep.jsonl import reader
 from ftprep.lint.finding import Finding
 from ftprep.rules.catalog import all_rules
 
@@ -48,7 +50,8 @@ def _examples(kind: str) -> list[Any]:
     return params
 
 
-def _run(case: dict[str, Any], example: dict[str, Any], tmp_path: Path) -> list[Finding]:
+def _run(case: dict[str, Any], example: dict[str, Any], tmp_path: Path,
+         monkeypatch: pytest.MonkeyPatch) -> list[Finding]:
     path = tmp_path / "case.jsonl"
     if "record" in example:
         path.write_bytes(example["record"].encode() + b"\n")
@@ -57,6 +60,8 @@ def _run(case: dict[str, Any], example: dict[str, Any], tmp_path: Path) -> list[
     else:
         path.write_bytes(bytes.fromhex(example["file_hex"].replace(" ", "").replace("\n", "")))
     settings = {**case, **example}
+    if "max_line_bytes" in settings:
+        monkeypatch.setattr(reader, "MAX_LINE_BYTES", settings["max_line_bytes"])
     grader = None
     if "grader" in settings:
         grader = tmp_path / "grader.json"
@@ -74,6 +79,7 @@ def _run(case: dict[str, Any], example: dict[str, Any], tmp_path: Path) -> list[
         grader=str(grader) if grader else None, target=settings.get("target"),
         config=Config(targets=settings.get("targets", {})), ignore=settings.get("ignore", ()),
         tokenizer=folder, trainer=settings.get("trainer"), max_length=settings.get("max_length"),
+        select=settings.get("select", ()),
     )
     return result.findings
 
@@ -107,8 +113,8 @@ def test_case_files_are_named_after_their_code() -> None:
 
 @pytest.mark.parametrize(("case", "example"), _examples("fail"))
 def test_failing_example_gets_exactly_one_finding(case: dict[str, Any], example: dict[str, Any],
-                                                 tmp_path: Path) -> None:
-    hits = [f for f in _run(case, example, tmp_path) if f.code == case["code"]]
+                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hits = [f for f in _run(case, example, tmp_path, monkeypatch) if f.code == case["code"]]
     assert len(hits) == 1, hits
     expected_line = None if example.get("file_level") else example.get("line", 1)
     assert hits[0].line == expected_line
@@ -117,5 +123,6 @@ def test_failing_example_gets_exactly_one_finding(case: dict[str, Any], example:
 
 
 @pytest.mark.parametrize(("case", "example"), _examples("pass"))
-def test_passing_example_gets_no_finding(case: dict[str, Any], example: dict[str, Any], tmp_path: Path) -> None:
-    assert _run(case, example, tmp_path) == []
+def test_passing_example_gets_no_finding(case: dict[str, Any], example: dict[str, Any], tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _run(case, example, tmp_path, monkeypatch) == []

@@ -119,6 +119,22 @@ def test_rows_missing_a_grader_key_are_reported_at_their_lines(tmp_path: Path) -
     ]
 
 
+def test_the_fix_of_a_grader_with_thousands_of_keys_names_a_few(tmp_path: Path) -> None:
+    keys = [f"field_{i:04d}" for i in range(4000)]
+    grader = {"type": "multi", "name": "big", "calculate_output": "g0", "graders": {
+        f"g{i}": {"type": "string_check", "name": f"g{i}", "input": "{{sample.output_text}}",
+                  "reference": "{{item." + key + "}}", "operation": "eq"} for i, key in enumerate(keys)}}
+    rows = tmp_path / "rft.jsonl"
+    rows.write_bytes(orjson.dumps({"messages": [{"role": "user", "content": "2+2?"}]}) + b"\n")
+    result = check_files([str(rows)], model="o4-mini", method="reinforcement", min_examples=1,
+                         today=TODAY.replace(month=6), grader=str(_write(tmp_path, grader)), select=["FT262"])
+    assert len(result.findings) == 4000
+    listed = ", ".join(repr(k) for k in keys[:10])
+    assert result.findings[0].fix == (f"add 'field_0000' to the row (the grader reads 4,000 keys: {listed} "
+                                      "and 3,990 more)")
+    assert max(len(f.fix) for f in result.findings) < 300
+
+
 def test_sample_grader_matches_the_sample_rows() -> None:
     result = check_files([str(SAMPLES / "rft_valid.jsonl")], model="o4-mini", method="reinforcement",
                          today=TODAY.replace(month=6), grader=str(SAMPLES / "rft_grader.json"))
