@@ -13,6 +13,7 @@ from ftprep.config import Config
 from ftprep.data.models import ModelInfo, ModelTable
 from ftprep.data.targets import DEFAULT_TARGET, Target, load_target
 from ftprep.data.trainers import DEFAULT_TRAINER, Trainer, get_trainer
+from ftprep.diagnose import apply_diagnosis
 from ftprep.engine import FileScan, ScanOptions, emit_repeated_lines, scan_file
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
@@ -219,6 +220,9 @@ def check_files(
             _add(scan, context.findings)
         elif digests is not None:
             _add(scan, duplicate_findings(scan.path, find_duplicates(digests), enabled=enabled))
+        # The file as a whole (a JSON array, Alpaca rows ...): one finding, and the line findings cut.
+        apply_diagnosis(path, scan, enabled=enabled, method_given=method is not None,
+                        reinforcement_model=_reinforcement_model(table))
         result.files.append(scan)
     if paths:
         enabled = enabled_for(paths[0])
@@ -264,6 +268,11 @@ class TemplatePlan:
     def observer(self) -> TemplateChecks:
         """A fresh observer for one file."""
         return TemplateChecks(self.tokenizer, self.trainer)
+
+
+def _reinforcement_model(table: ModelTable) -> str | None:
+    """A model of the table that offers reinforcement fine-tuning (named in FT012's command)."""
+    return next((name for name in table.names() if "reinforcement" in table.resolve(name).methods), None)
 
 
 def _file_size(path: str) -> int | None:

@@ -73,6 +73,23 @@ class Distribution(Summary):
 
 
 @dataclass(frozen=True, slots=True)
+class CheckVerdict:
+    """What ``ftprep check`` says of the files an estimate priced (the same pass): the service runs the job
+    only when ``errors`` is 0. ``by_rule`` counts the errors per rule code; ``first`` holds the first few
+    error findings (JSON contract objects)."""
+
+    errors: int
+    warnings: int
+    by_rule: dict[str, int]
+    first: list[dict[str, Any]]
+
+    @property
+    def passes(self) -> bool:
+        """Whether the files pass the check (no error)."""
+        return self.errors == 0
+
+
+@dataclass(frozen=True, slots=True)
 class FileEstimate:
     """Token figures of one file; ``trained_tokens``/``cost_usd`` only for the training file."""
 
@@ -126,6 +143,8 @@ class EstimateResult:
     counting: str = "exact"
     # The cost on each other tier of the target, for comparison (tier -> USD).
     tier_costs: dict[str, float] = field(default_factory=dict)
+    # What the check says of the files (None: not checked, e.g. a model outside the table).
+    verdict: CheckVerdict | None = None
 
     @property
     def train(self) -> FileEstimate:
@@ -141,6 +160,8 @@ class EstimateResult:
         """JSON-ready dict: overall figures at the top level, per-file figures under ``files``."""
         data = asdict(self)
         data["version"] = 1
+        if self.verdict is not None:
+            data["verdict"]["passes"] = self.verdict.passes
         return data
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ftprep.check import METHODS, check_files
+from ftprep.check import METHODS, CheckResult, check_files
 from ftprep.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -25,10 +26,13 @@ from ftprep.config import Config
 from ftprep.data.targets import ALL_TARGETS
 from ftprep.jsonl.reader import spooled_all
 from ftprep.matrix import check_targets
-from ftprep.report import CHECK_REPORTERS
+from ftprep.report import CHECK_REPORTERS, TEXT_MAX_FINDINGS, ReportOptions
+from ftprep.report.github import step_summary
 from ftprep.report.matrix import MATRIX_REPORTERS
+from ftprep.report.options import DEFAULT_MAX_FINDINGS, SARIF_MAX_PER_RULE
 
 MATRIX_ONLY_FORMATS = ("markdown",)
+FAIL_ON = ("error", "warning")
 
 
 @click.command("check")
@@ -50,6 +54,12 @@ MATRIX_ONLY_FORMATS = ("markdown",)
               help="Only these rules: codes, prefixes (FT2) or names; repeat or comma-separate.")
 @click.option("--ignore", multiple=True, help="Skip these rules: codes, prefixes or names.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when errors are found.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="Exit 1 on errors only, or on warnings too.")
+@click.option("--max-findings", type=click.IntRange(min=0), metavar="N",
+              help=f"Findings to list, each rule getting its share; 0: all (default: {TEXT_MAX_FINDINGS} for text, "
+                   f"all for json/jsonl; for sarif a cap per rule, {SARIF_MAX_PER_RULE} by default).")
+@click.option("--statistics", is_flag=True, help="Text: totals per rule instead of the findings.")
 @click.option("--grader", type=click.Path(dir_okay=False),
               help="Reinforcement grader JSON: every {{item.X}} it reads must be a key of every row.")
 @click.option("--strict-overlap", is_flag=True, help="Validation examples that leak from training are errors.")
@@ -62,7 +72,7 @@ MATRIX_ONLY_FORMATS = ("markdown",)
 def check_command(files: tuple[str, ...], validation: str | None, model: str | None, method: str | None,
                   target: str | None, tokenizer: str | None, trainer: str | None, max_length: int | None,
                   output_format: str, select: tuple[str, ...], ignore: tuple[str, ...],
-                  exit_zero: bool,
+                  exit_zero: bool, fail_on: str, max_findings: int | None, statistics: bool,
                   grader: str | None, strict_overlap: bool, within_near: bool, threshold: float,
                   quiet: bool, config_path: Path | None, isolated: bool) -> int:
     """Check FILES (JSONL, .gz or - for stdin) against the format the fine-tuning service enforces.
@@ -94,5 +104,23 @@ def check_command(files: tuple[str, ...], validation: str | None, model: str | N
         with progress_bar("checking", progress_enabled(quiet), input_size(*paths, local_validation)) as advance:
             result = check_files(paths, model=model, target=target, progress=advance, tokenizer=tokenizer,
                                  trainer=trainer, max_length=max_length, **options)
-    click.echo(CHECK_REPORTERS[output_format](result), nl=False)
-    return EXIT_FINDINGS if result.errors and not exit_zero else EXIT_OK
+    if max_findings is None:
+        max_findings = DEFAULT_MAX_FINDINGS.get(output_format)
+    report_options = ReportOptions(max_findings=max_findings or None, statistics=statistics)
+    click.echo(CHECK_REPORTERS[output_format](result, report_options), nl=False)
+    if output_format == "github":
+        _write_step_summary(result)
+    failing = result.errors + (result.warnings if fail_on == "warning" else 0)
+    return EXIT_FINDINGS if failing and not exit_zero else EXIT_OK
+
+
+def _write_step_summary(result: CheckResult) -> None:
+    """Append the per-rule table to the file GitHub Actions names in ``$GITHUB_STEP_SUMMARY``, if any."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    try:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(step_summary(result))
+    except OSError as exc:
+        click.echo(f"ftprep: warning: cannot write the step summary to {target}: {exc}", err=True)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import click
 
 from ftprep.cli.common import (
+    EXIT_FINDINGS,
     EXIT_OK,
     config_options,
     fail,
@@ -88,17 +89,22 @@ def _prices(values: tuple[str, ...]) -> dict[str, float]:
               show_default=True)
 @click.option("--report", "report", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the report (in --output-format) to this file, atomically.")
+@click.option("--plotly", "plotly", type=click.Choice(estimate_html.PLOTLY_MODES), default="inline",
+              show_default=True,
+              help="HTML: plotly.js inside the page (works offline) or loaded from its CDN (a smaller file).")
 @quiet_option
 @config_options
 def estimate_command(train: str, validation: str | None, models: tuple[str, ...], target: str | None,
                      tier: str | None, tokenizer: str | None, trainer: str | None, max_length: int | None,
                      method: str | None, n_epochs: str,
                      price: tuple[str, ...], encoding: str | None, output_format: str, report: Path | None,
-                     quiet: bool, config_path: Path | None, isolated: bool) -> int:
+                     plotly: estimate_html.PlotlyMode, quiet: bool, config_path: Path | None, isolated: bool) -> int:
     """Count the exact tokens of TRAIN (JSONL, .gz or -) and estimate trained_tokens and cost.
 
     Counts with the model's real tokenizer (offline), applies the per-example limit, picks epochs as
-    the service does (or --n-epochs), and prices the job with a sourced, dated price.
+    the service does (or --n-epochs), and prices the job with a sourced, dated price. The same pass runs
+    the check: a job the service would reject is priced, and marked "would be rejected: N errors".
+    Exit 0: priced (see the verdict); 1: the file holds no records; 2: usage, configuration or I/O failure.
     """
     epochs = _epochs(n_epochs)
     prices = _prices(price)
@@ -134,8 +140,16 @@ def estimate_command(train: str, validation: str | None, models: tuple[str, ...]
                 model = models[0] if models else None
                 if model is None and config.model and (wanted or DEFAULT_TARGET) == (config.target or DEFAULT_TARGET):
                     model = config.model
-                result = estimate(local_train, model=model, target=wanted, progress=advance, **options)
-    _emit(ESTIMATE_REPORTERS[output_format](result), report, train, validation, quiet)
+                result = estimate(local_train, model=model, target=wanted, progress=advance, config=config,
+                                  **options)
+    if output_format == "html":
+        rendered = estimate_html.render(result, plotly=plotly)
+    else:
+        rendered = ESTIMATE_REPORTERS[output_format](result)
+    _emit(rendered, report, train, validation, quiet)
+    if result.examples == 0:
+        click.echo(f"ftprep: error: {train} holds no records: there is nothing to train on or price", err=True)
+        return EXIT_FINDINGS
     return EXIT_OK
 
 

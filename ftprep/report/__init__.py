@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 from ftprep.check import CheckResult
 from ftprep.report import github, sarif, text
 from ftprep.report import json as json_report
+from ftprep.report.options import DEFAULT_OPTIONS, TEXT_MAX_FINDINGS, ReportOptions
 
-CheckReporter = Callable[[CheckResult], str]
+
+class CheckReporter(Protocol):
+    """Renders a check result as one output format."""
+
+    def __call__(self, result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS, /) -> str:
+        """The report as text."""
+
 
 CHECK_REPORTERS: dict[str, CheckReporter] = {
     "text": text.render,
@@ -18,4 +25,4 @@ CHECK_REPORTERS: dict[str, CheckReporter] = {
     "github": github.render,
 }
 
-__all__ = ["CHECK_REPORTERS", "CheckReporter"]
+__all__ = ["CHECK_REPORTERS", "TEXT_MAX_FINDINGS", "CheckReporter", "ReportOptions"]

@@ -6,21 +6,26 @@ from collections.abc import Callable, Sequence
 
 from ftprep.estimate import ComparedJob
 from ftprep.report.estimate_text import money
+from ftprep.report.options import plural
 from ftprep.textsafe import dumps_json, escape_controls
 
 Comparison = Sequence[ComparedJob]
-HEADER = ("target", "model", "tokens", "examples", "epochs", "trained tokens", "price /1M", "cost", "other tiers")
+HEADER = ("target", "model", "check", "tokens", "examples", "epochs", "trained tokens", "price /1M", "cost",
+          "other tiers")
 
 
 def _cells(job: ComparedJob) -> tuple[str, ...]:
     result = job.result
     if result is None:
-        return (job.target, job.model, "-", "-", "-", "-", "-", "skipped", job.skipped)
+        return (job.target, job.model, "-", "-", "-", "-", "-", "-", "skipped", job.skipped)
     price = result.price.value
     unit = "/h" if result.price.unit == "usd_per_hour" else ""
     tier = f" ({result.tier})" if result.tier else ""
     others = ", ".join(f"{t} {money(c)}" for t, c in result.tier_costs.items() if t != result.tier)
-    return (job.target, result.model or job.model, {"estimate": "ESTIMATED"}.get(result.counting, result.counting),
+    verdict = result.verdict
+    check = "-" if verdict is None else "ok" if verdict.passes else f"FAILS ({plural(verdict.errors, 'error')})"
+    return (job.target, result.model or job.model, check,
+            {"estimate": "ESTIMATED"}.get(result.counting, result.counting),
             f"{result.examples:,}", str(result.n_epochs), f"{result.trained_tokens:,}",
             f"${price:g}{unit}{tier}" if price is not None else "unknown",
             money(result.cost_usd) if result.cost_usd is not None else "unknown", others or "-")
@@ -37,6 +42,9 @@ def render_text(jobs: Comparison) -> str:
     if any(job.result is not None and not job.result.exact_tokens for job in jobs):
         lines.append("ESTIMATED: no offline tokenizer for that model (or its package is not installed); counted "
                      "with o200k_base")
+    if any(job.result is not None and job.result.verdict is not None and not job.result.verdict.passes
+           for job in jobs):
+        lines.append("FAILS: the target would reject the job; `ftprep check --target T` lists the errors")
     if any(job.result is not None and job.result.cost_usd is None for job in jobs):
         lines.append("unknown: no dated, sourced price for that model (pass --price MODEL=USD)")
     return escape_controls("\n".join(lines), keep_layout=True) + "\n"

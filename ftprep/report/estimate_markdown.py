@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ftprep.cost import EstimateResult
-from ftprep.report.estimate_text import money, price_line
+from ftprep.report.estimate_text import cost_words, price_line, verdict_line
 from ftprep.textsafe import escape_controls
 
 
@@ -14,6 +14,10 @@ def _cell(text: str) -> str:
 def render(result: EstimateResult) -> str:
     """The estimate as GitHub-flavoured Markdown: a per-file table, the cost, notes and warnings."""
     out = [f"### ftprep estimate: `{result.model or '(no model)'}` ({result.encoding}, {result.method})", ""]
+    verdict = verdict_line(result)
+    if verdict is not None:
+        out += [("**" if result.verdict is not None and not result.verdict.passes else "") + _cell(verdict)
+                + ("**" if result.verdict is not None and not result.verdict.passes else ""), ""]
     out += ["| file | role | examples | total tokens | billing tokens | mean | median | p95 | max | over limit |",
             "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for f in result.files:
@@ -22,7 +26,7 @@ def render(result: EstimateResult) -> str:
                    f"{d.mean:,.1f} | {d.median:,.1f} | {d.p95:,.1f} | {d.max:,} | {f.over_limit:,} |")
     out += ["", "| epochs | trained tokens | price | cost |", "|--:|--:|---|--:|",
             f"| {result.n_epochs}{' (auto)' if result.n_epochs_auto else ''} | {result.trained_tokens:,} | "
-            f"{_cell(price_line(result.price))} | **{money(result.cost_usd)}** |"]
+            f"{_cell(price_line(result.price))} | **{_cell(cost_words(result))}** |"]
     if result.notes or result.findings:
         out.append("")
     out += [f"> **Note:** {_cell(n)}" + "  " for n in result.notes]

@@ -24,6 +24,30 @@ def price_line(price: PriceInfo) -> str:
     return f"${price.value:g} {unit} (source: {price.source}{as_of})"
 
 
+def verdict_line(result: EstimateResult) -> str | None:
+    """``check: ok`` or ``check: FAILS ...``: what ``ftprep check`` says of the files (None: not checked)."""
+    verdict = result.verdict
+    if verdict is None:
+        return None
+    if verdict.passes:
+        return f"check: ok ({verdict.warnings:,} warning(s))"
+    rules = ", ".join(f"{code} x{count:,}" for code, count in list(verdict.by_rule.items())[:6])
+    more = ", ..." if len(verdict.by_rule) > 6 else ""
+    return (f"check: FAILS - {verdict.errors:,} error(s) ({rules}{more}); the service would reject this job: "
+            f"`ftprep check {escape_controls(result.train.path)}` lists them")
+
+
+def cost_words(result: EstimateResult) -> str:
+    """``$1.23``, or ``$1.23 - would be rejected: 5 errors`` when the check fails, or ``nothing to price``
+    for a file without records."""
+    if result.examples == 0:
+        return "nothing to price: the file holds no records"
+    text = money(result.cost_usd)
+    if result.verdict is not None and not result.verdict.passes:
+        text += f" - would be rejected: {result.verdict.errors:,} error{'s' if result.verdict.errors != 1 else ''}"
+    return text
+
+
 def histogram_lines(file: FileEstimate) -> list[str]:
     """Token-length histogram as text bars."""
     bins = file.distribution.histogram
@@ -65,6 +89,9 @@ def render(result: EstimateResult) -> str:
     counted = {"estimate": f"{result.encoding}, ESTIMATED tokens",
                "tokenizer": f"{result.encoding} tokenizer"}.get(result.counting, result.encoding)
     out = [f"ftprep estimate: {result.model or '(no model)'} on {result.target} ({counted}), method {result.method}"]
+    verdict = verdict_line(result)
+    if verdict is not None:
+        out.append(verdict)
     for file in result.files:
         out += ["", f"{file.role}: {escape_controls(file.path)} ({file.kind or 'no records'})",
                 *file_table(file, result.limit)]
@@ -74,7 +101,7 @@ def render(result: EstimateResult) -> str:
             f"  {result.trained_tokens:,} trained tokens = {result.n_epochs} epoch(s)"
             f"{' (auto)' if result.n_epochs_auto else ''} x {result.billing_tokens:,} billing tokens",
             f"  price{f' ({result.tier} tier)' if result.tier else ''}: {price_line(result.price)}",
-            f"  estimated cost: {money(result.cost_usd)}"]
+            f"  estimated cost: {cost_words(result)}"]
     others = {tier: cost for tier, cost in result.tier_costs.items() if tier != result.tier}
     if others:
         out.append("  other tiers: " + ", ".join(f"{tier} {money(cost)}" for tier, cost in others.items()))

@@ -5,14 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from ftprep.check import CheckResult
+from ftprep.lint.finding import Finding
+from ftprep.report.options import DEFAULT_OPTIONS, ReportOptions, group_by_rule, rule_totals, share
 from ftprep.textsafe import dumps_json
 
 SCHEMA_VERSION = 1
 
 
-def to_data(result: CheckResult) -> dict[str, Any]:
-    """The report as plain data."""
+def shown_findings(result: CheckResult, max_findings: int | None) -> list[Finding]:
+    """The findings to list: all (``max_findings`` None), else each rule's share, worst first, in file and
+    line order."""
     findings = result.findings
+    if max_findings is None or len(findings) <= max_findings:
+        return findings
+    groups = group_by_rule(findings)
+    counts = share([len(g.findings) for g in groups], max_findings)
+    kept = [f for group, n in zip(groups, counts, strict=True) for f in group.findings[:n]]
+    return sorted(kept, key=Finding.sort_key)
+
+
+def to_data(result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
+    """The report as plain data: every finding unless ``options.max_findings`` caps them (``omitted`` says
+    how many were left out; ``by_rule`` counts them all)."""
+    findings = result.findings
+    listed = shown_findings(result, options.max_findings)
     return {
         "version": SCHEMA_VERSION,
         "files": [
@@ -20,7 +36,7 @@ def to_data(result: CheckResult) -> dict[str, Any]:
              "errors": s.errors, "warnings": s.warnings}
             for s in result.files
         ],
-        "findings": [f.to_dict() for f in findings],
+        "findings": [f.to_dict() for f in listed],
         "summary": {
             "target": result.target,
             "model": result.model,
@@ -29,15 +45,17 @@ def to_data(result: CheckResult) -> dict[str, Any]:
             "errors": result.errors,
             "warnings": result.warnings,
             "info": len(findings) - result.errors - result.warnings,
+            "by_rule": {t.code: t.count for t in rule_totals(findings)},
+            "omitted": len(findings) - len(listed),
         },
     }
 
 
-def render(result: CheckResult) -> str:
+def render(result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS) -> str:
     """Pretty-printed JSON object."""
-    return dumps_json(to_data(result), indent=True) + "\n"
+    return dumps_json(to_data(result, options), indent=True) + "\n"
 
 
-def render_lines(result: CheckResult) -> str:
-    """One finding per line (JSON Lines)."""
-    return "".join(dumps_json(f.to_dict()) + "\n" for f in result.findings)
+def render_lines(result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS) -> str:
+    """One finding per line (JSON Lines), capped as :func:`render` caps them."""
+    return "".join(dumps_json(f.to_dict()) + "\n" for f in shown_findings(result, options.max_findings))

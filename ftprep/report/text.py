@@ -1,4 +1,5 @@
-"""Plain text for people: one finding per line with its fix, then a summary."""
+"""Plain text for people, grouped as linters group it: per file and rule, errors first, each fix once with
+the lines it applies to, a capped number of findings, totals per rule, then a verdict per file."""
 
 from __future__ import annotations
 
@@ -6,7 +7,22 @@ from dataclasses import replace
 
 from ftprep.check import CheckResult
 from ftprep.lint.finding import Finding
+from ftprep.report.options import (
+    DEFAULT_OPTIONS,
+    ReportOptions,
+    RuleGroup,
+    group_by_rule,
+    line_list,
+    plural,
+    rule_totals,
+    share,
+)
 from ftprep.textsafe import escape_controls
+
+# Distinct fixes printed per rule and file (a fix that names a line, as FT502's, differs on every line).
+MAX_FIXES = 3
+# Totals per rule follow the findings when some were left out, or when there are more than this many.
+TOTALS_FROM = 20
 
 
 def printable(finding: Finding) -> Finding:
@@ -36,7 +52,7 @@ def format_location(finding: Finding) -> str:
 
 
 def render_finding(finding: Finding) -> str:
-    """Two lines: location, code, severity, message and pointer; then the fix."""
+    """Two lines: location, code, severity, message and pointer; then the fix (the upload gate's listing)."""
     finding = printable(finding)
     at = f" at {finding.pointer}" if finding.pointer else ""
     head = f"{format_location(finding)}: {finding.code} {finding.severity.value} [{finding.name}] {finding.message}{at}"
@@ -54,9 +70,69 @@ def summary_line(result: CheckResult) -> str:
             f"{result.warnings} warning{'s' if result.warnings != 1 else ''}, {info} info")
 
 
-def render(result: CheckResult) -> str:
-    """The text report."""
-    lines = [render_finding(f) for f in result.findings]
+def _group_lines(group: RuleGroup, shown: int) -> list[str]:
+    """A rule's findings in one file: a header with the count, the findings shown, then each distinct fix
+    once with the lines it applies to."""
+    total = len(group.findings)
+    if total == 1 and shown == 1:
+        return render_finding(group.findings[0]).split("\n")
+    path = escape_controls(group.path)
+    out = [f"{path}: {group.code} {group.severity.value} [{group.name}]: {plural(total, 'finding')}"]
+    for finding in group.findings[:shown]:
+        finding = printable(finding)
+        at = f" at {finding.pointer}" if finding.pointer else ""
+        out.append(f"  {format_location(finding)}: {finding.message}{at}")
+    if shown == 0:
+        out.append(f"  (not shown: {plural(total, 'finding')})")
+    elif shown < total:
+        out.append(f"  ... {total - shown:,} more {group.code} in this file")
+    fixes: dict[str, list[int | None]] = {}
+    for finding in group.findings:
+        if finding.fix:
+            fixes.setdefault(finding.fix, []).append(finding.line)
+    # A rule none of whose findings is shown keeps to one fix: the totals say the rest.
+    most = MAX_FIXES if shown else 1
+    for number, (fix, lines) in enumerate(fixes.items()):
+        if number == most:
+            out.append(f"  ({len(fixes) - most:,} other fix{'es' if len(fixes) - most != 1 else ''}: "
+                       "--output-format json lists each)")
+            break
+        numbered = [line for line in lines if line is not None]
+        where = f" (line{'s' if len(numbered) > 1 else ''} {line_list(numbered)})" if numbered else ""
+        out.append(f"  fix{where}: {escape_controls(fix)}")
+    return out
+
+
+def statistics_lines(result: CheckResult) -> list[str]:
+    """Findings per rule over every file: count, code, severity, name."""
+    totals = rule_totals(result.findings)
+    if not totals:
+        return []
+    width = max(len(f"{t.count:,}") for t in totals)
+    return [f"{plural(len(result.findings), 'finding')} by rule:",
+            *(f"  {t.count:>{width},}  {t.code}  {t.severity.value:<7}  {t.name}" for t in totals)]
+
+
+def render(result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS) -> str:
+    """The text report: findings grouped by file and rule, errors first, at most ``options.max_findings``
+    of them (each rule gets its share); per-rule totals; a verdict per file; the summary. With
+    ``options.statistics`` the totals replace the findings."""
+    findings = result.findings
+    lines: list[str] = []
+    hidden = 0
+    if not options.statistics:
+        groups = group_by_rule(findings)
+        counts = share([len(g.findings) for g in groups], options.max_findings)
+        for group, shown in zip(groups, counts, strict=True):
+            lines += _group_lines(group, shown)
+        hidden = len(findings) - sum(counts)
+    totals = statistics_lines(result)
+    if totals and (options.statistics or hidden or len(findings) > TOTALS_FROM):
+        lines += totals
+    if hidden:
+        lines.append(f"{hidden:,} of {plural(len(findings), 'finding')} not shown "
+                     f"(--max-findings {options.max_findings}); --max-findings 0 or --output-format json "
+                     "shows all")
     for scan in result.files:
         verdict = "ok" if scan.errors == 0 else "FAILS"
         lines.append(f"{escape_controls(scan.path)}: {verdict} - {scan.kind or 'unknown'} format, "

@@ -5,6 +5,7 @@ from ftprep.rules import (
     compat,
     content,
     dataset,
+    diagnosis,
     job,
     lifecycle,
     overlap,
@@ -18,5 +19,5 @@ from ftprep.rules import (
     vision,
 )
 
-__all__ = ["bytes", "compat", "content", "dataset", "job", "lifecycle", "overlap", "preference", "reinforcement",
-           "schema", "syntax", "template", "tokens", "tools", "vision"]
+__all__ = ["bytes", "compat", "content", "dataset", "diagnosis", "job", "lifecycle", "overlap", "preference",
+           "reinforcement", "schema", "syntax", "template", "tokens", "tools", "vision"]

@@ -184,3 +184,79 @@ def test_validation_from_stdin_is_read_like_a_file(capsys: pytest.CaptureFixture
     assert code == 0 and [f["path"] for f in report["files"]] == [str(train), "<stdin>"], err
     leaks = [f for f in report["findings"] if f["code"] == "FT520"]
     assert len(leaks) == 12 and {f["path"] for f in leaks} == {"<stdin>"}
+
+
+def _warnings_only(tmp_path: Path) -> Path:
+    path = tmp_path / "warned.jsonl"
+    path.write_text("\n".join(json.dumps({"messages": [{"role": "user", "content": f"q{i}"},
+                                                      {"role": "assistant", "content": " "}]})
+                              for i in range(12)) + "\n")
+    return path
+
+
+def test_fail_on_warning_exits_1_on_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(_warnings_only(tmp_path))
+    assert run(["check", path], capsys)[0] == 0
+    assert run(["check", path, "--fail-on", "warning"], capsys)[0] == 1
+    assert run(["check", path, "--fail-on", "warning", "--exit-zero"], capsys)[0] == 0
+
+
+def _many_errors(tmp_path: Path, rows: int) -> Path:
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(json.dumps({"messages": [{"role": "user", "content": f"q{i}"},
+                                                      {"role": "assistant", "content": f"a{i}"}], "id": i})
+                              for i in range(rows)) + "\n")
+    return path
+
+
+def test_text_lists_50_findings_by_default_and_says_how_many_were_left_out(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(_many_errors(tmp_path, 300))
+    code, out, _ = run(["check", path], capsys)
+    assert code == 1
+    assert sum(1 for line in out.splitlines() if line.startswith(f"  {path}:")) == 50
+    assert "250 of 300 findings not shown (--max-findings 50)" in out
+    _, out, _ = run(["check", path, "--max-findings", "0"], capsys)
+    assert sum(1 for line in out.splitlines() if line.startswith(f"  {path}:")) == 300
+    _, out, _ = run(["check", path, "--max-findings", "5"], capsys)
+    assert "295 of 300 findings not shown (--max-findings 5)" in out
+
+
+def test_json_lists_every_finding_unless_capped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(_many_errors(tmp_path, 300))
+    _, out, _ = run(["check", path, "-f", "json"], capsys)
+    assert len(json.loads(out)["findings"]) == 300
+    _, out, _ = run(["check", path, "-f", "json", "--max-findings", "20"], capsys)
+    data = json.loads(out)
+    assert len(data["findings"]) == 20 and data["summary"]["omitted"] == 280
+
+
+def test_github_format_appends_the_step_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    code, out, _ = run(["check", str(_many_errors(tmp_path, 30)), "-f", "github"], capsys)
+    assert code == 1
+    assert sum(1 for line in out.splitlines() if line.startswith("::error ")) == 10
+    written = summary.read_text()
+    assert written.startswith("earlier step\n## ftprep check")
+    assert "| FT209 | unknown-top-level-key | error | 30 |" in written
+
+
+def test_github_format_without_the_variable_writes_no_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    run(["check", str(_many_errors(tmp_path, 3)), "-f", "github"], capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.jsonl"]
+
+
+def test_sarif_caps_each_rule_at_100_unless_told(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(_many_errors(tmp_path, 150))
+    _, out, _ = run(["check", path, "-f", "sarif"], capsys)
+    run_log = json.loads(out)["runs"][0]
+    assert len(run_log["results"]) == 100
+    assert run_log["properties"] == {"findings": 150, "results": 100, "omitted": 50, "maxResultsPerRule": 100}
+    _, out, _ = run(["check", path, "-f", "sarif", "--max-findings", "0"], capsys)
+    assert len(json.loads(out)["runs"][0]["results"]) == 150

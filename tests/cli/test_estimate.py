@@ -121,3 +121,91 @@ def test_text_output_has_table_cost_and_histogram(tmp_path: Path, capsys: pytest
     assert "  tokens / example  mean 19.0  median 19.0  p5 19.0  p95 19.0  max 19\n" in out
     assert "  1,900 trained tokens = 10 epoch(s) (auto) x 190 billing tokens\n" in out
     assert "tokens per example (training file)\n  19-19 | " in out
+
+
+def test_a_file_without_records_exits_1_and_prices_nothing(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert main(["estimate", str(empty), "-m", "gpt-4o-mini", "--isolated"]) == 1
+    out, err = capsys.readouterr()
+    assert "  estimated cost: nothing to price: the file holds no records\n" in out
+    assert err.strip() == f"ftprep: error: {empty} holds no records: there is nothing to train on or price"
+
+
+def test_errors_price_the_job_as_rejected(capsys: pytest.CaptureFixture[str]) -> None:
+    broken = str(Path(__file__).resolve().parents[2] / "samples" / "chat_broken.jsonl")
+    assert main(["estimate", broken, "-m", "gpt-4o-mini", "--quiet", "--isolated"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].startswith("check: FAILS - 13 error(s) (FT209 x2, FT004 x1, ")
+    assert " - would be rejected: 13 errors\n" in out
+    data = run_json(capsys, broken, "-m", "gpt-4o-mini")
+    verdict = data["verdict"]
+    assert isinstance(verdict, dict)
+    # 13 errors and 1 warning: the sample's duplicate line (FT502, a warning) is left to `ftprep check`
+    assert (verdict["errors"], verdict["warnings"], verdict["passes"]) == (13, 1, False)
+    assert verdict["by_rule"]["FT209"] == 2 and len(verdict["first"]) == 5
+
+
+def test_a_valid_file_says_the_check_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    train = write_chat(tmp_path / "train.jsonl", 10)
+    assert main(["estimate", str(train), "-m", "gpt-4o-mini", "--quiet", "--isolated"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1] == "check: ok (0 warning(s))"
+    assert "would be rejected" not in out
+    data = run_json(capsys, str(train), "-m", "gpt-4o-mini")
+    assert data["verdict"] == {"errors": 0, "warnings": 0, "by_rule": {}, "first": [], "passes": True}
+
+
+def test_the_verdict_follows_the_configured_rule_selection(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    train = write_chat(tmp_path / "train.jsonl", 5)  # FT500: too few examples
+    config = tmp_path / "ftprep.toml"
+    config.write_text('ignore = ["FT500"]\n')
+    assert main(["estimate", str(train), "-m", "gpt-4o-mini", "-f", "json", "--quiet", "--config", str(config)]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"]["passes"] is True
+    data = run_json(capsys, str(train), "-m", "gpt-4o-mini")
+    assert data["verdict"]["by_rule"] == {"FT500": 1}  # type: ignore[index]
+
+
+def test_html_report_has_verdict_limit_line_version_and_time(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from ftprep import __version__
+
+    broken = str(Path(__file__).resolve().parents[2] / "samples" / "chat_broken.jsonl")
+    report = tmp_path / "estimate.html"
+    assert main(["estimate", broken, "-m", "gpt-4o-mini", "-f", "html", "--report", str(report), "--quiet",
+                 "--isolated"]) == 0
+    page = report.read_text()
+    assert '<p class="verdict fails">check: FAILS - 13 error(s)' in page
+    assert f"<li>FT204 unknown-message-key: {broken}:2: unknown key" in page
+    assert "(limit 65,536, far above the longest)" in page  # 19-token examples: no line at 65,536
+    assert f"Made by ftprep {__version__} on " in page and " UTC.</footer>" in page
+    assert "would be rejected: 13 errors" in page
+    assert '<script src="https://cdn.plot.ly' not in page  # offline by default: plotly.js is inlined
+    inline_size = len(page)
+    assert main(["estimate", broken, "-m", "gpt-4o-mini", "-f", "html", "--plotly", "cdn", "--report",
+                 str(report), "--quiet", "--isolated"]) == 0
+    cdn_page = report.read_text()
+    assert '<script charset="utf-8" src="https://cdn.plot.ly/' in cdn_page
+    assert len(cdn_page) < inline_size / 10
+
+
+def test_html_histogram_draws_the_limit_near_the_examples(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    train = tmp_path / "long.jsonl"
+    train.write_bytes(b"".join(orjson.dumps({"messages": [{"role": "user", "content": "word " * (3000 * (i % 7 + 1))},
+                                                          {"role": "assistant", "content": "ok"}]}) + b"\n"
+                               for i in range(12)))
+    report = tmp_path / "estimate.html"
+    assert main(["estimate", str(train), "-m", "gpt-3.5-turbo", "-f", "html", "--report", str(report), "--quiet",
+                 "--isolated"]) == 0
+    page = report.read_text()
+    assert '"text":"limit 16,385"' in page and '"x0":16385' in page and '"type":"line"' in page
+    assert "far above the longest" not in page
+
+
+def test_a_comparison_gives_each_target_its_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    train = write_chat(tmp_path / "train.jsonl", 5)  # OpenAI needs 10 examples, Together 1
+    assert main(["estimate", str(train), "--target", "openai,together", "--quiet", "--isolated"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:3]}
+    assert "  FAILS (1 error)  " in rows["openai"] and "  ok  " in rows["together"]

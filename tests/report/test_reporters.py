@@ -6,11 +6,13 @@ import json
 import os
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from ftprep.check import check_files
-from ftprep.report import CHECK_REPORTERS
+from ftprep.report import CHECK_REPORTERS, TEXT_MAX_FINDINGS, ReportOptions, sarif
 from ftprep.report.github import render as render_github
+from ftprep.report.github import step_summary
 from tests.conftest import REPO, TODAY
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -39,11 +41,145 @@ def test_sarif_declares_every_rule_it_references(broken_result) -> None:  # type
     assert log["version"] == "2.1.0"
     for result in run["results"]:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
-        assert result["partialFingerprints"]["ftprepFinding/v1"]
+        assert result["partialFingerprints"][sarif.FINGERPRINT_KEY]
 
 
-def test_github_annotations_are_capped_with_a_summary(broken_result) -> None:  # type: ignore[no-untyped-def]
+def test_github_caps_annotations_per_level_then_counts_each_rule(broken_result) -> None:  # type: ignore[no-untyped-def]
     lines = render_github(broken_result, limit=3).splitlines()
-    assert len(lines) == 4
-    assert all(line.startswith("::error ") for line in lines[:3])
-    assert lines[3].startswith("::notice title=ftprep::") and "more not annotated" in lines[3]
+    errors = [line for line in lines if line.startswith("::error ")]
+    warnings = [line for line in lines if line.startswith("::warning ")]
+    assert len(errors) == 3 and len(warnings) == 2  # 13 errors, 2 warnings in the sample
+    # three different rules get the three error annotations (each rule its share)
+    assert len({line.split("title=")[1].split(" ")[0] for line in errors}) == 3
+    per_rule = [line for line in lines if line.startswith("ftprep: FT")]
+    assert len(per_rule) == 14 and "ftprep: FT209 error [unknown-top-level-key]: 2 findings" in per_rule[0]
+    assert lines[-1].startswith("::notice title=ftprep::") and "10 more not annotated" in lines[-1]
+
+
+def test_github_step_summary_is_a_table_of_rules(broken_result) -> None:  # type: ignore[no-untyped-def]
+    summary = step_summary(broken_result)
+    assert "| samples/chat_broken.jsonl | **fails** | chat | 13 | 13 | 2 |" in summary
+    assert "| FT209 | unknown-top-level-key | error | 2 |" in summary
+
+
+def _many_findings(tmp_path: Path, rows: int = 10_000) -> Path:
+    """A chat file of ``rows`` lines cycling through 5 kinds of error (FT209, FT203, FT208, FT207, FT101)."""
+    lines = []
+    for i in range(rows):
+        record: dict[str, object] = {"messages": [{"role": "user", "content": f"q{i}"},
+                                                  {"role": "assistant", "content": f"a{i}"}]}
+        kind = i % 5
+        if kind == 0:
+            record["id"] = i
+        elif kind == 1:
+            record["messages"][0]["role"] = "human"  # type: ignore[index]
+        elif kind == 2:
+            record["messages"] = record["messages"][:1]  # type: ignore[index]
+        elif kind == 3:
+            record["messages"][1]["weight"] = 0.5  # type: ignore[index]
+        line = json.dumps(record)
+        lines.append(line[:-1] if kind == 4 else line)
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+FIVE_RULES = ("FT101", "FT203", "FT207", "FT208", "FT209")
+
+
+def test_text_report_of_10000_broken_lines_stays_short_and_counts_every_rule(tmp_path: Path) -> None:
+    path = str(_many_findings(tmp_path))
+    result = check_files([path], today=TODAY)
+    assert len(result.findings) == 10_000
+    text = CHECK_REPORTERS["text"](result, ReportOptions(max_findings=TEXT_MAX_FINDINGS))
+    lines = text.splitlines()
+    assert len(lines) < 200
+    sections: dict[str, list[str]] = {}
+    for line in lines:
+        if line.startswith(f"{path}: FT"):
+            sections[line.split()[1]] = body = []
+        elif line.startswith("  ") and sections:
+            body.append(line)
+    assert sorted(sections) == list(FIVE_RULES)  # errors first: every rule has its group
+    for code in FIVE_RULES:
+        assert f"2,000  {code}  error" in text  # the totals table
+        shown = [line for line in sections[code] if line.startswith(f"  {path}:")]
+        fixes = [line for line in sections[code] if line.startswith("  fix (lines ")]
+        assert len(shown) == TEXT_MAX_FINDINGS // 5 and len(fixes) == 1  # each rule its share, its fix once
+        assert f"  ... 1,990 more {code} in this file" in sections[code]
+    assert "9,950 of 10,000 findings not shown (--max-findings 50)" in text
+
+
+def test_text_groups_errors_before_warnings_across_files(tmp_path: Path) -> None:
+    warned = tmp_path / "a.jsonl"
+    warned.write_text("\n".join(json.dumps({"messages": [{"role": "user", "content": "q"},
+                                                         {"role": "assistant", "content": " "}]})
+                                for _ in range(12)) + "\n")
+    broken = tmp_path / "b.jsonl"
+    broken.write_text(json.dumps({"messages": [{"role": "human", "content": "q"}]}) + "\n")
+    text = CHECK_REPORTERS["text"](check_files([str(warned), str(broken)], today=TODAY))
+    assert text.index("FT203 error") < text.index("FT300 warning")
+
+
+def test_statistics_prints_totals_instead_of_findings(broken_result) -> None:  # type: ignore[no-untyped-def]
+    text = CHECK_REPORTERS["text"](broken_result, ReportOptions(statistics=True))
+    assert "unknown key 'contents'" not in text
+    assert "15 findings by rule:" in text and "  2  FT209  error    unknown-top-level-key" in text
+
+
+def test_json_caps_findings_only_when_asked_and_counts_the_rest(tmp_path: Path) -> None:
+    result = check_files([str(_many_findings(tmp_path, 100))], today=TODAY)
+    full = json.loads(CHECK_REPORTERS["json"](result))
+    assert len(full["findings"]) == 100 and full["summary"]["omitted"] == 0
+    capped = json.loads(CHECK_REPORTERS["json"](result, ReportOptions(max_findings=10)))
+    assert len(capped["findings"]) == 10 and capped["summary"]["omitted"] == 90
+    assert capped["summary"]["by_rule"] == dict.fromkeys(FIVE_RULES, 20)
+    assert {f["code"] for f in capped["findings"]} == set(FIVE_RULES)
+
+
+def test_sarif_caps_results_per_rule_with_true_counts(tmp_path: Path) -> None:
+    result = check_files([str(_many_findings(tmp_path, 1000))], today=TODAY)
+    log = json.loads(CHECK_REPORTERS["sarif"](result, ReportOptions(max_findings=7)))
+    run = log["runs"][0]
+    assert len(run["results"]) == 35
+    counted = {r["id"]: r["properties"] for r in run["tool"]["driver"]["rules"] if "properties" in r}
+    assert counted == {code: {"findings": 200, "results": 7} for code in FIVE_RULES}
+    assert run["properties"] == {"findings": 1000, "results": 35, "omitted": 965, "maxResultsPerRule": 7}
+
+
+def test_sarif_is_valid_against_the_2_1_0_schema(tmp_path: Path, broken_result) -> None:  # type: ignore[no-untyped-def]
+    schema = json.loads((Path(__file__).parent / "sarif" / "sarif-schema-2.1.0.json").read_text())
+    validator = jsonschema.Draft4Validator(schema)
+    for result in (broken_result, check_files([str(_many_findings(tmp_path, 200))], today=TODAY)):
+        log = json.loads(CHECK_REPORTERS["sarif"](result))
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(log)]
+        assert errors == []
+
+
+def _prints(path: Path) -> dict[tuple[str, int], str]:
+    log = json.loads(sarif.render(check_files([str(path)], today=TODAY)))
+    return {(r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"]):
+            r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in log["runs"][0]["results"]}
+
+
+def test_sarif_fingerprints_survive_a_line_inserted_above(tmp_path: Path) -> None:
+    lines = [json.dumps({"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": "a"}]})
+             for i in range(12)]
+    lines[3] = json.dumps({"messages": [{"role": "human", "content": "q"}, {"role": "assistant", "content": "a"}]})
+    lines[7] = lines[1]  # FT502 "same bytes as line 2": a message naming a line number
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    before = _prints(path)
+    path.write_text("\n".join([lines[0].replace("q0", "new"), *lines]) + "\n")
+    after = _prints(path)
+    assert set(before) == {("FT203", 4), ("FT502", 8)} and set(after) == {("FT203", 5), ("FT502", 9)}
+    assert before[("FT203", 4)] == after[("FT203", 5)]
+    assert before[("FT502", 8)] == after[("FT502", 9)]
+    assert len(set(before.values())) == 2
+
+
+def test_sarif_fingerprints_differ_for_the_same_problem_in_other_records(tmp_path: Path) -> None:
+    result = check_files([str(_many_findings(tmp_path, 100))], today=TODAY)
+    log = json.loads(sarif.render(result))
+    prints = [r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in log["runs"][0]["results"]]
+    assert len(prints) == len(set(prints)) == 100

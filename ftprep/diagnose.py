@@ -1,0 +1,87 @@
+"""The file-level diagnosis after the pass: read the head of a file again, say once what the file is when it
+is not fine-tuning JSONL (FT012, :mod:`ftprep.rules.diagnosis`), and cut the line findings that follow from
+it to a few examples of each rule."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ftprep.engine import FileScan
+from ftprep.errors import InputError
+from ftprep.jsonl.reader import STDIN, open_binary
+from ftprep.lint.finding import Finding
+from ftprep.rules.diagnosis import (
+    JSON_ARRAY,
+    KEEP_EXAMPLES,
+    PRETTY,
+    Diagnosis,
+    FileDiagnosis,
+    container_of,
+    diagnose_container,
+    diagnose_rows,
+    document_records,
+    line_records,
+)
+
+# Bytes of the head read again: enough for the first records of a pretty-printed file.
+HEAD_BYTES = 1 << 20
+
+
+def read_head(path: str, size: int = HEAD_BYTES) -> bytes | None:
+    """The first ``size`` bytes of ``path`` (decompressed for ``.gz``); None for standard input, which cannot
+    be read twice, or a file that cannot be read again."""
+    if path == STDIN:
+        return None
+    try:
+        with open_binary(path) as stream:
+            return stream.read(size)
+    except (InputError, OSError, EOFError):
+        return None
+
+
+def diagnose(head: bytes, scan: FileScan, *, method_given: bool, reinforcement_model: str | None) -> Diagnosis | None:
+    """What the file whose first bytes are ``head`` is, when it is not fine-tuning JSONL and the scan found
+    errors it explains."""
+    container = container_of(head)
+    if container is not None:
+        records = document_records(head) if container in (JSON_ARRAY, PRETTY) else []
+        return diagnose_container(scan.path, container, records)
+    if not scan.errors:
+        return None
+    found = diagnose_rows(scan.path, line_records(head), method_given=method_given,
+                          reinforcement_model=reinforcement_model)
+    if found is None or not any(found.explains(f.code) for f in scan.findings if f.line is not None):
+        return None
+    return found
+
+
+def apply_diagnosis(path: str, scan: FileScan, *, enabled: frozenset[str], method_given: bool,
+                    reinforcement_model: str | None) -> None:
+    """Add FT012 to ``scan`` when the file as a whole is the problem, and keep only the first
+    :data:`KEEP_EXAMPLES` line findings of each rule it explains (the message counts the others)."""
+    if FileDiagnosis.code not in enabled:
+        return
+    head = read_head(path)
+    if not head:
+        return
+    found = diagnose(head, scan, method_given=method_given, reinforcement_model=reinforcement_model)
+    if found is None:
+        return
+    kept: list[Finding] = []
+    seen: Counter[str] = Counter()
+    cut: Counter[str] = Counter()
+    for finding in scan.findings:
+        if finding.line is not None and found.explains(finding.code):
+            seen[finding.code] += 1
+            if seen[finding.code] > KEEP_EXAMPLES:
+                cut[finding.code] += 1
+                continue
+        kept.append(finding)
+    message = found.what
+    if cut:
+        rules = ", ".join(f"{code} x{count:,}" for code, count in sorted(cut.items()))
+        message += (f"; {sum(cut.values()):,} line findings that follow from it are not listed ({rules}), "
+                    f"the first {KEEP_EXAMPLES} of each rule are")
+    diagnosis = Finding(code=FileDiagnosis.code, name=FileDiagnosis.name, severity=FileDiagnosis.severity,
+                        path=scan.path, line=None, column=None, pointer=None, message=message, fix=found.fix)
+    scan.findings = sorted([diagnosis, *kept], key=Finding.sort_key)
