@@ -50,6 +50,7 @@ COMMANDS = {
     "split": "ftprep.cli.split:split_command",
     "convert": "ftprep.cli.convert:convert_command",
     "fix": "ftprep.cli.fix:fix_command",
+    "trainer-config": "ftprep.cli.trainer_config:trainer_config_command",
     "rule": "ftprep.cli.rule:rule_command",
     "targets": "ftprep.cli.targets:targets_command",
 }

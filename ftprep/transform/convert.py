@@ -71,6 +71,9 @@ class ConvertOptions:
     source: str | None = None
     system: str | None = None
     field_map: tuple[tuple[str, str], ...] = ()
+    # Reject rows with fields the target cannot carry (targets of ftprep.transform.outputs) instead of
+    # counting what was dropped.
+    strict: bool = False
 
 
 @dataclass(slots=True)
@@ -451,7 +454,8 @@ def convert_file(
     Rows that cannot be converted, or whose converted record has an error under ``ftprep check``'s rules
     (for ``model``, default gpt-4o-mini, or babbage-002 for completions), go to the rejects file
     (OUTPUT stem + ``.rejects.jsonl`` by default, only created when needed). Raises :class:`ConfigError`
-    for bad options or outputs and :class:`InputError` for unreadable input.
+    for bad options or outputs and :class:`InputError` for unreadable input. The targets trl, vertex,
+    bedrock-nova and bedrock-haiku are written by :func:`ftprep.transform.outputs.convert_file_to`.
     """
     if options.to not in TARGETS:
         raise ConfigError(f"unknown --to {options.to!r}; use one of: {', '.join(TARGETS)}")
