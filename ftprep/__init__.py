@@ -15,12 +15,15 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from ftprep.check import CheckResult, check_files
-    from ftprep.errors import ConfigError, FtprepError, InputError, UploadError, WorkerError
-    from ftprep.estimate import estimate
+    from ftprep.data.targets import Target, load_target
+    from ftprep.errors import ConfigError, FtprepError, InputError, OutputError, UploadError, WorkerError
+    from ftprep.estimate import estimate, estimate_template
     from ftprep.lint.finding import Finding, Severity
+    from ftprep.matrix import TargetMatrix, check_targets
     from ftprep.overlap_pass import find_overlap
     from ftprep.transform.convert import ConvertOptions, convert_file
     from ftprep.transform.fix import fix_file
+    from ftprep.transform.outputs import convert_file_to
     from ftprep.transform.split import split_file
     from ftprep.upload import JobSpec, Uploader
 
@@ -30,24 +33,32 @@ _EXPORTS = {
     "ConfigError": "ftprep.errors",
     "FtprepError": "ftprep.errors",
     "InputError": "ftprep.errors",
+    "OutputError": "ftprep.errors",
     "UploadError": "ftprep.errors",
     "WorkerError": "ftprep.errors",
     "estimate": "ftprep.estimate",
+    "estimate_template": "ftprep.estimate",
+    "Target": "ftprep.data.targets",
+    "load_target": "ftprep.data.targets",
+    "TargetMatrix": "ftprep.matrix",
+    "check_targets": "ftprep.matrix",
     "Finding": "ftprep.lint.finding",
     "Severity": "ftprep.lint.finding",
     "find_overlap": "ftprep.overlap_pass",
     "ConvertOptions": "ftprep.transform.convert",
     "convert_file": "ftprep.transform.convert",
     "fix_file": "ftprep.transform.fix",
+    "convert_file_to": "ftprep.transform.outputs",
     "split_file": "ftprep.transform.split",
     "JobSpec": "ftprep.upload",
     "Uploader": "ftprep.upload",
 }
 
 __all__ = [  # noqa: RUF022 - grouped like _EXPORTS
-    "CheckResult", "check_files", "ConfigError", "FtprepError", "InputError", "UploadError", "WorkerError",
-    "estimate", "Finding", "Severity", "find_overlap", "ConvertOptions", "convert_file", "fix_file", "split_file",
-    "JobSpec", "Uploader",
+    "CheckResult", "check_files", "ConfigError", "FtprepError", "InputError", "OutputError", "UploadError",
+    "WorkerError", "estimate", "estimate_template", "Target", "load_target", "TargetMatrix", "check_targets",
+    "Finding", "Severity", "find_overlap", "ConvertOptions", "convert_file", "fix_file", "convert_file_to",
+    "split_file", "JobSpec", "Uploader",
 ]
 
 
