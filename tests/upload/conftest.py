@@ -135,6 +135,7 @@ class FakeAPI:
         path = re.sub(r"^/(v1|openai)", "", request.path)
         routes = [
             ("POST", r"/files", self._files_create),
+            ("GET", r"/files", self._files_list),
             ("GET", r"/files/(?P<fid>[^/]+)", self._files_retrieve),
             ("POST", r"/uploads", self._uploads_create),
             ("POST", r"/uploads/(?P<uid>[^/]+)/parts", self._parts_create),
@@ -172,6 +173,10 @@ class FakeAPI:
         upload = request.files["file"]
         obj = self._new_file(upload.filename or "", upload.read(), request.form["purpose"])
         return self._json(obj)
+
+    def _files_list(self, request: Request) -> Response:
+        files = list(self.files.values())
+        return self._json({"object": "list", "data": files, "has_more": False})
 
     def _files_retrieve(self, request: Request, fid: str) -> Response:
         if fid not in self.files:
