@@ -52,6 +52,8 @@ STATES = {"completed": SUCCEEDED, "error": FAILED, "cancelled": CANCELLED}
 FILE_DONE, FILE_FAILED = frozenset({"COMPLETED"}), frozenset({"FAILED", "INVALID_FORMAT"})
 # How many rows of the training file Together's preview tokenizes (its top_k).
 PREVIEW_ROWS = 5
+# Seconds between looks at an uploaded file while the service validates it.
+FILE_POLL_INTERVAL = 2.0
 WANDB_KEY_ENV = "WANDB_API_KEY"
 _LINE = re.compile(r"\bline\s*(?:number\s*)?#?\s*(\d+)", re.IGNORECASE)
 T = TypeVar("T")
@@ -105,7 +107,7 @@ class TogetherService:
     target = "together"
 
     def __init__(self, *, timeout: float, context_length: int | None = None, client: together.Together | None = None,
-                 registry: FileRegistry | None = None, file_poll_interval: float = 2.0,
+                 registry: FileRegistry | None = None, file_poll_interval: float | None = None,
                  file_wait_limit: float = 1800.0) -> None:
         try:
             self.client = client or together.Together(
@@ -117,7 +119,7 @@ class TogetherService:
         # the record is verified, and is then uploaded again.
         self.registry = registry or FileRegistry(self.base_url, target=self.target)
         self.context_length = context_length
-        self.file_poll_interval = file_poll_interval
+        self.file_poll_interval = FILE_POLL_INTERVAL if file_poll_interval is None else file_poll_interval
         self.file_wait_limit = file_wait_limit
 
     # -- the request ---------------------------------------------------------------------------------------
@@ -338,7 +340,7 @@ class TogetherService:
         return self._view(job, action)
 
     def _view(self, job: Any, action: str) -> JobView:
-        data: dict[str, Any] = job.to_dict() if hasattr(job, "to_dict") else dict(job)
+        data: dict[str, Any] = job.to_dict(mode="json")
         job_id = data.get("id")
         if not valid_id(job_id):
             raise UploadError(f"{action} failed: the answer has no valid job id (got {describe_value(job_id)})")
@@ -372,7 +374,7 @@ class TogetherService:
                      lambda: self.client.fine_tuning.list_events(job_id))
         events = []
         for index, event in enumerate(page.data or []):
-            data = event.to_dict()
+            data = event.to_dict(mode="json")
             events.append(EventView(f"{data.get('created_at')}#{index}", _timestamp(data.get("created_at")),
                                     _text(data.get("level") or "info"), str(data.get("message") or ""), data))
         return events[-limit:]
