@@ -14,7 +14,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -53,7 +53,7 @@ def reset_connection(request: Request) -> Response:
 class StandIn:
     """Request log, faults and JSON answers shared by the two stand-ins."""
 
-    routes: list[tuple[str, str, str]] = []
+    routes: ClassVar[tuple[tuple[str, str, str], ...]] = ()
 
     def __init__(self, server: HTTPServer) -> None:
         self.server = server
@@ -99,7 +99,7 @@ class StandIn:
 class FakeTogether(StandIn):
     """Together's files and fine-tunes endpoints as the ``together`` SDK 3.x calls them."""
 
-    routes = [
+    routes = (
         ("POST", r"/v1/files", "files_create"),
         ("PUT", r"/hop/(?P<fid>[^/]+)", "storage_hop"),
         ("PUT", r"/storage/(?P<fid>[^/]+)", "storage_put"),
@@ -113,7 +113,7 @@ class FakeTogether(StandIn):
         ("GET", r"/v1/fine-tunes/(?P<jid>[^/]+)/events", "jobs_events"),
         ("POST", r"/v1/fine-tunes/(?P<jid>[^/]+)/cancel", "jobs_cancel"),
         ("GET", r"/v1/fine-tunes/(?P<jid>[^/]+)", "jobs_retrieve"),
-    ]
+    )
 
     def __init__(self, server: HTTPServer) -> None:
         super().__init__(server)
@@ -238,7 +238,7 @@ class FakeTogether(StandIn):
 class FakeFireworks(StandIn):
     """Fireworks' datasets and fine-tuning jobs endpoints as the ``fireworks-ai`` SDK 1.x calls them."""
 
-    routes = [
+    routes = (
         ("POST", r"/v1/accounts/(?P<acct>[^/]+)/datasets", "datasets_create"),
         ("GET", r"/v1/accounts/(?P<acct>[^/]+)/datasets/(?P<did>[^/:]+)", "datasets_get"),
         ("POST", r"/v1/accounts/(?P<acct>[^/]+)/datasets/(?P<did>[^/:]+):upload", "datasets_upload"),
@@ -251,7 +251,7 @@ class FakeFireworks(StandIn):
          "jobs_get"),
         ("POST", r"/v1/accounts/(?P<acct>[^/]+)/(?P<kind>supervisedFineTuningJobs|dpoJobs)/(?P<jid>[^/:]+):cancel",
          "jobs_cancel"),
-    ]
+    )
 
     def __init__(self, server: HTTPServer) -> None:
         super().__init__(server)
