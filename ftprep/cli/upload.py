@@ -695,7 +695,7 @@ def upload_to_service(job_target: TargetPlan, train: str, validation: str | None
     check_budget(job_target, figures)
     factory = job_target.service
     assert factory is not None  # the caller picked this path for a target with a service
-    service = factory(timeout=run.timeout, context_length=run.context_length)
+    service = factory(timeout=run.timeout, context_length=run.context_length, offline=dry_run)
     problems = service.request_problems(spec)
     if problems:
         raise ConfigError(f"the job request does not fit {service.target}: " + "; ".join(problems)

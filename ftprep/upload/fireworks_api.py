@@ -94,15 +94,18 @@ class FireworksService:
 
     target = "fireworks"
 
-    def __init__(self, *, timeout: float, context_length: int | None = None,
+    def __init__(self, *, timeout: float, context_length: int | None = None, offline: bool = False,
                  client: fireworks.Fireworks | None = None, registry: FileRegistry | None = None,
                  direct_upload_bytes: int | None = None) -> None:
+        # offline (--dry-run): nothing is sent, so no key is needed; the SDK still decides the base URL.
+        key = (os.environ.get("FIREWORKS_API_KEY") or "unused") if offline else None
         try:
             self.client = client or fireworks.Fireworks(
-                max_retries=DEFAULT_MAX_RETRIES, timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)))
+                max_retries=DEFAULT_MAX_RETRIES, timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
+                api_key=key)
         except fireworks.FireworksError as exc:
             raise ConfigError(f"--target fireworks: {redact(str(exc))}") from None
-        account = self.client.account_id
+        account = self.client.account_id or ("<FIREWORKS_ACCOUNT_ID>" if offline else None)
         if not account:
             raise ConfigError("--target fireworks: set FIREWORKS_ACCOUNT_ID (your account id, as in "
                               "accounts/<id>/datasets)")

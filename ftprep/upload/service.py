@@ -156,7 +156,8 @@ class JobService(Protocol):
 class ServiceFactory(Protocol):
     """A service class: built from the SDK's environment."""
 
-    def __call__(self, *, timeout: float, context_length: int | None = None) -> JobService: ...
+    def __call__(self, *, timeout: float, context_length: int | None = None, offline: bool = False) -> JobService:
+        ...
 
 
 def service_class(target: str) -> ServiceFactory | None:

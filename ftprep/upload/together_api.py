@@ -106,12 +106,15 @@ class TogetherService:
 
     target = "together"
 
-    def __init__(self, *, timeout: float, context_length: int | None = None, client: together.Together | None = None,
-                 registry: FileRegistry | None = None, file_poll_interval: float | None = None,
-                 file_wait_limit: float = 1800.0) -> None:
+    def __init__(self, *, timeout: float, context_length: int | None = None, offline: bool = False,
+                 client: together.Together | None = None, registry: FileRegistry | None = None,
+                 file_poll_interval: float | None = None, file_wait_limit: float = 1800.0) -> None:
+        # offline (--dry-run): nothing is sent, so no key is needed; the SDK still decides the base URL.
+        key = (os.environ.get("TOGETHER_API_KEY") or "unused") if offline else None
         try:
             self.client = client or together.Together(
-                max_retries=DEFAULT_MAX_RETRIES, timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)))
+                max_retries=DEFAULT_MAX_RETRIES, timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
+                api_key=key)
         except together.TogetherError as exc:
             raise ConfigError(f"--target together: {redact(str(exc))}") from None
         self.base_url = strip_userinfo(str(self.client.base_url)).rstrip("/")

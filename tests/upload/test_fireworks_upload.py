@@ -142,7 +142,9 @@ def test_no_account_id_is_a_clear_error(fw: FakeFireworks, train: Path, capsys: 
 
 
 def test_dry_run_prints_every_request_and_sends_nothing(fw: FakeFireworks, train: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FIREWORKS_API_KEY")  # a dry run needs no key
     code, out, _ = run(upload(train, "--dry-run"), capsys)
     assert code == 0 and "/datasets" in out and ":upload" in out and "supervisedFineTuningJobs" in out
     assert fw.log == []

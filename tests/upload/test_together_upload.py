@@ -157,7 +157,9 @@ def test_wandb_settings_are_mapped_and_the_wandb_key_never_shown(
 
 
 def test_dry_run_prints_every_request_and_sends_nothing(together: FakeTogether, train: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOGETHER_API_KEY")  # a dry run needs no key
     code, out, err = run(upload(train, "--dry-run", "--output-format", "json"), capsys)
     assert code == 0, err
     planned = [(r["method"], r["url"].replace(together.base_url, "")) for r in json.loads(out)["requests"]]
