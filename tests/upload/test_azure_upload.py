@@ -80,7 +80,7 @@ def test_azure_quota_of_files_per_resource_stops_the_upload(azure: FakeAPI, trai
 def test_a_file_the_resource_already_holds_adds_nothing_to_the_quota(azure: FakeAPI, train: Path,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     assert run(upload_args(train), capsys)[0] == 0
-    held(azure, 99 - len(azure.files), 10)  # full but for the file uploaded above, which is reused
+    held(azure, 100 - len(azure.files), 10)  # full, the file uploaded above among them: it is reused
     code, _, err = run(upload_args(train), capsys)
     assert code == 0, err
     assert len(azure.requests("POST", r".*/files")) == 1
