@@ -645,6 +645,11 @@ def _dry_run(
     )  # fmt: skip
     if job_target.extra_body:
         requests[-1]["json"] = {**requests[-1]["json"], **job_target.extra_body}
+    params = job_target.target.params
+    if params.max_total_bytes is not None or params.max_files is not None:
+        requests.insert(0, {"method": "GET", "url": f"{base_url}/files",
+                            "note": f"the files the resource holds, to check {params.name}'s quotas before any file "
+                                    "is sent"})  # fmt: skip
     if output_format == "json":
         echo_json({"dry_run": True, "requests": requests})
         return EXIT_OK

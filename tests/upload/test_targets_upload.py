@@ -83,6 +83,8 @@ def test_azure_dry_run_shows_the_training_type(capsys: pytest.CaptureFixture[str
     assert code == 0
     job = json.loads(out)["requests"][-1]
     assert job["json"]["trainingType"] == "GlobalStandard" and job["json"]["method"]["type"] == "supervised"
+    quota = json.loads(out)["requests"][0]
+    assert (quota["method"], quota["url"]) == ("GET", "https://example-resource.openai.azure.com/openai/files")
 
 
 def test_jobs_target_without_the_services_key_is_a_clear_error(capsys: pytest.CaptureFixture[str],
