@@ -424,8 +424,8 @@ class TargetPlan:
         return EXIT_OK
 
     @property
-    def inherits_openai(self) -> bool:
-        """Whether the target is one that states its own figures on top of OpenAI's (Azure)."""
+    def states_own_figures(self) -> bool:
+        """Whether the target states its own models and epochs rule on top of OpenAI's (Azure)."""
         return self.target.name != "openai"
 
     def check_quotas(self, client: Any, registry: Any, train: str, validation: str | None) -> None:
@@ -505,6 +505,7 @@ def _upload(client: Any, train: str, validation: str | None, request: RequestPla
             part_size: int, *, wait: bool, poll_interval: float, output_format: str, quiet: bool,
             job_target: TargetPlan) -> int:
     from ftprep.upload.follow import follow_job
+    from ftprep.upload.quotas import budget_problems
     from ftprep.upload.uploader import CheckFailed, Uploader, checked_method, own_estimate
 
     progress, close_progress = make_progress(progress_enabled(quiet))
@@ -524,10 +525,9 @@ def _upload(client: Any, train: str, validation: str | None, request: RequestPla
     built = request.final(method)  # a bad request: ConfigError (exit 2), nothing sent
     spec = built.spec
     # OpenAI keeps its own model table and epochs rule (target None); another target (Azure) states its own.
+    own_target = job_target.target if job_target.states_own_figures else None
     estimate = own_estimate(train, validation=validation, model=spec.model, method=spec.method_type,
-                            n_epochs=_n_epochs(spec), target=job_target.target if job_target.inherits_openai else None)
-    from ftprep.upload.quotas import budget_problems
-
+                            n_epochs=_n_epochs(spec), target=own_target)
     problems = budget_problems(job_target.target.params, estimate.trained_tokens)
     if problems:
         raise ConfigError("; ".join(problems) + "; nothing was sent")
@@ -699,7 +699,8 @@ def upload_to_service(job_target: TargetPlan, train: str, validation: str | None
     figures = own_figures(train, validation, spec, job_target)
     check_budget(job_target, figures)
     factory = job_target.service
-    assert factory is not None  # the caller picked this path for a target with a service
+    if factory is None:
+        raise ConfigError(f"{job_target.target.name} has no service of its own: it takes OpenAI's jobs API")
     service = factory(timeout=run.timeout, context_length=run.context_length, offline=dry_run)
     problems = service.request_problems(spec)
     if problems:
@@ -710,6 +711,7 @@ def upload_to_service(job_target: TargetPlan, train: str, validation: str | None
         files.append(("validation_file", fingerprint(validation)))
     if dry_run:
         return _print_plan(service.plan(files, spec, figures), run)
+    service.validate(spec, figures)
     return _send_to_service(service, files, spec, figures, run)
 
 

@@ -172,6 +172,9 @@ class FireworksService:
             args["evaluation_dataset"] = self._dataset_name(validation)
         return "supervisedFineTuningJobs", {**args, **config}
 
+    def validate(self, spec: JobSpec, figures: Figures) -> None:
+        """Fireworks documents no endpoint that checks a job request before it is created: nothing to ask."""
+
     def plan(self, files: Sequence[tuple[str, Any]], spec: JobSpec, figures: Figures) -> list[dict[str, Any]]:
         """The requests an upload would send, in order (``--dry-run``)."""
         base = f"{self.base_url}/v1/accounts/{self.account}"

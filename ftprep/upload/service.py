@@ -117,6 +117,11 @@ class JobService(Protocol):
         """Every part of ``spec`` this service cannot take (checked before anything is sent)."""
         ...
 
+    def validate(self, spec: JobSpec, figures: Figures) -> None:
+        """The service's own word on the request, asked before any file is sent (a read, never data);
+        ConfigError with its reason."""
+        ...
+
     def plan(self, files: Sequence[tuple[str, Any]], spec: JobSpec, figures: Figures) -> list[dict[str, Any]]:
         """The requests an upload would send, in order, for ``--dry-run``; ``files`` pairs each role with its
         :class:`~ftprep.upload.uploader.LocalFile`."""

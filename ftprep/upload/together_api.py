@@ -122,6 +122,7 @@ class TogetherService:
         # the record is verified, and is then uploaded again.
         self.registry = registry or FileRegistry(self.base_url, target=self.target)
         self.context_length = context_length
+        self.limits: Any = None  # the model's limits, once validate() has read them
         self.file_poll_interval = FILE_POLL_INTERVAL if file_poll_interval is None else file_poll_interval
         self.file_wait_limit = file_wait_limit
 
@@ -177,6 +178,19 @@ class TogetherService:
             if wandb.entity:
                 args["wandb_entity"] = wandb.entity
         return args
+
+    def validate(self, spec: JobSpec, figures: Figures) -> None:
+        """The model's limits (``fine_tuning.model_limits``) and the SDK's own check of the request against them,
+        before any file is sent: a batch size or context length the model does not take is a ConfigError."""
+        from together.lib.resources.fine_tuning import create_finetune_request
+
+        self.limits = _call(f"reading together's limits for {spec.model}",
+                            lambda: self.client.fine_tuning.model_limits(model_name=spec.model))
+        arguments = self.job_arguments(spec, "<training file>", None, figures)
+        try:
+            create_finetune_request(model_limits=self.limits, **arguments)
+        except ValueError as exc:
+            raise ConfigError(f"together: {spec.model}: {exc}; nothing was sent") from None
 
     def plan(self, files: Sequence[tuple[str, Any]], spec: JobSpec, figures: Figures) -> list[dict[str, Any]]:
         """The requests an upload would send, in order (``--dry-run``)."""
@@ -333,8 +347,8 @@ class TogetherService:
                    figures: Figures) -> JobView:
         """Create the job with ``fine_tuning.create`` (which checks the request against the model's limits)."""
         arguments = self.job_arguments(spec, training.file_id, validation.file_id if validation else None, figures)
-        limits = _call(f"reading together's limits for {spec.model}",
-                       lambda: self.client.fine_tuning.model_limits(model_name=spec.model))
+        limits = self.limits or _call(f"reading together's limits for {spec.model}",
+                                      lambda: self.client.fine_tuning.model_limits(model_name=spec.model))
         action = "creating the fine-tuning job on together"
         try:
             job = _call(action, lambda: self.client.fine_tuning.create(**arguments, model_limits=limits))

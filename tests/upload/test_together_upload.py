@@ -142,6 +142,14 @@ def test_a_request_together_cannot_take_sends_nothing(together: FakeTogether, tr
     assert together.log == []
 
 
+def test_a_context_length_the_model_does_not_take_is_refused_before_any_file_is_sent(
+        together: FakeTogether, train: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The stand-in's model takes at most 8192 tokens per sequence for sft; the SDK checks against its limits.
+    code, _, err = run(upload(train, "--context-length", "16384"), capsys)
+    assert code == 2 and "must be less than 8192" in err and "nothing was sent" in err
+    assert [r.path for r in together.log] == ["/v1/fine-tunes/models/limits"]
+
+
 def test_wandb_settings_are_mapped_and_the_wandb_key_never_shown(
         together: FakeTogether, train: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
