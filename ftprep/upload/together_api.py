@@ -195,7 +195,9 @@ class TogetherService:
     def plan(self, files: Sequence[tuple[str, Any]], spec: JobSpec, figures: Figures) -> list[dict[str, Any]]:
         """The requests an upload would send, in order (``--dry-run``)."""
         base = self.base_url
-        requests: list[dict[str, Any]] = []
+        requests: list[dict[str, Any]] = [
+            {"method": "GET", "url": f"{base}/v1/fine-tunes/models/limits?model_name={spec.model}",
+             "note": "the model's limits, which the SDK checks the job request against before any file is sent"}]
         ids: dict[str, str] = {}
         for role, local in files:
             record = self.registry.lookup(local.sha256)
@@ -222,9 +224,10 @@ class TogetherService:
             {"method": "POST", "url": f"{base}/v1/fine-tunes/estimate-price", "json": self._estimate_body(arguments)},
             {"method": "POST", "url": f"{base}/v1/fine-tunes/preview", "json": self._preview_body(arguments),
              "note": "sft jobs only"},
-            {"method": "GET", "url": f"{base}/v1/fine-tunes/models/limits?model_name={spec.model}"},
+            {"method": "POST", "url": f"{base}/v1/fine-tunes/estimate-price", "json": self._estimate_body(arguments),
+             "note": "asked again by the SDK's fine_tuning.create"},
             {"method": "POST", "url": f"{base}/v1/fine-tunes", "json": arguments,
-             "note": "the SDK checks these against the model's limits and sends them with its defaults"},
+             "note": "sent by the SDK with its defaults for what is not given"},
         ]  # fmt: skip
         return requests
 

@@ -148,6 +148,12 @@ def test_dry_run_prints_every_request_and_sends_nothing(fw: FakeFireworks, train
     code, out, _ = run(upload(train, "--dry-run"), capsys)
     assert code == 0 and "/datasets" in out and ":upload" in out and "supervisedFineTuningJobs" in out
     assert fw.log == []
+    code, out, _ = run(upload(train, "--dry-run", "--output-format", "json"), capsys)
+    planned = [(r["method"], r["url"].replace(fw.base_url, "")) for r in json.loads(out)["requests"]]
+    # The plan is what a real run sends, in the same order.
+    monkeypatch.setenv("FIREWORKS_API_KEY", FIREWORKS_KEY)
+    assert run(upload(train), capsys)[0] == 0
+    assert [(r.method, r.path) for r in fw.log] == planned
 
 
 def test_jobs_list_show_wait_cancel(fw: FakeFireworks, train: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -171,9 +171,25 @@ def test_dry_run_prints_every_request_and_sends_nothing(together: FakeTogether, 
     code, out, err = run(upload(train, "--dry-run", "--output-format", "json"), capsys)
     assert code == 0, err
     planned = [(r["method"], r["url"].replace(together.base_url, "")) for r in json.loads(out)["requests"]]
-    assert planned[:2] == [("POST", "/v1/files"), ("PUT", "<Location of the redirect>")]
+    assert planned[1:3] == [("POST", "/v1/files"), ("PUT", "<Location of the redirect>")]
+    sent = [(r.method, r.path) for r in together.log]
     assert ("POST", "/v1/fine-tunes/estimate-price") in planned and planned[-1] == ("POST", "/v1/fine-tunes")
-    assert together.log == []
+    assert sent == []
+    # The plan is what a real run sends, in the same order: placeholders filled in, storage's second hop and the
+    # polls of the file's state aside.
+    monkeypatch.setenv("TOGETHER_API_KEY", TOGETHER_KEY)
+    assert run(upload(train), capsys)[0] == 0
+    file_id = next(iter(together.files))
+
+    def fill(url: str) -> str:
+        url = url.replace("<id of train.jsonl>", file_id).split("?")[0]
+        return f"/storage/{file_id}" if url == "<Location of the redirect>" else url
+
+    def comparable(requests: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(m, u) for m, u in requests if u != f"/hop/{file_id}" and u != f"/v1/files/{file_id}"]
+
+    sent = [(r.method, r.path) for r in together.log]
+    assert comparable(sent) == comparable([(m, fill(u)) for m, u in planned])
 
 
 def test_wait_follows_the_job_and_compares_the_tokens(together: FakeTogether, train: Path,
