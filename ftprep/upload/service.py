@@ -190,7 +190,12 @@ def with_upload_retries(action: str, send: Callable[[], T], transient: Callable[
             if attempt == UPLOAD_ATTEMPTS or not transient(exc):
                 raise
             delay = 0.5 * attempt
-            _RETRY_LOG.debug("Encountered exception: %s", type(exc).__name__)
+            response = getattr(exc, "response", None)
+            status = getattr(exc, "status_code", None) or getattr(response, "status_code", None)
+            if isinstance(status, int):
+                _RETRY_LOG.debug("Retrying due to status code %i", status)
+            else:
+                _RETRY_LOG.debug("Encountered exception: %s", type(exc).__name__)
             _RETRY_LOG.info("Retrying request in %f seconds (retry %i of %s)", delay, attempt, UPLOAD_ATTEMPTS - 1)
             time.sleep(delay)
     raise UploadError(f"{action} failed")  # not reached: the loop returns or raises

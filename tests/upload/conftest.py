@@ -22,6 +22,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from tests.upload.stand_ins import reset_connection
+
 API_KEY = "sk-test-Sup3rSecretKeyValue-0123456789abcdef"
 SUCCESS_SCRIPT = ("validating_files", "queued", "running", "succeeded")
 
@@ -129,6 +131,8 @@ class FakeAPI:
         for fault in self.faults:
             if fault.method == request.method and fault.path.fullmatch(request.path) and fault.times > 0:
                 fault.times -= 1
+                if fault.status == 0:  # a connection reset in the middle of the request
+                    return reset_connection(request)
                 if fault.raw is not None:
                     return Response(fault.raw, status=fault.status, content_type=fault.content_type)
                 return self._error(fault.status, fault.message, fault.headers)

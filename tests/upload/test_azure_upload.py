@@ -123,3 +123,14 @@ def test_azure_retries_a_429_with_retry_after_and_says_so(azure: FakeAPI, train:
     code, _, err = run(upload_args(train), capsys)
     assert code == 0, err
     assert "API request failed: HTTP 429; retry 1 of 4" in err and "HTTP 500" in err
+
+
+def test_a_connection_reset_mid_part_is_retried_by_the_sdk_and_the_upload_completes(
+        azure: FakeAPI, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    big = write_chat(tmp_path / "big.jsonl", 40)
+    azure.fail_next("POST", r"/openai/uploads/[^/]+/parts", 0)
+    code, out, err = run(upload_args(big, "--multipart-threshold", "1000", "--part-size", "1024",
+                                     "--output-format", "json"), capsys)
+    assert code == 0, err
+    assert "API request failed: connection failed" in err
+    assert azure.file_content(json.loads(out)["files"]["training_file"]["id"]) == big.read_bytes()

@@ -106,12 +106,14 @@ def test_the_services_validation_error_is_reported_at_its_line_and_no_job_is_cre
     assert len(together.requests("POST", "/v1/files")) == 2
 
 
-def test_a_connection_reset_mid_upload_is_retried_and_shown(together: FakeTogether, train: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    together.fail_next("PUT", r"/storage/.*", 0)
+@pytest.mark.parametrize(("status", "shown"), [(0, "connection failed"), (500, "HTTP 500")])
+def test_a_failed_put_to_storage_is_retried_and_shown(together: FakeTogether, train: Path, status: int, shown: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # The SDK does not retry its PUT to storage: a reset in the middle of it, or a 5xx, sends the upload again.
+    together.fail_next("PUT", r"/storage/.*", status)
     code, out, err = run(upload(train, "--output-format", "json"), capsys)
     assert code == 0, err
-    assert "API request failed: connection failed" in err and "retry 1 of 2" in err
+    assert f"API request failed: {shown}" in err and "retry 1 of 2" in err
     file_id = json.loads(out)["files"]["training_file"]["id"]
     assert together.stored[file_id] == train.read_bytes()
 
