@@ -389,8 +389,6 @@ class TargetPlan:
             return False
         return True
 
-
-
     def require_api(self) -> None:
         """ConfigError when the target cannot be reached (or its environment is incomplete)."""
         require_api(self.target, "upload")
@@ -504,14 +502,12 @@ class RequestPlan:
 def _upload(client: Any, train: str, validation: str | None, request: RequestPlan, multipart_threshold: int,
             part_size: int, *, wait: bool, poll_interval: float, output_format: str, quiet: bool,
             job_target: TargetPlan) -> int:
+    from ftprep.upload.client import base_url_of
     from ftprep.upload.follow import follow_job
-    from ftprep.upload.quotas import budget_problems
+    from ftprep.upload.registry import FileRegistry
     from ftprep.upload.uploader import CheckFailed, Uploader, checked_method, own_estimate
 
     progress, close_progress = make_progress(progress_enabled(quiet))
-    from ftprep.upload.client import base_url_of
-    from ftprep.upload.registry import FileRegistry
-
     # One record per target and account (an Azure resource is its own base URL); the record names the target.
     registry = FileRegistry(base_url_of(client), target=job_target.target.name)
     uploader = Uploader(client, registry, multipart_threshold=multipart_threshold, part_size=part_size,
@@ -528,9 +524,7 @@ def _upload(client: Any, train: str, validation: str | None, request: RequestPla
     own_target = job_target.target if job_target.states_own_figures else None
     estimate = own_estimate(train, validation=validation, model=spec.model, method=spec.method_type,
                             n_epochs=_n_epochs(spec), target=own_target)
-    problems = budget_problems(job_target.target.params, estimate.trained_tokens)
-    if problems:
-        raise ConfigError("; ".join(problems) + "; nothing was sent")
+    check_budget(job_target, estimate.trained_tokens)
     job_target.check_quotas(client, uploader.registry, train, validation)
     with _closing(close_progress):
         files = uploader.upload_files(train, validation, method=method)
@@ -650,17 +644,7 @@ def _dry_run(
         requests.insert(0, {"method": "GET", "url": f"{base_url}/files",
                             "note": f"the files the resource holds, to check {params.name}'s quotas before any file "
                                     "is sent"})  # fmt: skip
-    if output_format == "json":
-        echo_json({"dry_run": True, "requests": requests})
-        return EXIT_OK
-    for planned in requests:
-        echo(f"{planned['method']} {planned['url']}")
-        for key in ("note", "json", "multipart"):
-            if key in planned:
-                text = planned[key] if isinstance(planned[key], str) else dumps_json(planned[key], indent=True)
-                click.echo("  " + "\n  ".join(safe_text(line) for line in text.split("\n")))
-    note("dry run: nothing was sent", quiet=quiet)
-    return EXIT_OK
+    return print_plan(requests, output_format, quiet)
 
 
 def own_figures(train: str, validation: str | None, spec: JobSpec, job_target: TargetPlan) -> Figures:
@@ -675,11 +659,11 @@ def own_figures(train: str, validation: str | None, spec: JobSpec, job_target: T
     return Figures(estimate.trained_tokens, estimate.n_epochs, estimate.cost_usd)
 
 
-def check_budget(job_target: TargetPlan, figures: Figures) -> None:
+def check_budget(job_target: TargetPlan, trained_tokens: int | None) -> None:
     """The target's tokens x epochs budget per job (Azure: 2 billion) against ftprep's estimate; ConfigError."""
     from ftprep.upload.quotas import budget_problems
 
-    problems = budget_problems(job_target.target.params, figures.trained_tokens)
+    problems = budget_problems(job_target.target.params, trained_tokens)
     if problems:
         raise ConfigError("; ".join(problems) + "; nothing was sent")
 
@@ -697,7 +681,7 @@ def upload_to_service(job_target: TargetPlan, train: str, validation: str | None
         return EXIT_FINDINGS
     spec = request.final(checked_method(outcome, request.gate_method)).spec
     figures = own_figures(train, validation, spec, job_target)
-    check_budget(job_target, figures)
+    check_budget(job_target, figures.trained_tokens)
     factory = job_target.service
     if factory is None:
         raise ConfigError(f"{job_target.target.name} has no service of its own: it takes OpenAI's jobs API")
@@ -710,13 +694,14 @@ def upload_to_service(job_target: TargetPlan, train: str, validation: str | None
     if validation is not None:
         files.append(("validation_file", fingerprint(validation)))
     if dry_run:
-        return _print_plan(service.plan(files, spec, figures), run)
+        return print_plan(service.plan(files, spec, figures), run.output_format, run.quiet)
     service.validate(spec, figures)
     return _send_to_service(service, files, spec, figures, run)
 
 
-def _print_plan(requests: list[dict[str, Any]], run: RunOptions) -> int:
-    if run.output_format == "json":
+def print_plan(requests: list[dict[str, Any]], output_format: str, quiet: bool) -> int:
+    """``--dry-run``'s output: each request that would be sent (method, URL, body or note); exit 0."""
+    if output_format == "json":
         echo_json({"dry_run": True, "requests": requests})
         return EXIT_OK
     for planned in requests:
@@ -725,7 +710,7 @@ def _print_plan(requests: list[dict[str, Any]], run: RunOptions) -> int:
             if key in planned:
                 text = planned[key] if isinstance(planned[key], str) else dumps_json(planned[key], indent=True)
                 click.echo("  " + "\n  ".join(safe_text(line) for line in text.split("\n")))
-    note("dry run: nothing was sent", quiet=run.quiet)
+    note("dry run: nothing was sent", quiet=quiet)
     return EXIT_OK
 
 
