@@ -12,6 +12,7 @@ waits for that and reports the service's error at its line when the message name
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -376,9 +377,15 @@ class TogetherService:
         )  # fmt: skip
 
     def retrieve(self, job_id: str) -> JobView:
-        """The job now."""
+        """The job now; a failed job carries the message of its last error event (Together's jobs have no error
+        field of their own)."""
         action = f"reading job {job_id} on together"
-        return self._view(_call(action, lambda: self.client.fine_tuning.retrieve(job_id)), action)
+        job = self._view(_call(action, lambda: self.client.fine_tuning.retrieve(job_id)), action)
+        if job.state == FAILED and job.error is None:
+            errors = [e.message for e in self.events(job_id, 100) if e.level == "error" and e.message]
+            if errors:
+                job = dataclasses.replace(job, error=errors[-1])
+        return job
 
     def list_jobs(self, limit: int) -> list[JobView]:
         """The most recent jobs, newest first."""

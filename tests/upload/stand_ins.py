@@ -127,6 +127,7 @@ class FakeTogether(StandIn):
         self.validation_error: str | None = None
         self.script = ("queued", "running", "completed")
         self.token_count = 5000
+        self.failure_message = "Training failed: sample 4 exceeds the model's context length"
 
     def files_create(self, request: Request) -> Response:
         fid = self._id("file")
@@ -218,7 +219,9 @@ class FakeTogether(StandIn):
             return self.json({"error": {"message": f"job {jid} not found"}}, 404)
         if job["script"] and job["status"] not in ("cancelled", "cancel_requested"):
             job["status"] = job["script"].pop(0)
-            self._event(jid, f"Job {job['status']}", "error" if job["status"] == "error" else "info")
+            self._event(jid, f"Job {job['status']}")
+            if job["status"] == "error":
+                self._event(jid, self.failure_message, "error")
             if job["status"] == "completed":
                 job["model_output_name"] = f"user/{job['model']}-ft-{jid}"
                 job["token_count"] = self.token_count

@@ -134,3 +134,14 @@ def test_a_connection_reset_mid_part_is_retried_by_the_sdk_and_the_upload_comple
     assert code == 0, err
     assert "API request failed: connection failed" in err
     assert azure.file_content(json.loads(out)["files"]["training_file"]["id"]) == big.read_bytes()
+
+
+def test_jobs_target_azure_show_puts_ftpreps_estimate_beside_the_reported_tokens(
+        azure: FakeAPI, train: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(upload_args(train, "--output-format", "json"), capsys)
+    assert code == 0
+    job_id = json.loads(out)["job"]["id"]
+    assert run(["jobs", "--target", "azure", "wait", job_id, "--poll-interval", "0"], capsys)[0] == 0
+    code, out, _ = run(["jobs", "--target", "azure", "show", job_id], capsys)
+    assert code == 0 and "trained_tokens:" in out and "estimated_trained_tokens:" in out, out
+    assert "estimate vs reported:" in out

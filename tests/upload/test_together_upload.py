@@ -202,6 +202,14 @@ def test_wait_follows_the_job_and_compares_the_tokens(together: FakeTogether, tr
     assert "[info] Job running" in err
 
 
+def test_a_failed_job_exits_1_with_the_services_reason(together: FakeTogether, train: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    together.script = ("running", "error")
+    code, out, err = run(upload(train, "--wait", "--poll-interval", "0"), capsys)
+    assert code == 1 and "status: error" in out
+    assert "job ft-" in err and "failed: Training failed: sample 4 exceeds the model's context length" in err
+
+
 def test_jobs_list_show_events_wait_cancel(together: FakeTogether, train: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     assert run(upload(train, "--output-format", "json"), capsys)[0] == 0
