@@ -257,10 +257,14 @@ class TogetherService:
         if record is None:
             return None
         action = f"checking the earlier upload of {local.name} ({record.file_id})"
-        try:
-            remote = _call(action, lambda: self.client.files.retrieve(record.file_id))
-        except UploadError:
-            remote = None
+
+        def retrieve() -> Any:
+            try:
+                return self.client.files.retrieve(record.file_id)
+            except together.NotFoundError:  # deleted, or another account's: upload again
+                return None
+
+        remote = _call(action, retrieve)
         usable = (remote is not None and getattr(remote, "bytes", None) == local.size
                   and _text(getattr(remote, "processing_status", None) or "") not in FILE_FAILED)
         if not usable:

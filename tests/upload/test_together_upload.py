@@ -84,6 +84,15 @@ def test_the_same_bytes_are_uploaded_once(together: FakeTogether, train: Path,
     assert len(together.requests("POST", "/v1/files")) == 1 and "already uploaded, reused" in err
 
 
+def test_a_recorded_file_the_service_no_longer_holds_is_uploaded_again(
+        together: FakeTogether, train: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(upload(train), capsys)[0] == 0
+    together.files.clear()  # deleted on the service (or the key is another account's)
+    code, _, err = run(upload(train), capsys)
+    assert code == 0, err
+    assert len(together.requests("POST", "/v1/files")) == 2
+
+
 def test_the_record_keeps_the_target_and_never_the_key(together: FakeTogether, train: Path, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     assert run(upload(train), capsys)[0] == 0
