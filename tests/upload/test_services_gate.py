@@ -78,3 +78,21 @@ def test_check_imports_no_service_sdk() -> None:
             "print([name for name in ('together', 'fireworks', 'openai') if name in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("target", ["together", "fireworks"])
+def test_the_services_client_has_the_timeout_and_bounded_retries(target: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    from ftprep.upload.client import DEFAULT_MAX_RETRIES
+    from ftprep.upload.service import service_class
+
+    monkeypatch.setenv("TOGETHER_API_KEY", "k" * 20)
+    monkeypatch.setenv("FIREWORKS_API_KEY", "k" * 20)
+    monkeypatch.setenv("FIREWORKS_ACCOUNT_ID", "acme")
+    factory = service_class(target)
+    assert factory is not None
+    service = factory(timeout=7.5)
+    client = service.client  # type: ignore[attr-defined]
+    assert client.timeout == httpx.Timeout(7.5, connect=7.5) and client.max_retries == DEFAULT_MAX_RETRIES
+    assert factory(timeout=60).client.timeout == httpx.Timeout(60, connect=10)  # type: ignore[attr-defined]
