@@ -22,6 +22,7 @@ from ftprep.cli.upload import (
     safe_text,
     timeout_option,
 )
+from ftprep.errors import ConfigError
 from ftprep.textsafe import dumps_json
 from ftprep.upload.limits import DEFAULT_POLL_INTERVAL
 from ftprep.upload.spec import parse_metadata_pairs
@@ -30,6 +31,8 @@ from ftprep.upload.spec import parse_metadata_pairs
 if TYPE_CHECKING:
     import openai
     from openai.types.fine_tuning import FineTuningJob
+
+    from ftprep.upload.service import JobService, JobView
 
 
 def _when(timestamp: int | None) -> str:
@@ -56,17 +59,71 @@ def _client(timeout: float, quiet: bool = False) -> Iterator[openai.OpenAI]:
         yield client
 
 
+def _summary(job_id: str, status: str, model: str | None, tuned: str | None, created: int | None) -> str:
+    """One row of ``jobs list``, the same shape for every target."""
+    return f"{job_id}  {status:<16} {model}  {tuned or '-'}  {_when(created)}"
+
+
 def _job_summary(job: FineTuningJob) -> str:
-    return f"{job.id}  {job.status:<16} {job.model}  {job.fine_tuned_model or '-'}  {_when(job.created_at)}"
+    return _summary(job.id, job.status, job.model, job.fine_tuned_model, job.created_at)
+
+
+def _target_name() -> str:
+    target = click.get_current_context().find_root().meta.get("ftprep.jobs.target")
+    return target if isinstance(target, str) else "openai"
 
 
 def _estimate_of(client: openai.OpenAI, job_id: str) -> int | None:
     from ftprep.upload.client import base_url_of
     from ftprep.upload.registry import FileRegistry
 
-    info = FileRegistry(base_url_of(client)).job_info(job_id)
+    info = FileRegistry(base_url_of(client), target=_target_name()).job_info(job_id)
     value = info.get("estimated_trained_tokens") if info else None
     return value if isinstance(value, int) else None
+
+
+def _service(timeout: float) -> JobService | None:
+    """The target's service (Together, Fireworks), or None for OpenAI's jobs API (openai, azure)."""
+    from ftprep.check import resolve_target
+    from ftprep.config import load_config
+    from ftprep.upload.service import service_class
+    from ftprep.upload.targets import service_name
+
+    name = service_name(resolve_target(_target_name(), load_config()))
+    factory = service_class(name) if name is not None else None
+    return factory(timeout=timeout) if factory is not None else None
+
+
+def _service_estimate(service: JobService, job_id: str) -> dict[str, Any]:
+    info = service.registry.job_info(job_id) or {}
+    return {key: info.get(key) for key in ("estimated_trained_tokens", "estimated_n_epochs")}
+
+
+def _show_service_job(job: JobView, estimate: dict[str, Any]) -> None:
+    trained, epochs = estimate.get("estimated_trained_tokens"), estimate.get("estimated_n_epochs")
+    per_epoch = trained // epochs if isinstance(trained, int) and isinstance(epochs, int) and epochs else None
+    rows: list[tuple[str, Any]] = [
+        ("id", job.id), ("status", job.status), ("model", job.model), ("fine_tuned_model", job.fine_tuned_model),
+        ("training_file", job.training_file), ("validation_file", job.validation_file),
+        ("created", _when(job.created_at)), ("method", job.method), (job.tokens_field, job.reported_tokens),
+        ("estimated_trained_tokens", trained), ("estimated_n_epochs", epochs),
+        ("estimated_tokens_per_epoch", per_epoch), ("error", job.error),
+    ]  # fmt: skip
+    for key, value in rows:
+        if value is not None:
+            echo(f"{key + ':':<28}{value}")
+    if job.tokens_field == "trained_tokens" and job.reported_tokens and isinstance(trained, int):
+        click.echo(f"{'estimate vs reported:':<28}{trained / job.reported_tokens:.1%}")
+
+
+def _service_job_lines(job: JobView, estimate: dict[str, Any]) -> None:
+    echo(f"{job.id}: {job.status}")
+    if job.fine_tuned_model:
+        echo(f"fine_tuned_model: {job.fine_tuned_model}")
+    if job.reported_tokens is not None:
+        trained = estimate.get("estimated_trained_tokens")
+        mine = f" (ftprep estimated {trained} trained)" if trained is not None else ""
+        echo(f"{job.tokens_field}: {job.reported_tokens}{mine}")
 
 
 def _show_job(job: FineTuningJob, estimate: int | None) -> None:
@@ -90,16 +147,20 @@ def _show_job(job: FineTuningJob, estimate: int | None) -> None:
 
 
 @click.group("jobs")
-@click.option("--target", "target", help="Service: openai (default) or azure (AZURE_OPENAI_ENDPOINT, or "
-                                         "OPENAI_BASE_URL in Azure's v1 form); Together and Fireworks: issue 16.")
-def jobs_group(target: str | None) -> None:
+@click.option("--target", "target", help="Service: openai (default), azure (AZURE_OPENAI_ENDPOINT, or "
+                                         "OPENAI_BASE_URL in Azure's v1 form), together (TOGETHER_API_KEY), "
+                                         "fireworks (FIREWORKS_API_KEY, FIREWORKS_ACCOUNT_ID).")
+@click.pass_context
+def jobs_group(ctx: click.Context, target: str | None) -> None:
     """List, inspect, follow and control fine-tuning jobs (`ftprep jobs --target azure list`)."""
     if target is not None:
         from ftprep.check import resolve_target
         from ftprep.config import load_config
         from ftprep.upload.targets import require_api
 
-        require_api(resolve_target(target, load_config()), "jobs")
+        job_target = resolve_target(target, load_config())
+        require_api(job_target, "jobs")
+        ctx.find_root().meta["ftprep.jobs.target"] = job_target.name
 
 
 @jobs_group.command("list")
@@ -114,6 +175,18 @@ def list_command(limit: int, metadata: tuple[str, ...], timeout: float, output_f
     from ftprep.upload.answers import call_api, expect_page
 
     filters = parse_metadata_pairs(metadata)
+    service = _service(timeout)
+    if service is not None:
+        if filters:
+            raise ConfigError(f"{service.target} jobs have no metadata to filter on: drop --metadata")
+        with retries_on_stderr(False):
+            views = service.list_jobs(limit)
+        if output_format == "json":
+            echo_json([dict(view.data) for view in views])
+        else:
+            for view in views:
+                echo(_summary(view.id, view.status, view.model, view.fine_tuned_model, view.created_at))
+        return EXIT_OK
     action = "listing fine-tuning jobs"
     with _client(timeout) as client:
         if filters:
@@ -137,6 +210,16 @@ def show_command(job_id: str, timeout: float, output_format: str) -> int:
     """One job, with ftprep's token estimate next to the reported trained_tokens when ftprep created it."""
     from ftprep.upload.follow import retrieve_job
 
+    service = _service(timeout)
+    if service is not None:
+        with retries_on_stderr(False):
+            view = service.retrieve(job_id)
+        figures = _service_estimate(service, job_id)
+        if output_format == "json":
+            echo_json({**view.data, **figures})
+        else:
+            _show_service_job(view, figures)
+        return EXIT_OK
     with _client(timeout) as client:
         job = retrieve_job(client, job_id)
     estimate = _estimate_of(client, job_id)
@@ -166,6 +249,9 @@ def events_command(job_id: str, limit: int, follow: bool, poll_interval: float, 
         else:
             echo(f"{_when(event.created_at)} {event_line(event)}")
 
+    service = _service(timeout)
+    if service is not None:
+        return _service_events(service, job_id, limit, follow, poll_interval, output_format)
     with _client(timeout) as client:
         if not follow:
             events = recent_events(client, job_id, limit=limit)
@@ -190,6 +276,9 @@ def wait_command(job_id: str, poll_interval: float, timeout: float, output_forma
     """Follow a job (status and events on stderr) until it ends; exit 0 only if it succeeded."""
     from ftprep.upload.follow import follow_job
 
+    service = _service(timeout)
+    if service is not None:
+        return _service_wait(service, job_id, poll_interval, output_format, quiet)
     with _client(timeout, quiet) as client:
         job = follow_job(
             client, job_id, poll_interval=poll_interval,
@@ -218,6 +307,18 @@ def _control(verb: str, doc: str) -> click.Command:
     @timeout_option
     @output_format_option
     def command(job_id: str, timeout: float, output_format: str) -> int:
+        service = _service(timeout)
+        if service is not None:
+            if verb != "cancel":
+                raise ConfigError(f"{service.target} jobs cannot be {verb}d through ftprep: cancel is the control it "
+                                  "offers")
+            with retries_on_stderr(False):
+                view = service.cancel(job_id)
+            if output_format == "json":
+                echo_json(dict(view.data))
+            else:
+                echo(f"{view.id}: {view.status}")
+            return EXIT_OK
         with _client(timeout) as client:
             action = getattr(client.fine_tuning.jobs, verb)
             job = _call(f"{verb} job {job_id}", lambda: action(job_id))
@@ -228,6 +329,53 @@ def _control(verb: str, doc: str) -> click.Command:
         return EXIT_OK
 
     return command
+
+
+def _service_events(service: JobService, job_id: str, limit: int, follow: bool, poll_interval: float,
+                    output_format: str) -> int:
+    from ftprep.upload.service import SUCCEEDED, EventView
+    from ftprep.upload.service import follow as follow_service
+
+    def emit(event: EventView) -> None:
+        if output_format == "json":
+            click.echo(safe_text(dumps_json(dict(event.data))))
+        else:
+            echo(f"{_when(event.created_at)} [{event.level}] {event.message}")
+
+    with retries_on_stderr(False):
+        if follow:
+            job = follow_service(service, job_id, poll_interval=poll_interval, on_event=emit)
+            return EXIT_OK if job.state == SUCCEEDED else EXIT_FINDINGS
+        events = service.events(job_id, limit)
+    if events is None:
+        note(f"ftprep: {service.target} reports no job events; `ftprep jobs --target {service.target} show "
+             f"{job_id}` gives its state and status message")
+        events = []
+    if output_format == "json":
+        echo_json([dict(event.data) for event in events])
+    else:
+        for event in events:
+            emit(event)
+    return EXIT_OK
+
+
+def _service_wait(service: JobService, job_id: str, poll_interval: float, output_format: str, quiet: bool) -> int:
+    from ftprep.upload.service import SUCCEEDED
+    from ftprep.upload.service import follow as follow_service
+
+    with retries_on_stderr(quiet):
+        job = follow_service(service, job_id, poll_interval=poll_interval,
+                             on_status=lambda j: note(f"{j.id}: {j.status}", quiet=quiet),
+                             on_event=lambda e: note(f"[{e.level}] {e.message}", quiet=quiet))
+    estimate = _service_estimate(service, job_id)
+    if output_format == "json":
+        echo_json({**job.data, **estimate})
+    else:
+        _service_job_lines(job, estimate)
+    if job.state == SUCCEEDED:
+        return EXIT_OK
+    echo(f"ftprep: job {job.id} ended as {job.status}" + (f": {job.error}" if job.error else ""), err=True)
+    return EXIT_FINDINGS
 
 
 jobs_group.add_command(_control("cancel", "Cancel a job that has not finished."))

@@ -42,6 +42,7 @@ from ftprep.upload.targets import require_api, uses_openai_api
 if TYPE_CHECKING:
     from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
+    from ftprep.upload.service import Figures, JobService, JobView, RemoteFile, ServiceFactory
     from ftprep.upload.uploader import CheckOutcome, ProgressCallback, UploadedFile
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2,
@@ -184,6 +185,11 @@ def _closing(close: Callable[[], None]) -> Iterator[None]:
         close()
 
 
+def _unknown(model: str, table: str) -> str:
+    return (f"model {model!r} is not in {table} model table: the check uses the default model's limits and the "
+            "service decides whether it can be fine-tuned")
+
+
 def _n_epochs(spec: JobSpec) -> int | str | None:
     if spec.method is None:
         return None
@@ -198,8 +204,9 @@ def _n_epochs(spec: JobSpec) -> int | str | None:
 @click.option("--method", type=click.Choice(METHOD_TYPES),
               help="Fine-tuning method; by default the file's, as `check` detects it (dpo for preference "
                    "pairs, else supervised). The job request always names the method the file was checked as.")
-@click.option("--target", "target", help="Service: openai (default), azure; together and fireworks are checked "
-                                         "but not sent yet. Its rules gate the upload.")
+@click.option("--target", "target", help="Service: openai (default), azure, together, fireworks. Its check gates "
+                                         "the upload; its request rules and quotas are checked before anything is "
+                                         "sent.")
 @click.option("--training-type", help="Azure training tier: global, standard, developer (or the API's value); sent "
                                       "as extra_body trainingType.")
 @click.option("--suffix", help="Added to the fine-tuned model's name (OpenAI 1-64 characters; Azure 18, no dots).")
@@ -218,8 +225,11 @@ def _n_epochs(spec: JobSpec) -> int | str | None:
 @click.option("--wandb-entity", help="W&B entity (team or user).")
 @click.option("--wandb-tag", "wandb_tags", multiple=True, help="W&B run tag; repeatable.")
 @click.option("--job-spec", type=click.Path(dir_okay=False, path_type=Path), help="Job parameters from .toml/.json.")
-@click.option("--multipart-threshold", type=ByteSize(), default=DEFAULT_MULTIPART_THRESHOLD, show_default=True,
-              help="Files larger than this go through the Uploads API in parts.")  # fmt: skip
+@click.option("--multipart-threshold", type=ByteSize(), default=None,
+              help=f"Files larger than this go through the Uploads API in parts (default {DEFAULT_MULTIPART_THRESHOLD} "
+                   "bytes; Azure: 100000000, Microsoft's advice).")  # fmt: skip
+@click.option("--context-length", type=click.IntRange(min=1),
+              help="Together: max_seq_length; Fireworks: max_context_length (a multiple of 16).")
 @click.option("--part-size", type=ByteSize(), default=DEFAULT_PART_SIZE, show_default=True,
               help="Part size for the Uploads API (at most 64MB).")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Check, then print the requests that would be sent; send nothing.")
@@ -233,7 +243,7 @@ def upload_command(
     train: str,
     validation: str | None,
     job_spec: Path | None,
-    multipart_threshold: int,
+    multipart_threshold: int | None,
     part_size: int,
     dry_run: bool,
     wait: bool,
@@ -245,6 +255,7 @@ def upload_command(
     wandb_tags: tuple[str, ...],
     target: str | None,
     training_type: str | None,
+    context_length: int | None,
     **settings: Any,
 ) -> int:
     """Check TRAIN (and --validation), upload them once, and create a fine-tuning job.
@@ -258,6 +269,7 @@ def upload_command(
     from ftprep.upload.uploader import check_upload_options, check_uploadable
 
     job_target = TargetPlan.load(target, training_type)
+    threshold = job_target.multipart_threshold(multipart_threshold)
     if not job_target.reachable:
         # The service's own check first, so a broken file exits 1 with its findings; then say why nothing is sent.
         gated = job_target.gate_only(train, validation, settings.get("model"), settings.get("method"), output_format)
@@ -269,24 +281,47 @@ def upload_command(
     values: dict[str, Any] = {
         k: (parse_auto_or_number(v) if k in numeric and v is not None else v) for k, v in settings.items()
     }
+    data = load_spec_file(job_spec) if job_spec else {}
+    if values.get("model") is None and not data.get("model") and job_target.service is not None:
+        # A service's jobs need a base model; without one, the target's default (the one its check measures).
+        values["model"] = job_target.target.default_model
+        note(f"ftprep: no --model: {job_target.target.name}'s default, {values['model']}", quiet=quiet)
     flags = SpecFlags(**values, metadata=parse_metadata_pairs(metadata), wandb_tags=tuple(wandb_tags))
-    request = RequestPlan.build(load_spec_file(job_spec) if job_spec else {}, flags,
-                                source=f"{job_spec} + flags" if job_spec else "flags")
-    check_upload_options(multipart_threshold, part_size)
+    request = RequestPlan.build(data, flags,
+                                source=f"{job_spec} + flags" if job_spec else "flags",
+                                model_warning=job_target.model_check)
+    check_upload_options(threshold, part_size)
     for path in (train, validation):
         if path is not None:
             check_uploadable(path)
-    job_target.check_request(request.built.spec.suffix)
+    job_target.check_request(request.built.spec.suffix, context_length)
+    run = RunOptions(wait=wait, poll_interval=poll_interval, output_format=output_format, quiet=quiet,
+                     timeout=timeout, context_length=context_length)
+    if job_target.service is not None:
+        # The service's client is made after the check: a broken file exits 1 whether or not a key is set.
+        with retries_on_stderr(quiet):
+            return upload_to_service(job_target, train, validation, request, run, dry_run=dry_run)
     if dry_run:
-        return _dry_run(train, validation, request, multipart_threshold, part_size, output_format, quiet,
-                        job_target)
+        return _dry_run(train, validation, request, threshold, part_size, output_format, quiet, job_target)
     # The client is made (key and endpoint checked) before the long check, as before.
     job_target.require_api()
     client = make_client(timeout=timeout)
     with retries_on_stderr(quiet):
-        return _upload(client, train, validation, request, multipart_threshold, part_size,
+        return _upload(client, train, validation, request, threshold, part_size,
                        wait=wait, poll_interval=poll_interval, output_format=output_format, quiet=quiet,
                        job_target=job_target)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunOptions:
+    """How ``upload`` runs: follow the job or not, output, and the service options outside the job request."""
+
+    wait: bool
+    poll_interval: float
+    output_format: str
+    quiet: bool
+    timeout: float
+    context_length: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -313,16 +348,55 @@ class TargetPlan:
 
     @property
     def reachable(self) -> bool:
-        """Whether ftprep can send to this target today."""
-        return uses_openai_api(self.target)
+        """Whether ftprep can send to this target."""
+        return uses_openai_api(self.target) or self.service is not None
+
+    @property
+    def service(self) -> ServiceFactory | None:
+        """The target's service (Together, Fireworks); None for OpenAI's jobs API (openai, azure)."""
+        from ftprep.upload.service import service_class
+        from ftprep.upload.targets import service_name
+
+        name = service_name(self.target)
+        return service_class(name) if name is not None else None
+
+    def multipart_threshold(self, given: int | None) -> int:
+        """``given``, else the target's (Azure: Microsoft's advice), else ftprep's default."""
+        from ftprep.upload.limits import MULTIPART_THRESHOLDS
+
+        if given is not None:
+            return given
+        for name in (self.target.name, self.target.inherits):
+            if name in MULTIPART_THRESHOLDS:
+                return MULTIPART_THRESHOLDS[name]
+        return DEFAULT_MULTIPART_THRESHOLD
+
+    @property
+    def model_check(self) -> Callable[[str], str | None] | None:
+        """How the job request's model is looked up: OpenAI's jobs API, in ftprep's model table (None, the
+        default); another service, in the target's own table."""
+        return None if uses_openai_api(self.target) else self._model_warning
+
+    def _model_warning(self, model: str) -> str | None:
+        return None if self._knows(model) else _unknown(model, f"ftprep's {self.target.name}")
+
+    def _knows(self, model: str) -> bool:
+        from ftprep.check import resolve_job_model
+
+        try:
+            resolve_job_model(self.target, model, self.config)
+        except ConfigError:
+            return False
+        return True
 
     def require_api(self) -> None:
         """ConfigError when the target cannot be reached (or its environment is incomplete)."""
         require_api(self.target, "upload")
 
-    def check_request(self, suffix: str | None) -> None:
-        """The target's request rules (suffix ...); ConfigError listing every problem, before anything is sent."""
-        problems = request_problems(self.target.params, JobRequest(suffix=suffix))
+    def check_request(self, suffix: str | None, context_length: int | None = None) -> None:
+        """The target's request rules (suffix, context length ...); ConfigError listing every problem, before
+        anything is sent."""
+        problems = request_problems(self.target.params, JobRequest(suffix=suffix, context_length=context_length))
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -348,6 +422,27 @@ class TargetPlan:
         return EXIT_OK
 
     @property
+    def states_own_figures(self) -> bool:
+        """Whether the target states its own models and epochs rule on top of OpenAI's (Azure)."""
+        return self.target.name != "openai"
+
+    def check_quotas(self, client: Any, registry: Any, train: str, validation: str | None) -> None:
+        """The resource's file quotas (Azure: bytes and files per resource), from what ``files.list`` shows plus
+        what this upload adds; ConfigError listing every quota broken, before any file is sent."""
+        from ftprep.upload.quotas import new_files, quota_problems, stored_files
+        from ftprep.upload.uploader import fingerprint
+
+        params = self.target.params
+        if params.max_total_bytes is None and params.max_files is None:
+            return
+        stored = stored_files(client)
+        locals_ = [fingerprint(path) for path in (train, validation) if path is not None]
+        sending = new_files([(f.name, f.size, f.sha256) for f in locals_], stored, registry)
+        problems = quota_problems(params, stored, sending)
+        if problems:
+            raise ConfigError("; ".join(problems) + "; nothing was sent")
+
+    @property
     def extra_body(self) -> dict[str, Any] | None:
         """Azure's training type, as its docs send it (``extra_body={"trainingType": ...}``)."""
         if self.training_type is None:
@@ -367,15 +462,20 @@ class RequestPlan:
     built: BuiltSpec
     method_named: bool
 
+    model_warning: Callable[[str], str | None] | None = None
+
     @classmethod
-    def build(cls, data: Mapping[str, Any], flags: SpecFlags, *, source: str) -> RequestPlan:
-        """Validate what can be validated now (every problem of a named-method request; ConfigError)."""
+    def build(cls, data: Mapping[str, Any], flags: SpecFlags, *, source: str,
+              model_warning: Callable[[str], str | None] | None = None) -> RequestPlan:
+        """Validate what can be validated now (every problem of a named-method request; ConfigError).
+        ``model_warning``: the target's word on an unknown model (default: OpenAI's model table)."""
         method = data.get("method")
         named = flags.method is not None or (isinstance(method, Mapping) and method.get("type") is not None)
         # Hyperparameter flags belong under the method, which follows the file when none is named: they
         # are validated in final(), still before anything is sent.
         early = flags if named else flags.without_hyperparameters()
-        return cls(data, flags, source, build_job_spec(data, early, source=source), named)
+        built = build_job_spec(data, early, source=source, model_warning=model_warning)
+        return cls(data, flags, source, built, named, model_warning)
 
     @property
     def gate_model(self) -> str | None:
@@ -392,7 +492,8 @@ class RequestPlan:
         if self.method_named:
             built = self.built
         else:
-            built = build_job_spec(self.data, self.flags, source=self.source, default_method=checked_as)
+            built = build_job_spec(self.data, self.flags, source=self.source, default_method=checked_as,
+                                   model_warning=self.model_warning)
         for warning in built.warnings:
             click.echo(f"ftprep: warning: {safe_text(warning)}", err=True)
         return dataclasses.replace(built, spec=built.spec.with_method(checked_as))
@@ -401,12 +502,16 @@ class RequestPlan:
 def _upload(client: Any, train: str, validation: str | None, request: RequestPlan, multipart_threshold: int,
             part_size: int, *, wait: bool, poll_interval: float, output_format: str, quiet: bool,
             job_target: TargetPlan) -> int:
+    from ftprep.upload.client import base_url_of
     from ftprep.upload.follow import follow_job
+    from ftprep.upload.registry import FileRegistry
     from ftprep.upload.uploader import CheckFailed, Uploader, checked_method, own_estimate
 
     progress, close_progress = make_progress(progress_enabled(quiet))
-    uploader = Uploader(client, multipart_threshold=multipart_threshold, part_size=part_size, progress=progress,
-                        gate=job_target.gate)
+    # One record per target and account (an Azure resource is its own base URL); the record names the target.
+    registry = FileRegistry(base_url_of(client), target=job_target.target.name)
+    uploader = Uploader(client, registry, multipart_threshold=multipart_threshold, part_size=part_size,
+                        progress=progress, gate=job_target.gate)
     try:
         outcome = uploader.check(train, validation, model=request.gate_model, method=request.gate_method)
     except CheckFailed as failed:
@@ -415,6 +520,12 @@ def _upload(client: Any, train: str, validation: str | None, request: RequestPla
     method = checked_method(outcome, request.gate_method)
     built = request.final(method)  # a bad request: ConfigError (exit 2), nothing sent
     spec = built.spec
+    # OpenAI keeps its own model table and epochs rule (target None); another target (Azure) states its own.
+    own_target = job_target.target if job_target.states_own_figures else None
+    estimate = own_estimate(train, validation=validation, model=spec.model, method=spec.method_type,
+                            n_epochs=_n_epochs(spec), target=own_target)
+    check_budget(job_target, estimate.trained_tokens)
+    job_target.check_quotas(client, uploader.registry, train, validation)
     with _closing(close_progress):
         files = uploader.upload_files(train, validation, method=method)
     uploaded = [("training_file", files.training)]
@@ -427,12 +538,9 @@ def _upload(client: Any, train: str, validation: str | None, request: RequestPla
         extra_body=job_target.extra_body,
     )
     note(f"created job {job.id} (status {job.status})", quiet=quiet or output_format == "json")
-    estimate = own_estimate(
-        train, validation=validation, model=spec.model, method=spec.method_type, n_epochs=_n_epochs(spec)
-    )
     uploader.registry.remember_job(job.id, {
         "estimated_trained_tokens": estimate.trained_tokens, "training_file": files.training.file_id,
-        "training_path": str(train), "model": spec.model,
+        "training_path": str(train), "model": spec.model, "target": job_target.target.name,
     })  # fmt: skip
 
     result: dict[str, Any] = {
@@ -526,11 +634,73 @@ def _dry_run(
     if not job_target.reachable:
         job_target.require_api()
     requests = plan_requests(
-        files, spec, base_url=base_url, registry=FileRegistry(base_url),
+        files, spec, base_url=base_url, registry=FileRegistry(base_url, target=job_target.target.name),
         multipart_threshold=multipart_threshold, part_size=part_size,
     )  # fmt: skip
     if job_target.extra_body:
         requests[-1]["json"] = {**requests[-1]["json"], **job_target.extra_body}
+    params = job_target.target.params
+    if params.max_total_bytes is not None or params.max_files is not None:
+        requests.insert(0, {"method": "GET", "url": f"{base_url}/files",
+                            "note": f"the files the resource holds, to check {params.name}'s quotas before any file "
+                                    "is sent"})  # fmt: skip
+    return print_plan(requests, output_format, quiet)
+
+
+def own_figures(train: str, validation: str | None, spec: JobSpec, job_target: TargetPlan) -> Figures:
+    """ftprep's estimate of the job on the target (tokens x epochs, cost), before anything is sent."""
+    from ftprep.upload.service import Figures
+    from ftprep.upload.uploader import own_estimate
+
+    estimate = own_estimate(train, validation=validation, model=spec.model, method=spec.method_type,
+                            n_epochs=_n_epochs(spec), target=job_target.target)
+    if estimate.note:
+        click.echo(f"ftprep: note: {safe_text(estimate.note)}", err=True)
+    return Figures(estimate.trained_tokens, estimate.n_epochs, estimate.cost_usd)
+
+
+def check_budget(job_target: TargetPlan, trained_tokens: int | None) -> None:
+    """The target's tokens x epochs budget per job (Azure: 2 billion) against ftprep's estimate; ConfigError."""
+    from ftprep.upload.quotas import budget_problems
+
+    problems = budget_problems(job_target.target.params, trained_tokens)
+    if problems:
+        raise ConfigError("; ".join(problems) + "; nothing was sent")
+
+
+def upload_to_service(job_target: TargetPlan, train: str, validation: str | None, request: RequestPlan,
+                      run: RunOptions, *, dry_run: bool) -> int:
+    """Check, then upload through the target's service (Together, Fireworks), show its estimate beside ftprep's,
+    create the job and optionally follow it. Nothing is sent when the check or the request fails."""
+    from ftprep.upload.uploader import CheckFailed, checked_method, fingerprint, run_gate
+
+    try:
+        outcome = run_gate(job_target.gate, train, validation, model=request.gate_model, method=request.gate_method)
+    except CheckFailed as failed:
+        render_gate_failure(failed.result, run.output_format)
+        return EXIT_FINDINGS
+    spec = request.final(checked_method(outcome, request.gate_method)).spec
+    figures = own_figures(train, validation, spec, job_target)
+    check_budget(job_target, figures.trained_tokens)
+    factory = job_target.service
+    if factory is None:
+        raise ConfigError(f"{job_target.target.name} has no service of its own: it takes OpenAI's jobs API")
+    service = factory(timeout=run.timeout, context_length=run.context_length, offline=dry_run)
+    problems = service.request_problems(spec)
+    if problems:
+        raise ConfigError(f"the job request does not fit {service.target}: " + "; ".join(problems)
+                          + "; nothing was sent")
+    files = [("training_file", fingerprint(train))]
+    if validation is not None:
+        files.append(("validation_file", fingerprint(validation)))
+    if dry_run:
+        return print_plan(service.plan(files, spec, figures), run.output_format, run.quiet)
+    service.validate(spec, figures)
+    return _send_to_service(service, files, spec, figures, run)
+
+
+def print_plan(requests: list[dict[str, Any]], output_format: str, quiet: bool) -> int:
+    """``--dry-run``'s output: each request that would be sent (method, URL, body or note); exit 0."""
     if output_format == "json":
         echo_json({"dry_run": True, "requests": requests})
         return EXIT_OK
@@ -542,3 +712,72 @@ def _dry_run(
                 click.echo("  " + "\n  ".join(safe_text(line) for line in text.split("\n")))
     note("dry run: nothing was sent", quiet=quiet)
     return EXIT_OK
+
+
+def _send_to_service(service: JobService, files: list[tuple[str, Any]], spec: JobSpec, figures: Figures,
+                     run: RunOptions) -> int:
+    from ftprep.upload.service import FAILED, SUCCEEDED, FileRejected, follow
+
+    chatter = run.quiet or run.output_format == "json"
+    sent: dict[str, RemoteFile] = {}
+    for role, local in files:
+        try:
+            sent[role] = service.upload(local)
+        except FileRejected as rejected:
+            click.echo(f"ftprep: {safe_text(str(rejected))}", err=True)
+            return EXIT_FINDINGS
+        item = sent[role]
+        how = "already uploaded, reused" if item.reused else f"uploaded to {service.target}"
+        note(f"{role}: {item.file_id} ({item.path}, {how})", quiet=chatter)
+    training, checked = sent["training_file"], sent.get("validation_file")
+    service_figures = service.preflight(spec, training, checked, figures)
+    for line in service_figures:
+        note(line, quiet=run.quiet)
+    job = service.create_job(spec, training, checked, figures)
+    note(f"created job {job.id} on {service.target} (status {job.status})", quiet=chatter)
+    service.registry.remember_job(job.id, {
+        "estimated_trained_tokens": figures.trained_tokens, "estimated_n_epochs": figures.n_epochs,
+        "training_file": training.file_id, "training_path": training.path, "model": spec.model,
+        "target": service.target,
+    })  # fmt: skip
+    code = EXIT_OK
+    if run.wait:
+        try:
+            job = follow(service, job.id, poll_interval=run.poll_interval,
+                         on_status=lambda j: note(f"{j.id}: {j.status}", quiet=run.quiet),
+                         on_event=lambda e: note(f"[{e.level}] {e.message}", quiet=run.quiet))
+        except KeyboardInterrupt:
+            click.echo(f"ftprep: stopped following; job {job.id} continues: "
+                       f"ftprep jobs --target {service.target} wait {job.id}", err=True)
+            return 130
+        code = EXIT_OK if job.state == SUCCEEDED else EXIT_FINDINGS
+    result: dict[str, Any] = {
+        "target": service.target, "files": {role: item.to_dict() for role, item in sent.items()},
+        "job": dict(job.data), "method": spec.method_type, "service_estimate": service_figures,
+        "estimated_trained_tokens": figures.trained_tokens, "estimated_n_epochs": figures.n_epochs,
+    }  # fmt: skip
+    if run.output_format == "json":
+        echo_json(result)
+    else:
+        render_service_job(job, figures.trained_tokens, waited=run.wait)
+    if code != EXIT_OK:
+        reason = f": {job.error}" if job.error else ""
+        word = "failed" if job.state == FAILED else f"ended as {job.status}"
+        echo(f"ftprep: job {job.id} {word}{reason}", err=True)
+    return code
+
+
+def render_service_job(job: JobView, estimate: int | None, *, waited: bool) -> None:
+    """What ``upload`` prints for a job on a service: id, files, method; status and tokens once it ended."""
+    echo(f"job: {job.id}")
+    for field, value in (("training_file", job.training_file), ("validation_file", job.validation_file),
+                         ("method", job.method)):
+        if value:
+            echo(f"{field}: {value}")
+    if waited:
+        echo(f"status: {job.status}")
+        if job.fine_tuned_model:
+            echo(f"fine_tuned_model: {job.fine_tuned_model}")
+        if job.reported_tokens is not None:
+            mine = f" (ftprep estimated {estimate} trained)" if estimate is not None else ""
+            echo(f"{job.tokens_field}: {job.reported_tokens}{mine}")

@@ -98,11 +98,19 @@ def _pending_upload(entry: object) -> PendingUpload | None:
 
 
 class FileRegistry:
-    """The record for one API base URL. Each change re-reads the file and rewrites it atomically."""
+    """The record for one target and account: an API base URL (and, where the URL does not name the account,
+    the account id in ``account``). Each change re-reads the file and rewrites it atomically.
 
-    def __init__(self, base_url: str, directory: Path | None = None) -> None:
+    ``target`` is kept in the record; OpenAI's record (``target`` None or ``openai``) is keyed by the base URL
+    alone, as before targets existed, so earlier uploads are still found.
+    """
+
+    def __init__(self, base_url: str, directory: Path | None = None, *, target: str | None = None,
+                 account: str | None = None) -> None:
         self.base_url = base_url
-        slug = hashlib.sha256(base_url.encode("utf-8")).hexdigest()[:16]
+        self.target = target or "openai"
+        key = base_url if self.target == "openai" and not account else f"{self.target} {account or ''} {base_url}"
+        slug = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
         self.path = (directory or state_dir()) / f"files-{slug}.json"
 
     def _load(self) -> dict[str, Any]:
@@ -112,6 +120,7 @@ class FileRegistry:
             return {
                 "version": STATE_VERSION,
                 "base_url": self.base_url,
+                "target": self.target,
                 "files": {},
                 "uploads": {},
                 "jobs": {},

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import re
 
-_SECRET_ENV = ("OPENAI_API_KEY", "OPENAI_ADMIN_KEY", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN")
+_SECRET_ENV = ("OPENAI_API_KEY", "OPENAI_ADMIN_KEY", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN",
+               "TOGETHER_API_KEY", "FIREWORKS_API_KEY", "WANDB_API_KEY")
 # Defensive patterns for secrets ftprep was never told about: OpenAI-style keys and bearer tokens.
 _SECRET_PATTERNS = (
     re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),

@@ -479,11 +479,13 @@ def build_job_spec(
     *,
     source: str = "job spec",
     default_method: str = "supervised",
+    model_warning: Callable[[str], str | None] | None = None,
 ) -> BuiltSpec:
     """Validate a job request from file content and flags (flags win); every problem in one ConfigError.
 
     ``default_method``: the method hyperparameters belong to when neither names one (``upload`` passes
-    the method the check detected).
+    the method the check detected). ``model_warning`` says when the model is unknown (default: OpenAI's
+    model table; ``upload --target`` passes the target's).
     """
     raw = dict(data or {})
     deprecated = "hyperparameters" in raw
@@ -499,10 +501,10 @@ def build_job_spec(
         warnings.append(
             f"{source}: top-level hyperparameters are deprecated; sent as method.{spec.method_type}.hyperparameters"
         )
-    model_warning = _resolve_model_warning(spec.model)
-    if model_warning:
-        warnings.append(model_warning)
-    return BuiltSpec(spec=spec, warnings=tuple(warnings), model_known=model_warning is None)
+    unknown = (model_warning or _resolve_model_warning)(spec.model)
+    if unknown:
+        warnings.append(unknown)
+    return BuiltSpec(spec=spec, warnings=tuple(warnings), model_known=unknown is None)
 
 
 def job_request_schema() -> dict[str, Any]:

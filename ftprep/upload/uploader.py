@@ -506,25 +506,43 @@ def plan_requests(
 
 @dataclass(frozen=True, slots=True)
 class OwnEstimate:
-    """ftprep's trained-token estimate, or why there is none."""
+    """ftprep's trained-token estimate (with its epochs and cost when known), or why there is none."""
 
     trained_tokens: int | None
     note: str | None
+    n_epochs: int | None = None
+    cost_usd: float | None = None
 
 
 def own_estimate(
-    train: str, *, validation: str | None, model: str, method: str | None, n_epochs: int | str | None
+    train: str, *, validation: str | None, model: str, method: str | None, n_epochs: int | str | None,
+    target: Any = None,
 ) -> OwnEstimate:
-    """ftprep's own trained-token estimate for the job, for comparison with the API's ``trained_tokens``."""
+    """ftprep's own trained-token estimate for the job, for comparison with the API's ``trained_tokens``.
+
+    ``target`` (a :class:`~ftprep.data.targets.Target`, default OpenAI) is the service whose model table, epochs
+    rule and prices apply; a model the target does not know is counted with its default model's limits."""
     try:
         # Looked up at run time: the estimate module is optional for uploading.
         estimate = importlib.import_module("ftprep.estimate").estimate
     except (ImportError, AttributeError):
         return OwnEstimate(None, "ftprep's estimate is not available in this installation")
+    epochs = n_epochs if isinstance(n_epochs, int) else "auto"
+    extra = {} if target is None else {"target": target}
     try:
-        epochs = n_epochs if isinstance(n_epochs, int) else "auto"
-        result = estimate(train, validation=validation, model=model, method=method, n_epochs=epochs)
-    except (ConfigError, InputError) as exc:
+        result = estimate(train, validation=validation, model=model, method=method, n_epochs=epochs, **extra)
+    except ConfigError as exc:
+        if target is None:
+            return OwnEstimate(None, f"no estimate: {exc}")
+        try:  # a model of the service that ftprep's table does not list: the target's default model's limits
+            result = estimate(train, validation=validation, model=None, method=method, n_epochs=epochs, **extra)
+        except (ConfigError, InputError) as exc:
+            return OwnEstimate(None, f"no estimate: {exc}")
+    except InputError as exc:
         return OwnEstimate(None, f"no estimate: {exc}")
     tokens = getattr(result, "trained_tokens", None)
-    return OwnEstimate(int(tokens), None) if tokens is not None else OwnEstimate(None, "no estimate available")
+    if tokens is None:
+        return OwnEstimate(None, "no estimate available")
+    cost = getattr(result, "cost_usd", None)
+    return OwnEstimate(int(tokens), None, getattr(result, "n_epochs", None),
+                       float(cost) if isinstance(cost, int | float) else None)

@@ -22,6 +22,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from tests.upload.stand_ins import reset_connection
+
 API_KEY = "sk-test-Sup3rSecretKeyValue-0123456789abcdef"
 SUCCESS_SCRIPT = ("validating_files", "queued", "running", "succeeded")
 
@@ -129,12 +131,15 @@ class FakeAPI:
         for fault in self.faults:
             if fault.method == request.method and fault.path.fullmatch(request.path) and fault.times > 0:
                 fault.times -= 1
+                if fault.status == 0:  # a connection reset in the middle of the request
+                    return reset_connection(request)
                 if fault.raw is not None:
                     return Response(fault.raw, status=fault.status, content_type=fault.content_type)
                 return self._error(fault.status, fault.message, fault.headers)
         path = re.sub(r"^/(v1|openai)", "", request.path)
         routes = [
             ("POST", r"/files", self._files_create),
+            ("GET", r"/files", self._files_list),
             ("GET", r"/files/(?P<fid>[^/]+)", self._files_retrieve),
             ("POST", r"/uploads", self._uploads_create),
             ("POST", r"/uploads/(?P<uid>[^/]+)/parts", self._parts_create),
@@ -172,6 +177,10 @@ class FakeAPI:
         upload = request.files["file"]
         obj = self._new_file(upload.filename or "", upload.read(), request.form["purpose"])
         return self._json(obj)
+
+    def _files_list(self, request: Request) -> Response:
+        files = list(self.files.values())
+        return self._json({"object": "list", "data": files, "has_more": False})
 
     def _files_retrieve(self, request: Request, fid: str) -> Response:
         if fid not in self.files:

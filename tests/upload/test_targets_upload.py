@@ -49,11 +49,11 @@ def test_broken_file_exits_1_and_sends_nothing(target: str, capsys: pytest.Captu
 
 
 @pytest.mark.usefixtures("no_api_env")
-def test_unreachable_target_checks_then_says_why_nothing_is_sent(capsys: pytest.CaptureFixture[str],
-                                                                  tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_passing_file_without_the_services_key_says_which_variable_is_missing(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOGETHER_API_KEY", raising=False)
     code, _, err = run(["upload", together_rows(tmp_path), "--target", "together"], capsys)
-    assert code == 2 and "cannot send to together yet" in err and "nothing was sent" in err
+    assert code == 2 and "TOGETHER_API_KEY" in err
     # The same file fails OpenAI's check (the sample weight), so it is refused there with exit 1, nothing sent
     # (an endpoint where nothing listens: a request would be exit 2).
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
@@ -83,8 +83,12 @@ def test_azure_dry_run_shows_the_training_type(capsys: pytest.CaptureFixture[str
     assert code == 0
     job = json.loads(out)["requests"][-1]
     assert job["json"]["trainingType"] == "GlobalStandard" and job["json"]["method"]["type"] == "supervised"
+    quota = json.loads(out)["requests"][0]
+    assert (quota["method"], quota["url"]) == ("GET", "https://example-resource.openai.azure.com/openai/files")
 
 
-def test_jobs_target_that_cannot_be_reached_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_jobs_target_without_the_services_key_is_a_clear_error(capsys: pytest.CaptureFixture[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FIREWORKS_API_KEY", raising=False)
     code, _, err = run(["jobs", "--target", "fireworks", "list"], capsys)
-    assert code == 2 and "cannot send to fireworks yet" in err
+    assert code == 2 and "FIREWORKS_API_KEY" in err
