@@ -3,7 +3,7 @@
 Usage: python bench/estimate_throughput.py [--mb 100] [--model gpt-4o-mini] [--keep PATH]
 
 Prints MB/s (file bytes per second) for:
-  1. ``ftprep.estimate.estimate``: the full pass (read, strict parse, format detection, record checks
+  1. ``ftprep.estimation.estimate``: the full pass (read, strict parse, format detection, record checks
      dispatch, token accounting, statistics);
   2. the count path alone, one process: orjson.loads + TokenCollector (each record walked and its texts
      encoded one by one with encode_ordinary as they are met; lengths of repeated texts cached);
@@ -23,7 +23,7 @@ from pathlib import Path
 import orjson
 
 from ftprep.data.models import resolve_model
-from ftprep.estimate import estimate
+from ftprep.estimation import estimate
 from ftprep.tokens.encoding import get_encoding
 from ftprep.tokens.stats import TokenCollector
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ftprep.check import CheckResult, check_files
     from ftprep.data.targets import Target, load_target
     from ftprep.errors import ConfigError, FtprepError, InputError, OutputError, UploadError, WorkerError
-    from ftprep.estimate import estimate, estimate_template
+    from ftprep.estimation import estimate, estimate_template
     from ftprep.lint.finding import Finding, Severity
     from ftprep.matrix import TargetMatrix, check_targets
     from ftprep.overlap_pass import find_overlap
@@ -36,8 +36,8 @@ _EXPORTS = {
     "OutputError": "ftprep.errors",
     "UploadError": "ftprep.errors",
     "WorkerError": "ftprep.errors",
-    "estimate": "ftprep.estimate",
-    "estimate_template": "ftprep.estimate",
+    "estimate": "ftprep.estimation",
+    "estimate_template": "ftprep.estimation",
     "Target": "ftprep.data.targets",
     "load_target": "ftprep.data.targets",
     "TargetMatrix": "ftprep.matrix",

@@ -22,7 +22,7 @@ from ftprep.cli.common import (
 )
 from ftprep.cost import EstimateResult
 from ftprep.data.targets import ALL_TARGETS, DEFAULT_TARGET
-from ftprep.estimate import compare_estimates, estimate, estimate_template
+from ftprep.estimation import compare_estimates, estimate, estimate_template
 from ftprep.jsonl.reader import spooled
 from ftprep.jsonl.writer import write_file_atomic
 from ftprep.matrix import expand_targets

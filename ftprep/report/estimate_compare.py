@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ftprep.estimate import ComparedJob
+from ftprep.estimation import ComparedJob
 from ftprep.report.estimate_text import money
 from ftprep.report.options import plural
 from ftprep.textsafe import dumps_json, escape_controls

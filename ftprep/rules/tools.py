@@ -741,7 +741,10 @@ def check_call_graph(messages: list[Any], ctx: RecordContext, base: Where) -> No
                     ctx.emit(DuplicateToolCallId, pointer(*where, "tool_calls", number, "id"),
                              f"tool call id {call_id!r} is used by an earlier call of this example",
                              "give every call its own id and update the tool messages")
-                    continue
+                    if call_id in window:
+                        continue  # twice in one message: the tool message cannot tell the calls apart
+                    # Reused from an earlier turn: the tool messages after this one still answer it (FT320
+                    # reports the reuse once; an orphan finding on the answer would be a knock-on).
                 seen.add(call_id)
                 if index < last:
                     window[call_id] = (*where, "tool_calls", number)

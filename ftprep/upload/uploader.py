@@ -524,7 +524,7 @@ def own_estimate(
     rule and prices apply; a model the target does not know is counted with its default model's limits."""
     try:
         # Looked up at run time: the estimate module is optional for uploading.
-        estimate = importlib.import_module("ftprep.estimate").estimate
+        estimate = importlib.import_module("ftprep.estimation").estimate
     except (ImportError, AttributeError):
         return OwnEstimate(None, "ftprep's estimate is not available in this installation")
     epochs = n_epochs if isinstance(n_epochs, int) else "auto"

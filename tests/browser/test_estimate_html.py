@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ftprep.estimate import estimate
+from ftprep.estimation import estimate
 from ftprep.report import estimate_html
 
 CHROMIUM = Path("/usr/bin/chromium")

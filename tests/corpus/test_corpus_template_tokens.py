@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ftprep.check import check_files
-from ftprep.estimate import estimate_template
+from ftprep.estimation import estimate_template
 from tests.conftest import CORPUS
 
 pytestmark = [pytest.mark.corpus,

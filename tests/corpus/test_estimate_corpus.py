@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ftprep.estimate import estimate
+from ftprep.estimation import estimate
 
 CORPUS = (Path(__file__).resolve().parents[2].parent / "shared" / "corpus").resolve()
 

@@ -19,7 +19,7 @@ import pytest
 
 from ftprep.check import check_files
 from ftprep.config import Config
-from ftprep.estimate import estimate
+from ftprep.estimation import estimate
 from ftprep.transform.convert import ConvertOptions, convert_file
 from ftprep.transform.fix import fix_file
 from ftprep.transform.split import GROUP_BY, split_file

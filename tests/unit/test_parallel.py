@@ -17,7 +17,7 @@ import pytest
 from ftprep import engine, parallel
 from ftprep.check import check_files
 from ftprep.engine import FileScan, ScanOptions, all_codes, scan_file
-from ftprep.estimate import estimate
+from ftprep.estimation import estimate
 from ftprep.tokens.encoding import get_encoding
 from ftprep.tokens.stats import TokenCollector
 from tests.conftest import CORPUS, TODAY

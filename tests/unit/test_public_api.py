@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 
@@ -55,3 +56,14 @@ def test_check_command_imports_only_what_the_file_needs(sample: str) -> None:
             f"print([name for name in {heavy!r} if name in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_estimate_stays_the_function_after_its_module_is_imported() -> None:
+    """Issue 19: `from ftprep import estimate` once returned the module when `ftprep.estimate` had been imported;
+    the module is `ftprep.estimation`, so the name is always the function."""
+    import importlib
+
+    importlib.import_module("ftprep.estimation")
+    from ftprep import estimate
+
+    assert inspect.isfunction(estimate) and estimate.__module__ == "ftprep.estimation"

@@ -17,7 +17,7 @@ from ftprep import engine, parallel
 from ftprep.check import check_files
 from ftprep.engine import MAX_BAD_RUN, ScanOptions, all_codes, scan_file, scan_lines
 from ftprep.errors import ConfigError, InputError
-from ftprep.estimate import estimate
+from ftprep.estimation import estimate
 from ftprep.jsonl import reader
 from ftprep.jsonl.reader import (
     OVERLONG_HEAD,

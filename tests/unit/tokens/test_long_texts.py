@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftprep.estimate import estimate
+from ftprep.estimation import estimate
 from ftprep.tokens.accounting import LONG_TEXT, PIECE, Accountant, long_text_len, pieces
 from ftprep.tokens.encoding import get_encoding
 
