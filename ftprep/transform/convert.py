@@ -439,6 +439,28 @@ def convert_row(row: Mapping[str, Any], source: str, options: ConvertOptions) ->
     return _CONVERTERS[options.to](source, row, options)
 
 
+def prepare_conversion(input_path: str | os.PathLike[str], output_path: str | os.PathLike[str],
+                       options: ConvertOptions, *, rejects_out: str | os.PathLike[str] | None, container: str | None,
+                       force: bool) -> tuple[str | None, list[AtomicOutput], str, Accounting]:
+    """What every conversion starts with: the source format (None: detect it from the first row), the output and
+    rejects files (OUTPUT stem + ``.rejects.jsonl`` unless named), the input container and the accounting.
+    Raises :class:`ConfigError` for a bad ``--from``, ``--map`` or input."""
+    source = options.source or ("map" if options.field_map else None)
+    if source is not None and source not in SOURCES:
+        raise ConfigError(f"unknown --from {source!r}; use one of: {', '.join(SOURCES)}")
+    if source == "map" and not options.field_map:
+        raise ConfigError("--from map needs --map FIELD=POINTER options")
+    if str(input_path) == "-":
+        raise ConfigError("convert needs an input file path, not '-'")
+    rejects_path = f"{output_stem(output_path)}.rejects.jsonl" if rejects_out is None else rejects_out
+    outputs = [AtomicOutput(output_path, force=force), AtomicOutput(rejects_path, force=force, optional=True)]
+    container = container or detect_container(input_path)
+    accounting = Accounting(unit="line" if container == "jsonl" else "row")
+    accounting.output("output", str(outputs[0].path))
+    accounting.paths["rejects"] = str(outputs[1].path)
+    return source, outputs, container, accounting
+
+
 def convert_file(
     input_path: str | os.PathLike[str],
     output_path: str | os.PathLike[str],
@@ -459,21 +481,11 @@ def convert_file(
     """
     if options.to not in TARGETS:
         raise ConfigError(f"unknown --to {options.to!r}; use one of: {', '.join(TARGETS)}")
-    source = options.source or ("map" if options.field_map else None)
-    if source is not None and source not in SOURCES:
-        raise ConfigError(f"unknown --from {source!r}; use one of: {', '.join(SOURCES)}")
-    if source == "map" and not options.field_map:
-        raise ConfigError("--from map needs --map FIELD=POINTER options")
-    if str(input_path) == "-":
-        raise ConfigError("convert needs an input file path, not '-'")
-    rejects_path = f"{output_stem(output_path)}.rejects.jsonl" if rejects_out is None else rejects_out
-    outputs = [AtomicOutput(output_path, force=force), AtomicOutput(rejects_path, force=force, optional=True)]
-    container = container or detect_container(input_path)
+    source, outputs, container, accounting = prepare_conversion(input_path, output_path, options,
+                                                                rejects_out=rejects_out, container=container,
+                                                                force=force)
     checker = RecordChecker(model or _DEFAULT_MODEL[options.to], _METHOD[options.to])
     target_kind = TARGETS[options.to]
-    accounting = Accounting(unit="line" if container == "jsonl" else "row")
-    accounting.output("output", str(outputs[0].path))
-    accounting.paths["rejects"] = str(outputs[1].path)
     detected = source is None
     with atomic_outputs(outputs, [input_path]) as (out, rejects):
         for row in iter_rows(input_path, container):

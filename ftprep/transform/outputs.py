@@ -37,20 +37,19 @@ from typing import Any
 import orjson
 
 from ftprep.errors import ConfigError
-from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes
+from ftprep.jsonl.writer import atomic_outputs, record_bytes
 from ftprep.transform.convert import (
-    SOURCES,
     ConvertOptions,
     ConvertResult,
     Message,
     Unconvertible,
     convert_row,
     detect_source,
+    prepare_conversion,
 )
 from ftprep.transform.pointer import parse_pointer
-from ftprep.transform.sources import detect_container, iter_rows
-from ftprep.transform.split import output_stem
-from ftprep.transform.summary import Accounting, Reason, reject_bytes
+from ftprep.transform.sources import iter_rows
+from ftprep.transform.summary import Reason, reject_bytes
 
 OUTPUT_TARGETS = ("trl", "vertex", "bedrock-nova", "bedrock-haiku")
 # Reject reason codes of these writers (there is no ftprep rule set for these formats).
@@ -542,20 +541,10 @@ def convert_file_to(
     """
     if options.to not in OUTPUT_TARGETS:
         raise ConfigError(f"unknown --to {options.to!r}; use one of: {', '.join(OUTPUT_TARGETS)}")
-    source = options.source or ("map" if options.field_map else None)
-    if source is not None and source not in SOURCES:
-        raise ConfigError(f"unknown --from {source!r}; use one of: {', '.join(SOURCES)}")
-    if source == "map" and not options.field_map:
-        raise ConfigError("--from map needs --map FIELD=POINTER options")
-    if str(input_path) == "-":
-        raise ConfigError("convert needs an input file path, not '-'")
-    outputs = [AtomicOutput(output_path, force=force),
-               AtomicOutput(rejects_out or f"{output_stem(output_path)}.rejects.jsonl", force=force, optional=True)]
-    container = container or detect_container(input_path)
+    source, outputs, container, accounting = prepare_conversion(input_path, output_path, options,
+                                                                rejects_out=rejects_out, container=container,
+                                                                force=force)
     validate = _VALIDATORS[options.to]
-    accounting = Accounting(unit="line" if container == "jsonl" else "row")
-    accounting.output("output", str(outputs[0].path))
-    accounting.paths["rejects"] = str(outputs[1].path)
     values: Counter[str] = Counter()
     rows: Counter[str] = Counter()
     detected = source is None
