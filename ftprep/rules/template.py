@@ -253,7 +253,9 @@ class TemplateChecks:
                 isinstance(m, dict) and m.get("role") == "assistant" and m.get("weight") == 0 for m in messages):
             self.weight_zero_lines.append(line)
         if trainer.requires_alternation:
-            turns = [r for r in roles if r not in ("system", "tool")]
+            # LLaMA-Factory's openai formatting: a tool result is an observation in the user's slot, a tool call a
+            # function_call in the assistant's; the slots must alternate user/assistant, ending with the assistant.
+            turns = ["user" if r in ("user", "tool") else r for r in roles if r != "system"]
             alternates = all(r == ("user" if i % 2 == 0 else "assistant") for i, r in enumerate(turns))
             if not alternates or not turns or turns[-1] != "assistant":
                 self.problems.append((line, DroppedByTrainer.code, "/messages",
