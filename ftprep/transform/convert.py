@@ -31,6 +31,7 @@ import orjson
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE, detect_format
 from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes
+from ftprep.rules.nulls import NULL_FIELDS, strip_nulls
 from ftprep.rules.schema import InvalidContent, UnrecognizedRecord
 from ftprep.transform.pointer import MISSING, parse_pointer, resolve
 from ftprep.transform.recheck import RecordChecker
@@ -489,7 +490,10 @@ def convert_file(
                     if source is None:
                         keys = ", ".join(list(row.value)[:6]) or "no keys"
                         raise Unconvertible(f"row is in no known format (keys: {keys}); pass --from or --map", "")
-                    record = convert_row(row.value, source, options)
+                    # A DataFrame round trip's nulls (FT215) are absent fields: dropped, and counted.
+                    value, removed = strip_nulls(row.value)
+                    record, also = strip_nulls(convert_row(value, source, options))
+                    dropped = len(removed) + len(also)
                 except Unconvertible as exc:
                     reasons.append(exc.reason)
                 else:
@@ -505,6 +509,8 @@ def convert_file(
                     if not reasons:
                         out.write_line(data)
                         accounting.count_output("output")
+                        if dropped:
+                            accounting.dropped_fields[NULL_FIELDS] += dropped
                         continue
             rejects.write_line(reject_bytes(reasons, row.raw, line=row.line, record=row.record))
             accounting.count_reject(r.code for r in reasons)

@@ -1,7 +1,8 @@
 """The safe fixer: repair what is mechanical, set aside what is not, and never change a record's meaning.
 
 Repaired in place: a byte order mark, CRLF line endings, NUL bytes, blank lines (dropped and counted),
-and JSON formatting (every record is re-serialised compactly with orjson, keys in their order).
+null optional fields (dropped and counted: a DataFrame round trip's filled-in nulls, FT215), and JSON
+formatting (every record is re-serialised compactly with orjson, keys in their order).
 Optionally (``dedupe``) a record equal to an earlier one (same canonical record) is set aside.
 Every line that still has an error under ``ftprep check``'s rules goes to the rejects file with its
 finding codes. File-level findings (too few examples, format/model mismatch) cannot be fixed line by
@@ -25,6 +26,7 @@ from ftprep.lint.finding import Severity
 from ftprep.overlap.hashing import digest_bytes, record_digest
 from ftprep.rules.bytes import BlankLine, NulByte, Utf8Bom
 from ftprep.rules.dataset import DuplicateLine
+from ftprep.rules.nulls import NULL_FIELDS, NullOptionalField, strip_nulls
 from ftprep.rules.overlap import DuplicateRecord
 from ftprep.rules.syntax import InvalidJson
 from ftprep.transform.sources import PARSE_CODES
@@ -32,7 +34,7 @@ from ftprep.transform.split import output_stem
 from ftprep.transform.summary import Accounting, Reason, reject_bytes
 
 # Errors the rewrite itself removes.
-FIXED_CODES = frozenset({Utf8Bom.code, BlankLine.code, NulByte.code})
+FIXED_CODES = frozenset({Utf8Bom.code, BlankLine.code, NulByte.code, NullOptionalField.code})
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -79,7 +81,7 @@ def fix_file(
             bad.setdefault(finding.line, []).append(Reason.of(finding))
     accounting.output("output", str(outputs[0].path))
     accounting.paths["rejects"] = str(outputs[1].path)
-    repairs = {"bom": 0, "crlf": 0, "nul": 0, "reformatted": 0}
+    repairs = {"bom": 0, "crlf": 0, "nul": 0, "nulls": 0, "reformatted": 0}
     seen: dict[bytes, tuple[int, bytes]] = {}
     with atomic_outputs(outputs, [input_path]) as (out, rejects):
         for raw in iter_lines(input_path):
@@ -104,8 +106,13 @@ def fix_file(
                     # Only when the check's selection ignored the parse rules: never write a broken line.
                     reasons = [Reason(PARSE_CODES[p.kind], p.message, p.pointer) for p in parsed.problems] or [
                         Reason(InvalidJson.code, "line is not a strict JSON object")]
-                elif dedupe:
-                    digest = record_digest(parsed.value)
+                else:
+                    record, removed = strip_nulls(parsed.value)
+                    if removed:
+                        repairs["nulls"] += len(removed)
+                        accounting.dropped_fields[NULL_FIELDS] += len(removed)
+                if reasons is None and dedupe:
+                    digest = record_digest(record)
                     first = seen.get(digest)
                     if first is None:
                         seen[digest] = (raw.lineno, digest_bytes(data))
@@ -115,7 +122,7 @@ def fix_file(
                         accounting.set_aside += 1
                 if reasons is None:
                     try:
-                        compact = record_bytes(parsed.value)
+                        compact = record_bytes(record)
                     except ValueError as exc:
                         reasons = [Reason(InvalidJson.code, f"the record has no valid UTF-8 JSON form ({exc})")]
                     else:

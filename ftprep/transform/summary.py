@@ -79,6 +79,9 @@ class Accounting:
     set_aside: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     blank: int = 0
+    # Fields left out of records that were written, per kind (e.g. "null optional field (FT215)"): data the
+    # output does not carry, counted so that nothing is dropped silently.
+    dropped_fields: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -113,6 +116,7 @@ class Accounting:
             "rejected": {"path": self.paths.get("rejects"), "lines": self.rejected,
                          "reasons": dict(sorted(self.reasons.items()))},
             "dropped": {BLANK_CODE: self.blank} if self.blank else {},
+            "dropped_fields": dict(sorted(self.dropped_fields.items())),
             "balanced": self.balanced,
             "notes": list(self.notes),
             **self.extra,
@@ -128,5 +132,6 @@ class Accounting:
             lines.append(f"  rejected: {self.rejected} -> {self.paths.get('rejects', '')} ({reasons})")
         if self.blank:
             lines.append(f"  dropped: {self.blank} blank line(s) ({BLANK_CODE})")
+        lines.extend(f"  dropped: {n} {what}" for what, n in sorted(self.dropped_fields.items()))
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines) + "\n"
