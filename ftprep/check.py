@@ -15,8 +15,9 @@ from ftprep.data.targets import DEFAULT_TARGET, Target, load_target
 from ftprep.data.trainers import DEFAULT_TRAINER, Trainer, get_trainer
 from ftprep.diagnose import apply_diagnosis
 from ftprep.engine import FileScan, ScanOptions, emit_repeated_lines, scan_file
-from ftprep.errors import ConfigError
+from ftprep.errors import ConfigError, did_you_mean
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
+from ftprep.jsonl.discover import expand_paths
 from ftprep.jsonl.reader import display_name, original_path, source_kind
 from ftprep.lint.context import RecordContext, RecordObserver
 from ftprep.lint.finding import Finding, Severity
@@ -108,15 +109,16 @@ def _resolve_for(job_target: Target, model: str) -> ModelInfo:
         return job_target.models.resolve(model)
     except ConfigError:
         raise ConfigError(
-            f"unknown model {model!r} for target {job_target.name!r}; its models: "
+            f"unknown model {model!r} for target {job_target.name!r}"
+            f"{did_you_mean(model, job_target.models.names()) or ';'} its models: "
             f"{', '.join(job_target.models.names())}. Add it under [tool.ftprep.targets.{job_target.name}.models]"
         ) from None
 
 
 def check_files(
-    paths: Sequence[str],
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
-    validation: str | None = None,
+    validation: str | os.PathLike[str] | None = None,
     model: str | None = None,
     method: str | None = None,
     target: str | Target | None = None,
@@ -156,6 +158,9 @@ def check_files(
     """
     config = config or Config()
     method = method or config.method
+    # One path or several; a folder stands for the JSONL files under it.
+    paths = expand_paths([paths] if isinstance(paths, (str, os.PathLike)) else paths, config.exclude, config.root)
+    validation = None if validation is None else os.fspath(validation)
     if validation is not None and source_kind(validation) == "stream":
         raise ConfigError(f"{display_name(validation)}: the overlap check reads the validation file more than once; "
                           "pass a file, or copy the pipe first (jsonl.reader.spooled; the command line does)")
