@@ -7,6 +7,7 @@ import os
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ftprep.config import Config
@@ -115,6 +116,18 @@ def _resolve_for(job_target: Target, model: str) -> ModelInfo:
         ) from None
 
 
+def _configured_validation(path: str, config: Config) -> bool:
+    """Whether ``path`` is the validation file of a ``[tool.ftprep] pairs`` entry (held to a validation
+    file's minimum of one example when checked alone, as the pre-commit hook checks each staged file)."""
+    if not config.pairs:
+        return False
+    try:
+        resolved = Path(original_path(path)).resolve()
+    except (OSError, RuntimeError):  # a path that cannot be resolved (a symlink loop): not a configured one
+        return False
+    return any(Path(valid).resolve() == resolved for _, valid in config.resolved_pairs())
+
+
 def check_files(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
@@ -193,7 +206,7 @@ def check_files(
             enabled=enabled, model=info.name, method=method,
             expected_kinds=expected_kinds(info, method),
             model_label=f"a {METHOD_NAMES[method]} job on {model_name}" if method else model_name,
-            min_examples=training_minimum if path != validation else 1,
+            min_examples=1 if path == validation or _configured_validation(path, config) else training_minimum,
             max_examples=params.max_examples, target=params,
         )
         facts = JobFacts(job_grader)
