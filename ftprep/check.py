@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import stat
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from ftprep.config import Config
 from ftprep.data.models import ModelInfo, ModelTable
@@ -40,6 +44,8 @@ DEFAULT_MODEL = "gpt-4o-mini"
 HF_TARGET = "hf"
 DUPLICATE_CODES = frozenset(rule.code for rule in DUPLICATE_RULES.values())
 METHODS = ("supervised", "dpo", "reinforcement")
+# How findings name in-memory records given to check_files.
+RECORDS_LABEL = "<records>"
 METHOD_NAMES = {"supervised": "supervised", "dpo": "DPO", "reinforcement": "reinforcement"}
 
 
@@ -129,7 +135,7 @@ def _configured_validation(path: str, config: Config) -> bool:
 
 
 def check_files(
-    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | Iterable[Mapping[str, Any]],
     *,
     validation: str | os.PathLike[str] | None = None,
     model: str | None = None,
@@ -171,8 +177,10 @@ def check_files(
     """
     config = config or Config()
     method = method or config.method
-    # One path or several; a folder stands for the JSONL files under it.
-    paths = expand_paths([paths] if isinstance(paths, (str, os.PathLike)) else paths, config.exclude, config.root)
+    # One path or several (a folder stands for the JSONL files under it), or records in memory: those are
+    # written to a temporary file, removed when `records` is (at the return, or when an exception unwinds).
+    records, paths = _sources(paths)
+    paths = expand_paths(paths, config.exclude, config.root)
     validation = None if validation is None else os.fspath(validation)
     if validation is not None and source_kind(validation) == "stream":
         raise ConfigError(f"{display_name(validation)}: the overlap check reads the validation file more than once; "
@@ -256,7 +264,43 @@ def check_files(
             _add(valid_scan, overlap_findings(display_name(train_path), valid_scan.path, report, strict=strict_overlap,
                                               enabled=enabled))
     _apply_severities(result, job_target)
+    if records is not None:
+        _relabel(result, paths[0], RECORDS_LABEL)
+        records.cleanup()
     return result
+
+
+def _sources(given: str | os.PathLike[str] | Iterable[str | os.PathLike[str] | Mapping[str, Any]]
+             ) -> tuple[tempfile.TemporaryDirectory[str] | None, list[str | os.PathLike[str]]]:
+    """The paths to check, and the temporary folder holding in-memory records as JSONL (None: paths given)."""
+    if isinstance(given, (str, os.PathLike)):
+        return None, [given]
+    items = iter(given)
+    first = next(items, None)
+    if first is None:
+        return None, []
+    if not isinstance(first, Mapping):
+        return None, [first, *items]  # type: ignore[list-item]
+    folder = tempfile.TemporaryDirectory(prefix="ftprep-records-")
+    path = os.path.join(folder.name, "records.jsonl")
+    with open(path, "wb") as out:
+        for index, record in enumerate(itertools.chain([first], items)):
+            try:
+                out.write(orjson.dumps(record) + b"\n")
+            except TypeError as exc:
+                folder.cleanup()
+                raise ConfigError(f"record {index} cannot be written as JSON ({exc}); pass dicts of JSON values, "
+                                  "or paths") from None
+    return folder, [path]
+
+
+def _relabel(result: CheckResult, path: str, label: str) -> None:
+    """Name the temporary file of in-memory records ``label`` in the result (its findings and scans)."""
+    for scan in result.files:
+        if scan.path == path:
+            scan.path = label
+            scan.findings[:] = [replace(f, path=label) for f in scan.findings]
+    result.extra_findings[:] = [replace(f, path=label) if f.path == path else f for f in result.extra_findings]
 
 
 @dataclass(frozen=True, slots=True)
