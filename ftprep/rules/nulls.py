@@ -120,5 +120,5 @@ def describe(removed: list[str]) -> str:
 
 
 # How summaries of `fix` and `convert` name the fields they drop.
-NULL_FIELDS = f"null optional field(s) ({NullOptionalField.code})"
+NULL_FIELDS = f"null ({NullOptionalField.code})"
 FIX = "run `ftprep fix in.jsonl -o out.jsonl`, which drops null optional fields"

@@ -21,7 +21,7 @@ from ftprep.config import Config
 from ftprep.errors import ConfigError
 from ftprep.jsonl.parse import parse_line
 from ftprep.jsonl.reader import iter_lines
-from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes
+from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes, require_jsonl_name
 from ftprep.lint.finding import Severity
 from ftprep.overlap.hashing import digest_bytes, record_digest
 from ftprep.rules.bytes import BlankLine, NulByte, Utf8Bom
@@ -66,6 +66,8 @@ def fix_file(
     if str(input_path) == "-":
         raise ConfigError("fix reads its input twice; pass a file path, not '-'")
     rejects_path = f"{output_stem(output_path)}.rejects.jsonl" if rejects_out is None else rejects_out
+    for named in (output_path, rejects_path):
+        require_jsonl_name(named)
     outputs = [AtomicOutput(output_path, force=force), AtomicOutput(rejects_path, force=force, optional=True)]
     for output in outputs:
         output.validate([input_path])
@@ -110,7 +112,7 @@ def fix_file(
                     record, removed = strip_nulls(parsed.value)
                     if removed:
                         repairs["nulls"] += len(removed)
-                        accounting.dropped_fields[NULL_FIELDS] += len(removed)
+                        accounting.drop(NULL_FIELDS, len(removed))
                 if reasons is None and dedupe:
                     digest = record_digest(record)
                     first = seen.get(digest)

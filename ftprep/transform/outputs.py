@@ -37,7 +37,7 @@ from typing import Any
 import orjson
 
 from ftprep.errors import ConfigError
-from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes
+from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes, require_jsonl_name
 from ftprep.transform.convert import (
     SOURCES,
     ConvertOptions,
@@ -549,6 +549,9 @@ def convert_file_to(
         raise ConfigError("--from map needs --map FIELD=POINTER options")
     if str(input_path) == "-":
         raise ConfigError("convert needs an input file path, not '-'")
+    for named in (output_path, rejects_out):
+        if named is not None:
+            require_jsonl_name(named)
     outputs = [AtomicOutput(output_path, force=force),
                AtomicOutput(rejects_out or f"{output_stem(output_path)}.rejects.jsonl", force=force, optional=True)]
     container = container or detect_container(input_path)

@@ -48,15 +48,15 @@ def test_fix_drops_the_nulls_and_counts_them(tmp_path: Path) -> None:
     lines = (tmp_path / "out.jsonl").read_bytes().splitlines()
     assert [orjson.loads(line) for line in lines] == [_numbered(CLEAN, i) for i in range(12)]
     assert result.repairs["nulls"] == 96
-    assert result.accounting.dropped_fields == {NULL_FIELDS: 96}
-    assert "dropped: 96 null optional field(s) (FT215)" in result.accounting.render()
+    assert result.accounting.to_dict()["dropped_fields"] == {NULL_FIELDS: {"values": 96, "rows": 12}}
+    assert "dropped null (FT215): 96 value(s) in 12 row(s)" in result.accounting.render()
     assert check_files([str(tmp_path / "out.jsonl")]).errors == 0
 
 
 def test_convert_drops_the_nulls_and_counts_them(tmp_path: Path) -> None:
     result = convert_file(_write(tmp_path), tmp_path / "out.jsonl", ConvertOptions(to="completions"))
     assert result.accounting.outputs["output"] == 12
-    assert result.accounting.to_dict()["dropped_fields"] == {NULL_FIELDS: 96}
+    assert result.accounting.to_dict()["dropped_fields"] == {NULL_FIELDS: {"values": 96, "rows": 12}}
     assert orjson.loads((tmp_path / "out.jsonl").read_bytes().splitlines()[0]) == {
         "prompt": "Weather in Paris? (0)", "completion": "Sunny."}
 
