@@ -453,6 +453,17 @@ _CONVERTERS: dict[str, Callable[[str, Mapping[str, Any], ConvertOptions], dict[s
 }
 
 
+def refuse_kto_false(row: Mapping[str, Any], source: str, options: ConvertOptions) -> bool:
+    """Whether ``row`` is a KTO row (a boolean ``label`` beside a supervised example); raises
+    :class:`Unconvertible` (``kto-label-false``) for a label=false row under ``--kto drop``: a bad answer
+    must not become a supervised target."""
+    kto = isinstance(row.get("label"), bool) and source in ("chat", "completions")
+    if kto and row["label"] is False and options.kto == "drop":
+        raise Unconvertible("KTO row with label=false: a bad answer, not a training target "
+                            "(--kto keep converts it anyway)", "/label", KTO_FALSE)
+    return kto
+
+
 def convert_row(row: Mapping[str, Any], source: str, options: ConvertOptions) -> dict[str, Any]:
     """Convert one row from ``source`` to ``options.to``; raises :class:`Unconvertible`."""
     return _CONVERTERS[options.to](source, row, options)
@@ -512,10 +523,7 @@ def convert_file(
                         raise Unconvertible(f"row is in no known format (keys: {keys}); pass --from or --map", "")
                     # A DataFrame round trip's nulls (FT215) are absent fields: dropped, and counted.
                     value, removed = strip_nulls(row.value)
-                    kto = isinstance(value.get("label"), bool) and source in ("chat", "completions")
-                    if kto and value["label"] is False and options.kto == "drop":
-                        raise Unconvertible("KTO row with label=false: a bad answer, not a training target "
-                                            "(--kto keep converts it anyway)", "/label", KTO_FALSE)
+                    kto = refuse_kto_false(value, source, options)
                     lost = [key for key in value if key not in CARRIED[source] and not (kto and key == "label"
                             and options.kto == "drop")] if source in CARRIED else []
                     if lost and options.strict:

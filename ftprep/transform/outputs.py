@@ -39,6 +39,7 @@ import orjson
 from ftprep.errors import ConfigError
 from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes, require_jsonl_name
 from ftprep.transform.convert import (
+    KTO_FALSE,
     SOURCES,
     ConvertOptions,
     ConvertResult,
@@ -46,6 +47,7 @@ from ftprep.transform.convert import (
     Unconvertible,
     convert_row,
     detect_source,
+    refuse_kto_false,
 )
 from ftprep.transform.pointer import parse_pointer
 from ftprep.transform.sources import detect_container, iter_rows
@@ -576,6 +578,7 @@ def convert_file_to(
                     if source is None:
                         keys = ", ".join(list(row.value)[:6]) or "no keys"
                         raise Unconvertible(f"row is in no known format (keys: {keys}); pass --from or --map", "")
+                    refuse_kto_false(row.value, source, options)
                     record, dropped = write_row(row.value, source, options)
                 except Unconvertible as exc:
                     reasons.append(exc.reason)
@@ -598,6 +601,8 @@ def convert_file_to(
                         rows.update(dropped.keys())
                         continue
             rejects.write_line(reject_bytes(reasons, row.raw, line=row.line, record=row.record))
+            if all(r.code == KTO_FALSE for r in reasons):
+                accounting.set_aside += 1  # what --kto drop asks for: not a failure of the run
             accounting.count_reject(r.code for r in reasons)
     accounting.extra = {
         "convert": {"container": container, "from": source, "detected": detected, "to": options.to},

@@ -12,6 +12,7 @@ from ftprep.cli import main
 from ftprep.errors import ConfigError
 from ftprep.transform.convert import KTO_FALSE, NOT_CARRIED, ConvertOptions, convert_file
 from ftprep.transform.fix import fix_file
+from ftprep.transform.outputs import convert_file_to
 from ftprep.transform.split import split_file
 
 KTO = [{"prompt": f"Question {i}?", "completion": f"Answer {i}.", "label": i % 3 != 0} for i in range(9)]
@@ -69,3 +70,10 @@ def test_cli_convert_to_parquet_name_is_a_usage_error(tmp_path: Path, capsys: py
     source = _jsonl(tmp_path / "in.jsonl", KTO)
     assert main(["convert", str(source), str(tmp_path / "out.parquet"), "--to", "chat"]) == 2
     assert "name the output out.jsonl" in capsys.readouterr().err
+
+
+def test_kto_label_false_rows_are_set_aside_for_the_trainer_targets_too(tmp_path: Path) -> None:
+    source = _jsonl(tmp_path / "kto.jsonl", KTO)
+    result = convert_file_to(source, tmp_path / "out.jsonl", ConvertOptions(to="trl"))
+    assert result.accounting.outputs["output"] == 6
+    assert (result.accounting.set_aside, dict(result.accounting.reasons)) == (3, {KTO_FALSE: 3})
