@@ -57,9 +57,9 @@ def resolve_selectors(selectors: Iterable[str]) -> set[str]:
     for selector in selectors:
         matched = {r.code for r in rules if _matches(r, selector)}
         if not matched:
-            raise ConfigError(
-                f"--select/--ignore {selector!r} matches no rule; use a code (FT201), a prefix (FT2) or a name"
-            )
+            hint = did_you_mean(selector.strip(), [*(r.code for r in rules), *(r.name for r in rules)])
+            raise ConfigError(f"--select/--ignore {selector!r} matches no rule{hint or ';'} use a code (FT201), "
+                              "a prefix (FT2) or a name")
         codes |= matched
     return codes
 

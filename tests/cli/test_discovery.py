@@ -10,7 +10,7 @@ import pytest
 
 from ftprep.check import check_files
 from ftprep.cli import main
-from tests.conftest import valid_chat_lines
+from tests.conftest import SAMPLES, valid_chat_lines
 
 VALID = b"\n".join(valid_chat_lines()) + b"\n"
 
@@ -72,6 +72,7 @@ def test_the_library_takes_one_path_a_pathlike_or_a_folder(tmp_path: Path) -> No
     (["chek", "x.jsonl"], "did you mean 'check'?"),
     (["rule", "FT2O4"], "did you mean 'FT204'?"),
     (["rule", "null-optinal-field"], "did you mean 'null-optional-field'?"),
+    (["check", str(SAMPLES / "chat_valid.jsonl"), "--ignore", "duplicate-lines"], "did you mean 'duplicate-line'?"),
 ])
 def test_a_mistyped_name_gets_a_suggestion(args: list[str], suggestion: str,
                                            capsys: pytest.CaptureFixture[str]) -> None:
