@@ -62,6 +62,11 @@ __all__ = [  # noqa: RUF022 - grouped like _EXPORTS
 ]
 
 
+def __dir__() -> list[str]:
+    """The module's names with the public API, which is loaded on first use (so not yet in globals())."""
+    return sorted({*globals(), *__all__})
+
+
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:

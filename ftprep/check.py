@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import stat
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from ftprep.config import Config
 from ftprep.data.models import ModelInfo, ModelTable
@@ -15,8 +20,9 @@ from ftprep.data.targets import DEFAULT_TARGET, Target, load_target
 from ftprep.data.trainers import DEFAULT_TRAINER, Trainer, get_trainer
 from ftprep.diagnose import apply_diagnosis
 from ftprep.engine import FileScan, ScanOptions, emit_repeated_lines, scan_file
-from ftprep.errors import ConfigError
+from ftprep.errors import ConfigError, did_you_mean
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
+from ftprep.jsonl.discover import expand_paths
 from ftprep.jsonl.reader import display_name, original_path, source_kind
 from ftprep.lint.context import RecordContext, RecordObserver
 from ftprep.lint.finding import Finding, Severity
@@ -38,6 +44,8 @@ DEFAULT_MODEL = "gpt-4o-mini"
 HF_TARGET = "hf"
 DUPLICATE_CODES = frozenset(rule.code for rule in DUPLICATE_RULES.values())
 METHODS = ("supervised", "dpo", "reinforcement")
+# How findings name in-memory records given to check_files.
+RECORDS_LABEL = "<records>"
 METHOD_NAMES = {"supervised": "supervised", "dpo": "DPO", "reinforcement": "reinforcement"}
 
 
@@ -108,15 +116,28 @@ def _resolve_for(job_target: Target, model: str) -> ModelInfo:
         return job_target.models.resolve(model)
     except ConfigError:
         raise ConfigError(
-            f"unknown model {model!r} for target {job_target.name!r}; its models: "
+            f"unknown model {model!r} for target {job_target.name!r}"
+            f"{did_you_mean(model, job_target.models.names()) or ';'} its models: "
             f"{', '.join(job_target.models.names())}. Add it under [tool.ftprep.targets.{job_target.name}.models]"
         ) from None
 
 
+def _configured_validation(path: str, config: Config) -> bool:
+    """Whether ``path`` is the validation file of a ``[tool.ftprep] pairs`` entry (held to a validation
+    file's minimum of one example when checked alone, as the pre-commit hook checks each staged file)."""
+    if not config.pairs:
+        return False
+    try:
+        resolved = Path(original_path(path)).resolve()
+    except (OSError, RuntimeError):  # a path that cannot be resolved (a symlink loop): not a configured one
+        return False
+    return any(Path(valid).resolve() == resolved for _, valid in config.resolved_pairs())
+
+
 def check_files(
-    paths: Sequence[str],
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | Iterable[Mapping[str, Any]],
     *,
-    validation: str | None = None,
+    validation: str | os.PathLike[str] | None = None,
     model: str | None = None,
     method: str | None = None,
     target: str | Target | None = None,
@@ -156,6 +177,11 @@ def check_files(
     """
     config = config or Config()
     method = method or config.method
+    # One path or several (a folder stands for the JSONL files under it), or records in memory: those are
+    # written to a temporary file, removed when `records` is (at the return, or when an exception unwinds).
+    records, paths = _sources(paths)
+    paths = expand_paths(paths, config.exclude, config.root)
+    validation = None if validation is None else os.fspath(validation)
     if validation is not None and source_kind(validation) == "stream":
         raise ConfigError(f"{display_name(validation)}: the overlap check reads the validation file more than once; "
                           "pass a file, or copy the pipe first (jsonl.reader.spooled; the command line does)")
@@ -188,7 +214,7 @@ def check_files(
             enabled=enabled, model=info.name, method=method,
             expected_kinds=expected_kinds(info, method),
             model_label=f"a {METHOD_NAMES[method]} job on {model_name}" if method else model_name,
-            min_examples=training_minimum if path != validation else 1,
+            min_examples=1 if path == validation or _configured_validation(path, config) else training_minimum,
             max_examples=params.max_examples, target=params,
         )
         facts = JobFacts(job_grader)
@@ -238,7 +264,43 @@ def check_files(
             _add(valid_scan, overlap_findings(display_name(train_path), valid_scan.path, report, strict=strict_overlap,
                                               enabled=enabled))
     _apply_severities(result, job_target)
+    if records is not None:
+        _relabel(result, paths[0], RECORDS_LABEL)
+        records.cleanup()
     return result
+
+
+def _sources(given: str | os.PathLike[str] | Iterable[str | os.PathLike[str] | Mapping[str, Any]]
+             ) -> tuple[tempfile.TemporaryDirectory[str] | None, list[str | os.PathLike[str]]]:
+    """The paths to check, and the temporary folder holding in-memory records as JSONL (None: paths given)."""
+    if isinstance(given, (str, os.PathLike)):
+        return None, [given]
+    items = iter(given)
+    first = next(items, None)
+    if first is None:
+        return None, []
+    if not isinstance(first, Mapping):
+        return None, [first, *items]  # type: ignore[list-item]
+    folder = tempfile.TemporaryDirectory(prefix="ftprep-records-")
+    path = os.path.join(folder.name, "records.jsonl")
+    with open(path, "wb") as out:
+        for index, record in enumerate(itertools.chain([first], items)):
+            try:
+                out.write(orjson.dumps(record) + b"\n")
+            except TypeError as exc:
+                folder.cleanup()
+                raise ConfigError(f"record {index} cannot be written as JSON ({exc}); pass dicts of JSON values, "
+                                  "or paths") from None
+    return folder, [path]
+
+
+def _relabel(result: CheckResult, path: str, label: str) -> None:
+    """Name the temporary file of in-memory records ``label`` in the result (its findings and scans)."""
+    for scan in result.files:
+        if scan.path == path:
+            scan.path = label
+            scan.findings[:] = [replace(f, path=label) for f in scan.findings]
+    result.extra_findings[:] = [replace(f, path=label) if f.path == path else f for f in result.extra_findings]
 
 
 @dataclass(frozen=True, slots=True)

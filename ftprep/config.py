@@ -42,6 +42,8 @@ class Config:
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    # Globs of files a directory argument leaves out (relative to the configuration's folder, or a file name).
+    exclude: list[str] = field(default_factory=list)
     pairs: list[Pair] = field(default_factory=list)
     prices: dict[str, float] = field(default_factory=dict)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)

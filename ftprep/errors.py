@@ -6,6 +6,9 @@ Every message names what went wrong, where (file, line when known) and how to fi
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class FtprepError(Exception):
     """Base class: a failure of the tool's inputs or environment, not a finding in the data."""
@@ -29,3 +32,17 @@ class WorkerError(FtprepError):
 
 class UploadError(FtprepError):
     """The fine-tuning API refused a request, or a job could not be created or followed."""
+
+
+def did_you_mean(given: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'X'?"`` for the choice closest to a mistyped ``given`` (difflib), else ``""``.
+
+    Both sides are compared folded (upper case, the letter O as a zero), so that ``ft2o4`` finds ``FT204``.
+    """
+    folded = {_fold(option): option for option in choices}
+    close = difflib.get_close_matches(_fold(given), folded, n=1, cutoff=0.6)
+    return f"; did you mean {folded[close[0]]!r}?" if close else ""
+
+
+def _fold(text: str) -> str:
+    return text.upper().replace("O", "0")

@@ -8,6 +8,7 @@ collected statistics and the model table.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
@@ -145,7 +146,8 @@ def _lookup(table: ModelTable, name: str) -> ModelInfo | None:
         return None
 
 
-def estimate(train: str, *, validation: str | None = None, model: str | None = None, method: str | None = None,
+def estimate(train: str | os.PathLike[str], *, validation: str | os.PathLike[str] | None = None,
+             model: str | None = None, method: str | None = None,
              n_epochs: int | Literal["auto"] = "auto", prices: Mapping[str, float] | None = None,
              encoding: str | None = None, models: Mapping[str, Mapping[str, Any]] | None = None,
              today: dt.date | None = None, progress: Progress | None = None,
@@ -168,6 +170,8 @@ def estimate(train: str, *, validation: str | None = None, model: str | None = N
     unknown target, model (listing the known ones) or tier and :class:`~ftprep.errors.InputError` for
     unreadable files.
     """
+    train = os.fspath(train)
+    validation = None if validation is None else os.fspath(validation)
     if n_epochs != "auto" and (not isinstance(n_epochs, int) or n_epochs < 1):
         raise ConfigError(f"--n-epochs {n_epochs!r}: use a whole number >= 1 or 'auto'")
     job_target = target if isinstance(target, Target) else load_target(target or DEFAULT_TARGET, targets, models)

@@ -17,6 +17,7 @@ import click
 
 from ftprep import __version__
 from ftprep.cli.common import EXIT_USAGE, run_guarded
+from ftprep.errors import did_you_mean
 
 
 class LazyGroup(click.Group):
@@ -38,6 +39,15 @@ class LazyGroup(click.Group):
                 raise TypeError(f"{module}:{attr} is not a click command")
             self.add_command(command, cmd_name)
         return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                           list[str]]:
+        """Click's lookup, with a suggestion for a mistyped command (``ftprep chek`` -> check)."""
+        name = args[0] if args else ""
+        if args and not ctx.resilient_parsing and self.get_command(ctx, name) is None and not name.startswith("-"):
+            ctx.fail(f"No such command {name!r}{did_you_mean(name, self.list_commands(ctx)) or '.'} "
+                     "`ftprep --help` lists the commands.")
+        return super().resolve_command(ctx, args)
 
 
 # Each module exposes one click command or group.

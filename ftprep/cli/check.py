@@ -24,6 +24,7 @@ from ftprep.cli.common import (
 )
 from ftprep.config import Config
 from ftprep.data.targets import ALL_TARGETS
+from ftprep.jsonl.discover import expand_paths
 from ftprep.jsonl.reader import spooled_all
 from ftprep.matrix import check_targets
 from ftprep.report import CHECK_REPORTERS, TEXT_MAX_FINDINGS, ReportOptions
@@ -36,7 +37,7 @@ FAIL_ON = ("error", "warning")
 
 
 @click.command("check")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--validation", type=click.Path(dir_okay=False), help="Validation file; also checked for overlap.")
 @click.option("--model", "-m", help="Model to train (default: the target's default, or [tool.ftprep] model).")
 @click.option("--method", type=click.Choice(METHODS), help="Fine-tuning method (default: from the file's format).")
@@ -75,7 +76,8 @@ def check_command(files: tuple[str, ...], validation: str | None, model: str | N
                   exit_zero: bool, fail_on: str, max_findings: int | None, statistics: bool,
                   grader: str | None, strict_overlap: bool, within_near: bool, threshold: float,
                   quiet: bool, config_path: Path | None, isolated: bool) -> int:
-    """Check FILES (JSONL, .gz or - for stdin) against the format the fine-tuning service enforces.
+    """Check FILES (JSONL, .gz, - for stdin, or folders: their *.jsonl and *.jsonl.gz) against the format the
+    fine-tuning service enforces.
 
     Every problem is reported at once with file, line, JSON pointer, rule code and fix. With --target all (or
     a list), one verdict per service: a matrix of target x model, the counts and the rules that block it.
@@ -84,7 +86,8 @@ def check_command(files: tuple[str, ...], validation: str | None, model: str | N
     config: Config = load_cli_config(config_path, isolated)
     with contextlib.ExitStack() as inputs:
         # Standard input and pipes are read once, into temporary files (the check reads a file more than once).
-        *local, local_validation = spooled_all([*files, validation], inputs)
+        *local, local_validation = spooled_all([*expand_paths(files, config.exclude, config.root), validation],
+                                               inputs)
         paths = [path for path in local if path is not None]
         options: dict[str, Any] = {"validation": local_validation, "method": method,
                                    "select": split_selectors(select), "ignore": split_selectors(ignore),

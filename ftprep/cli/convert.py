@@ -6,7 +6,7 @@ import click
 
 from ftprep.cli.common import output_options, show_summary
 from ftprep.jsonl.reader import spooled
-from ftprep.transform.convert import SOURCES, TARGETS, ConvertOptions, convert_file, parse_field_map
+from ftprep.transform.convert import KTO_CHOICES, SOURCES, TARGETS, ConvertOptions, convert_file, parse_field_map
 from ftprep.transform.outputs import OUTPUT_TARGETS, convert_file_to
 from ftprep.transform.sources import CONTAINERS
 
@@ -30,12 +30,15 @@ from ftprep.transform.sources import CONTAINERS
 @click.option("--rejects", "rejects_out", type=click.Path(dir_okay=False),
               help="Rows that cannot be converted (default: OUTPUT.rejects.jsonl, written only if needed).")
 @click.option("--strict", is_flag=True,
-              help="trl, vertex, bedrock-*: reject rows with fields the target cannot carry (weight, name, "
-                   "images, tools, extra keys ...) instead of dropping them and counting them in the summary.")
+              help="Reject rows with fields the target cannot carry (extra columns; for trl, vertex, bedrock-*: "
+                   "weight, name, images, tools ...) instead of dropping them and counting them in the summary.")
+@click.option("--kto", type=click.Choice(KTO_CHOICES), default="drop", show_default=True,
+              help="KTO rows (a boolean `label`): drop sets label=false rows aside (a bad answer is no training "
+                   "target); keep converts them all, without the label.")
 @output_options
 def convert_command(input_path: str, output_path: str, to: str, source: str | None, container: str | None,
                     system: str | None, field_map: tuple[str, ...], model: str | None, rejects_out: str | None,
-                    strict: bool, force: bool, output_format: str, quiet: bool) -> int:
+                    strict: bool, kto: str, force: bool, output_format: str, quiet: bool) -> int:
     """Convert INPUT (JSONL, JSON, CSV, TSV, Parquet) into OUTPUT in the --to format (JSONL).
 
     Every converted row is checked with the rules of `ftprep check`; rows that cannot be converted or
@@ -45,13 +48,10 @@ def convert_command(input_path: str, output_path: str, to: str, source: str | No
     For trl, vertex, bedrock-nova and bedrock-haiku, every field the target cannot carry is counted in the
     summary (or, with --strict, its row rejected); rows the target cannot express are rejected with the reason.
     """
-    if strict and to in TARGETS:
-        raise click.UsageError(f"--strict applies to --to {', '.join(OUTPUT_TARGETS)}; {to} rows are checked "
-                               "with ftprep's rules instead")
     if model is not None and to in OUTPUT_TARGETS:
         raise click.UsageError(f"--model applies to the OpenAI targets; --to {to} rows are checked against "
                                "the target format")
-    options = ConvertOptions(to=to, source=source, system=system, strict=strict,
+    options = ConvertOptions(to=to, source=source, system=system, strict=strict, kto=kto,
                              field_map=parse_field_map(field_map, "chat" if to in OUTPUT_TARGETS else to))
     with spooled(input_path) as local:  # standard input or a pipe: read once into a temporary file
         if to in OUTPUT_TARGETS:

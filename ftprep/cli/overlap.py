@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, config_options, fail, load_cli_config, quiet_option
+from ftprep.config import CONFIG_FILES
 from ftprep.jsonl.reader import spooled
 from ftprep.overlap import OVERLAP_KINDS, OverlapReport
 from ftprep.overlap.near import DEFAULT_THRESHOLD
@@ -15,8 +16,7 @@ from ftprep.report.overlap_text import OVERLAP_REPORTERS
 
 
 @click.command("overlap")
-@click.argument("train", required=False, type=click.Path(dir_okay=False, allow_dash=True))
-@click.argument("validation", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("files", nargs=-1, metavar="[TRAIN VALIDATION]", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=DEFAULT_THRESHOLD,
               show_default=True, help="Estimated Jaccard similarity from which two examples are near-duplicates.")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(OVERLAP_KINDS),
@@ -24,12 +24,14 @@ from ftprep.report.overlap_text import OVERLAP_REPORTERS
 @click.option("--within-near", is_flag=True,
               help="Also list near-duplicates inside each file (keeps a signature per example).")
 @click.option("--from-config", is_flag=True,
-              help="Check every [[tool.ftprep.pairs]] train/validation pair of the configuration.")
+              help="Check every [[tool.ftprep.pairs]] train/validation pair of the configuration; with FILES "
+                   "(changed files, as pre-commit passes them), only the pairs they touch (all when a "
+                   "configuration file is among them), and success when they touch none.")
 @click.option("--output-format", "-f", type=click.Choice(sorted(OVERLAP_REPORTERS)), default="text",
               show_default=True)
 @quiet_option
 @config_options
-def overlap_command(train: str | None, validation: str | None, threshold: float, kinds: tuple[str, ...],
+def overlap_command(files: tuple[str, ...], threshold: float, kinds: tuple[str, ...],
                     within_near: bool, from_config: bool, output_format: str, quiet: bool,
                     config_path: Path | None, isolated: bool) -> int:
     """Find validation examples that leak from TRAIN into VALIDATION (exact, normalised, near, same prompt).
@@ -38,13 +40,19 @@ def overlap_command(train: str | None, validation: str | None, threshold: float,
     not change the exit code (`ftprep check` reports them as findings).
     """
     if from_config:
-        if train or validation:
-            raise fail("--from-config takes no file arguments")
         pairs = load_cli_config(config_path, isolated).resolved_pairs()
-        if not pairs:
+        if files:
+            # A pre-commit run: the changed files decide which pairs to compare; none touched is a pass.
+            pairs = touched_pairs(pairs, files)
+            if not pairs:
+                if not quiet:
+                    click.echo("ftprep overlap: no configured train/validation pair among the changed files",
+                               err=True)
+                return EXIT_OK
+        elif not pairs:
             raise fail("no [[tool.ftprep.pairs]] in the configuration; add train = ... validation = ... entries")
-    elif train and validation:
-        pairs = [(train, validation)]
+    elif len(files) == 2:
+        pairs = [(files[0], files[1])]
     else:
         raise fail("give TRAIN and VALIDATION files, or --from-config")
     reports: list[OverlapReport] = []
@@ -55,3 +63,12 @@ def overlap_command(train: str | None, validation: str | None, threshold: float,
                                         kinds=kinds or OVERLAP_KINDS, within_near=within_near))
     click.echo(OVERLAP_REPORTERS[output_format](reports, quiet=quiet), nl=False)
     return EXIT_FINDINGS if any(r.pairs for r in reports) else EXIT_OK
+
+
+def touched_pairs(pairs: list[tuple[str, str]], changed: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The ``pairs`` a change to ``changed`` files concerns: all when a configuration file changed, else those
+    with a changed train or validation file."""
+    if any(Path(path).name in CONFIG_FILES for path in changed):
+        return pairs
+    changed_paths = {Path(path).resolve() for path in changed}
+    return [pair for pair in pairs if {Path(p).resolve() for p in pair} & changed_paths]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ftprep.data.typed import Invalid, build
-from ftprep.errors import ConfigError
+from ftprep.errors import ConfigError, did_you_mean
 
 Method = Literal["supervised", "dpo", "reinforcement"]
 Format = Literal["chat", "completion", "preference"]
@@ -152,7 +152,7 @@ class ModelTable:
         if key in self.models:
             return self.models[key]
         raise ConfigError(
-            f"unknown model {name!r}; known models: {', '.join(self.names())}. "
+            f"unknown model {name!r}{did_you_mean(name, self.names()) or ';'} known models: {', '.join(self.names())}. "
             "Add it under [tool.ftprep.models] or pass --encoding to count tokens without model data"
         )
 

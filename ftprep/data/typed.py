@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any, Literal, TypeVar
 
+from ftprep.errors import did_you_mean
+
 T = TypeVar("T")
 
 
@@ -55,7 +57,8 @@ def _dataclass(cls: type, data: Any, loc: tuple[str | int, ...], problems: list[
     for given, item in data.items():
         name = by_key.get(given) if isinstance(given, str) else None
         if name is None:
-            problems.append(((*loc, given), "unknown key"))
+            problems.append(((*loc, given), "unknown key" + (did_you_mean(given, map(key, fields))
+                                                             if isinstance(given, str) else "")))
             continue
         field = fields[name]
         checked = _value(_hints(cls)[name], item, (*loc, given), problems, key)

@@ -358,3 +358,19 @@ def write_file_atomic(path: str | os.PathLike[str], data: bytes, *, inputs: Sequ
     output = AtomicOutput(target, force=True, mode=mode)
     with atomic_outputs([output], inputs):
         output.write(data)
+
+
+# Names that promise another format than the JSONL these writers produce (a reader trusting the extension
+# would fail on the file, or misread it).
+FOREIGN_SUFFIXES = frozenset({".parquet", ".pq", ".csv", ".tsv", ".json", ".arrow", ".feather", ".ipc", ".xlsx",
+                              ".xls", ".zip", ".gz", ".bz2", ".xz", ".zst", ".avro", ".orc", ".txt"})
+
+
+def require_jsonl_name(path: str | os.PathLike[str]) -> None:
+    """Refuse an output name whose extension says it is not JSONL (``out.parquet``, ``out.csv``, ``out.gz``):
+    :class:`~ftprep.errors.ConfigError` naming the fix. Standard output (``-``) and names without an
+    extension pass."""
+    suffix = Path(path).suffix.lower()
+    if str(path) != "-" and suffix in FOREIGN_SUFFIXES:
+        raise ConfigError(f"{path}: ftprep writes JSONL (uncompressed), not {suffix[1:]}; name the output "
+                          f"{Path(path).with_suffix('.jsonl').name}")

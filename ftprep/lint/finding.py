@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -60,3 +61,16 @@ def escape_pointer_token(token: str | int) -> str:
 def pointer(*tokens: str | int) -> str:
     """Build an RFC 6901 pointer from reference tokens: ``pointer("messages", 2)`` -> ``/messages/2``."""
     return "".join("/" + escape_pointer_token(t) for t in tokens)
+
+
+def json_text(value: Any, limit: int = 60) -> str:
+    """A value for a message, as the user's file writes it: ``null``, ``true``, ``3``, ``["a"]``; a string
+    keeps its quotes (``'gpt'``), as the other messages quote names. Long values are cut at ``limit``."""
+    if isinstance(value, str):
+        text = repr(value)
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        except ValueError:  # a circular structure cannot come from JSON; keep the message anyway
+            text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."

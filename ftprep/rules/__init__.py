@@ -8,6 +8,7 @@ from ftprep.rules import (
     diagnosis,
     job,
     lifecycle,
+    nulls,
     overlap,
     preference,
     reinforcement,
@@ -19,5 +20,5 @@ from ftprep.rules import (
     vision,
 )
 
-__all__ = ["bytes", "compat", "content", "dataset", "diagnosis", "job", "lifecycle", "overlap", "preference",
+__all__ = ["bytes", "compat", "content", "dataset", "diagnosis", "job", "lifecycle", "nulls", "overlap", "preference",
            "reinforcement", "schema", "syntax", "template", "tokens", "tools", "vision"]

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import ftprep.rules  # noqa: F401 - registers every rule
-from ftprep.errors import ConfigError
+from ftprep.errors import ConfigError, did_you_mean
 from ftprep.lint.registry import RULES, Rule, rule_by_name
 
 
@@ -33,7 +33,8 @@ def get_rule(key: str) -> type[Rule]:
     """Look a rule up by code (``FT201``, any case) or by name (``unknown-message-key``)."""
     rule = RULES.get(key.upper()) or rule_by_name(key.lower())
     if rule is None:
-        raise ConfigError(f"unknown rule {key!r}; `ftprep rule --all` lists the rules")
+        hint = did_you_mean(key, [*RULES, *(r.name for r in RULES.values())])
+        raise ConfigError(f"unknown rule {key!r}{hint or ';'} `ftprep rule --all` lists the rules")
     return rule
 
 
@@ -56,9 +57,9 @@ def resolve_selectors(selectors: Iterable[str]) -> set[str]:
     for selector in selectors:
         matched = {r.code for r in rules if _matches(r, selector)}
         if not matched:
-            raise ConfigError(
-                f"--select/--ignore {selector!r} matches no rule; use a code (FT201), a prefix (FT2) or a name"
-            )
+            hint = did_you_mean(selector.strip(), [*(r.code for r in rules), *(r.name for r in rules)])
+            raise ConfigError(f"--select/--ignore {selector!r} matches no rule{hint or ';'} use a code (FT201), "
+                              "a prefix (FT2) or a name")
         codes |= matched
     return codes
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ftprep.formats.detect import PREFERENCE
 from ftprep.lint.context import Record, RecordContext, record_check
-from ftprep.lint.finding import Severity, pointer
+from ftprep.lint.finding import Severity, json_text, pointer
 from ftprep.lint.registry import Rule, register
 from ftprep.rules.schema import MessagesNotList, UnknownTopLevelKey, check_messages, key_hint
 from ftprep.rules.tools import check_call_graph, check_calls, check_definitions
@@ -240,7 +240,7 @@ def _check_output(value: Any, key: str, ctx: RecordContext) -> bool:
     if role is not None and not (isinstance(role, str) and role in roles):
         wanted = " or ".join(sorted(roles))
         ctx.emit(InvalidPreferenceOutput, pointer(key, 0, "role"),
-                 f"{key} holds a {message.get('role')!r} message, not an {wanted} message", fix)
+                 f"{key} holds a {json_text(message.get('role'))} message, not an {wanted} message", fix)
         return False
     check_messages(value, ctx, (key,))
     return isinstance(message, dict)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ftprep.formats.detect import CHAT, COMPLETION
 from ftprep.lint.context import Record, RecordContext, record_check
-from ftprep.lint.finding import Severity, pointer
+from ftprep.lint.finding import Severity, json_text, pointer
 from ftprep.lint.registry import Rule, register
 from ftprep.rules.content import check_empty_message
 from ftprep.rules.facts import ASSISTANT, message_facts, remember, top_facts
@@ -50,9 +50,6 @@ def _type_name(value: Any) -> str:
             float: "number"}.get(type(value), type(value).__name__)
 
 
-def _json_text(value: Any) -> str:
-    """A value as JSON writes it (null, true, "text"), for messages."""
-    return "null" if value is None else "true" if value is True else "false" if value is False else repr(value)
 
 
 def key_hint(key: str) -> str:
@@ -439,7 +436,7 @@ def check_chat_shape(record: Record, ctx: RecordContext) -> None:
 def check_sample_weight(weight: Any, ctx: RecordContext) -> None:
     """A top-level sample weight: a number, not negative unless the target takes negative weights (FT211)."""
     if type(weight) not in (int, float):
-        ctx.emit(InvalidSampleWeight, "/weight", f"sample weight {_json_text(weight)} is not a number",
+        ctx.emit(InvalidSampleWeight, "/weight", f"sample weight {json_text(weight)} is not a number",
                  "use a number (1 is the default), or drop the key")
     elif weight < 0 and not ctx.target.sample_weight_negative:
         ctx.emit(InvalidSampleWeight, "/weight", f"sample weight {weight!r} is negative; {ctx.target.name} takes "
@@ -496,7 +493,7 @@ def check_message(message: dict[str, Any], ctx: RecordContext, where: tuple[str 
         else:
             given = message["role"]
             hint = ROLE_HINTS.get(given) if isinstance(given, str) else None
-            ctx.emit(InvalidRole, pointer(*where, "role"), f"unknown role {given!r}",
+            ctx.emit(InvalidRole, pointer(*where, "role"), f"unknown role {json_text(given)}",
                      f"use {hint!r}" if hint else "use one of: " + ", ".join(ROLES))
         allowed = frozenset().union(*MESSAGE_KEYS.values())
     else:
@@ -522,12 +519,12 @@ def check_message(message: dict[str, Any], ctx: RecordContext, where: tuple[str 
     if "name" in message and role != "function":
         name = message["name"]
         if not isinstance(name, str) or not NAME_RE.match(name):
-            ctx.emit(InvalidName, pointer(*where, "name"), f"name {name!r} is not 1-64 of [a-zA-Z0-9_-]",
+            ctx.emit(InvalidName, pointer(*where, "name"), f"name {json_text(name)} is not 1-64 of [a-zA-Z0-9_-]",
                      "use letters, digits, _ and - only, or drop the name")
     if role == "assistant" and "weight" in message:
         weight = message["weight"]
         if type(weight) is not int or weight not in (0, 1):
-            ctx.emit(InvalidWeight, pointer(*where, "weight"), f"weight {weight!r} is not the integer 0 or 1",
+            ctx.emit(InvalidWeight, pointer(*where, "weight"), f"weight {json_text(weight)} is not the integer 0 or 1",
                      "use 0 (not trained) or 1 (trained)")
 
 
@@ -570,7 +567,7 @@ def _check_part(part: Any, ctx: RecordContext, where: tuple[str | int, ...]) -> 
     kind = part.get("type")
     if not isinstance(kind, str) or kind not in PART_TYPES:
         ctx.emit(InvalidContentPart, pointer(*where, "type") if "type" in part else pointer(*where),
-                 f"content part type {kind!r} is not text or image_url",
+                 f"content part type {json_text(kind)} is not text or image_url",
                  'use {"type": "text", "text": "..."} or {"type": "image_url", "image_url": {"url": "..."}}')
         return
     extra = [key for key in part if key not in ("type", kind)]
@@ -625,7 +622,7 @@ def check_turn_order(record: Record, ctx: RecordContext) -> None:
             continue
         problem = None
         if previous is None and turn != "user":
-            problem = f"the conversation starts with {role!r}, not with a user message"
+            problem = f"the conversation starts with {json_text(role)}, not with a user message"
         elif turn == previous and not (turn == "assistant" and (continues or role in _RESULT_ROLES)):
             problem = f"two {turn} turns in a row (message {index})"
         if problem is not None:

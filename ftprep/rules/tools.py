@@ -18,7 +18,7 @@ import orjson
 
 from ftprep.formats.detect import CHAT
 from ftprep.lint.context import Record, RecordContext, record_check
-from ftprep.lint.finding import Severity, pointer
+from ftprep.lint.finding import Severity, json_text, pointer
 from ftprep.lint.registry import Rule, register
 from ftprep.rules.facts import TOOLS, chat_facts
 from ftprep.rules.schema import NAME_RE
@@ -445,8 +445,8 @@ def compile_schema(canonical: bytes) -> CompiledSchema:
     except SchemaError as exc:
         return CompiledSchema(None, _short(exc.message), tuple(exc.absolute_path))
     if schema.get("type", "object") != "object":
-        return CompiledSchema(None, f"top-level type is {schema['type']!r}; parameters must be an object schema",
-                              ("type",))
+        return CompiledSchema(None, f"top-level type is {json_text(schema['type'])}; parameters must be an "
+                              "object schema", ("type",))
     return CompiledSchema(cls(schema), None)
 
 
@@ -503,7 +503,7 @@ def _check_definitions(holder: Mapping[str, Any], ctx: RecordContext, base: Wher
     if "parallel_tool_calls" in holder and not isinstance(holder["parallel_tool_calls"], bool):
         value = holder["parallel_tool_calls"]
         ctx.emit(InvalidParallelToolCalls, pointer(*base, "parallel_tool_calls"),
-                 f"parallel_tool_calls must be a boolean, not {_type_name(value)} {value!r}"[:_MESSAGE_LIMIT],
+                 f"parallel_tool_calls must be a boolean, not {_type_name(value)} {json_text(value)}"[:_MESSAGE_LIMIT],
                  "write true or false without quotes, or drop the key")
     tools, functions = holder.get("tools"), holder.get("functions")
     if tools is None and functions is None:
@@ -562,7 +562,7 @@ def _define(function: dict[str, Any], where: Where, declared: Declared, ctx: Rec
     if not isinstance(name, str) or not NAME_RE.match(name):
         ctx.emit(InvalidToolName, pointer(*where, "name") if "name" in function else pointer(*where),
                  "function has no `name`" if "name" not in function
-                 else f"function name {name!r} is not 1-64 of [a-zA-Z0-9_-]"[:_MESSAGE_LIMIT],
+                 else f"function name {json_text(name)} is not 1-64 of [a-zA-Z0-9_-]"[:_MESSAGE_LIMIT],
                  "name the function with letters, digits, _ and - only")
         if not isinstance(name, str):
             return
@@ -646,7 +646,7 @@ def _function_wrapper(item: dict[str, Any], where: Where, ctx: RecordContext, ru
                      f"a {noun} has only {allowed_text}")
     if item.get("type") != "function":
         ctx.emit(rule, pointer(*where, "type") if "type" in item else pointer(*where),
-                 f"{noun} type is {item.get('type')!r}, not 'function'", 'set "type": "function"')
+                 f"{noun} type is {json_text(item.get('type'))}, not 'function'", 'set "type": "function"')
     function = item.get("function")
     if isinstance(function, dict):
         return function

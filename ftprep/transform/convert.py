@@ -30,7 +30,8 @@ import orjson
 
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE, detect_format
-from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes
+from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes, require_jsonl_name
+from ftprep.rules.nulls import NULL_FIELDS, strip_nulls
 from ftprep.rules.schema import InvalidContent, UnrecognizedRecord
 from ftprep.transform.pointer import MISSING, parse_pointer, resolve
 from ftprep.transform.recheck import RecordChecker
@@ -53,6 +54,21 @@ _SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assista
                    "tool": "observation", "function": "observation"}
 
 Message = dict[str, Any]
+# The top-level keys each source's conversion reads: any other column of a row is not carried to the output,
+# and is counted (or, with --strict, makes the row a reject). `--from map` reads what its pointers name.
+CARRIED = {
+    "chat": frozenset({"messages", "tools", "functions", "parallel_tool_calls"}),
+    "sharegpt": frozenset({"conversations", "system", "tools"}),
+    "alpaca": frozenset({"instruction", "input", "output", "system", "history"}),
+    "completions": frozenset({"prompt", "completion"}),
+    "dpo": frozenset({"input", "preferred_output", "non_preferred_output"}),
+    "preference": frozenset({"prompt", "chosen", "rejected", "system"}),
+    "sharegpt-preference": frozenset({"conversations", "chosen", "rejected", "system"}),
+}
+KTO_CHOICES = ("drop", "keep")
+# The reject reasons of convert's own choices (not findings of a rule).
+KTO_FALSE = "kto-label-false"
+NOT_CARRIED = "not-carried"
 
 
 class Unconvertible(Exception):
@@ -74,6 +90,9 @@ class ConvertOptions:
     # Reject rows with fields the target cannot carry (targets of ftprep.transform.outputs) instead of
     # counting what was dropped.
     strict: bool = False
+    # KTO rows (a boolean `label` beside a prompt and a completion): "drop" sets the label=false ones aside
+    # (a bad answer is not a supervised target); "keep" converts every row and counts the dropped labels.
+    kto: str = "drop"
 
 
 @dataclass(slots=True)
@@ -434,6 +453,17 @@ _CONVERTERS: dict[str, Callable[[str, Mapping[str, Any], ConvertOptions], dict[s
 }
 
 
+def refuse_kto_false(row: Mapping[str, Any], source: str, options: ConvertOptions) -> bool:
+    """Whether ``row`` is a KTO row (a boolean ``label`` beside a supervised example); raises
+    :class:`Unconvertible` (``kto-label-false``) for a label=false row under ``--kto drop``: a bad answer
+    must not become a supervised target."""
+    kto = isinstance(row.get("label"), bool) and source in ("chat", "completions")
+    if kto and row["label"] is False and options.kto == "drop":
+        raise Unconvertible("KTO row with label=false: a bad answer, not a training target "
+                            "(--kto keep converts it anyway)", "/label", KTO_FALSE)
+    return kto
+
+
 def convert_row(row: Mapping[str, Any], source: str, options: ConvertOptions) -> dict[str, Any]:
     """Convert one row from ``source`` to ``options.to``; raises :class:`Unconvertible`."""
     return _CONVERTERS[options.to](source, row, options)
@@ -453,6 +483,8 @@ def prepare_conversion(input_path: str | os.PathLike[str], output_path: str | os
     if str(input_path) == "-":
         raise ConfigError("convert needs an input file path, not '-'")
     rejects_path = f"{output_stem(output_path)}.rejects.jsonl" if rejects_out is None else rejects_out
+    for named in (output_path, rejects_path):
+        require_jsonl_name(named)
     outputs = [AtomicOutput(output_path, force=force), AtomicOutput(rejects_path, force=force, optional=True)]
     container = container or detect_container(input_path)
     accounting = Accounting(unit="line" if container == "jsonl" else "row")
@@ -501,7 +533,16 @@ def convert_file(
                     if source is None:
                         keys = ", ".join(list(row.value)[:6]) or "no keys"
                         raise Unconvertible(f"row is in no known format (keys: {keys}); pass --from or --map", "")
-                    record = convert_row(row.value, source, options)
+                    # A DataFrame round trip's nulls (FT215) are absent fields: dropped, and counted.
+                    value, removed = strip_nulls(row.value)
+                    kto = refuse_kto_false(value, source, options)
+                    lost = [key for key in value if key not in CARRIED[source] and not (kto and key == "label"
+                            and options.kto == "drop")] if source in CARRIED else []
+                    if lost and options.strict:
+                        raise Unconvertible(f"--strict: {', '.join(map(repr, lost))} cannot be carried to "
+                                            f"{options.to}", "", NOT_CARRIED)
+                    record, also = strip_nulls(convert_row(value, source, options))
+                    dropped = len(removed) + len(also)
                 except Unconvertible as exc:
                     reasons.append(exc.reason)
                 else:
@@ -517,9 +558,15 @@ def convert_file(
                     if not reasons:
                         out.write_line(data)
                         accounting.count_output("output")
+                        if dropped:
+                            accounting.drop(NULL_FIELDS, dropped)
+                        for key in lost:
+                            accounting.drop(key)
                         continue
             rejects.write_line(reject_bytes(reasons, row.raw, line=row.line, record=row.record))
             accounting.count_reject(r.code for r in reasons)
+            if all(r.code == KTO_FALSE for r in reasons):
+                accounting.set_aside += 1  # what --kto drop asks for: not a failure of the run
     accounting.extra = {"convert": {"container": container, "from": source, "detected": detected,
                                     "to": options.to}}
     return ConvertResult(accounting, container, source or "unknown", detected)

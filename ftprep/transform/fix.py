@@ -1,7 +1,8 @@
 """The safe fixer: repair what is mechanical, set aside what is not, and never change a record's meaning.
 
 Repaired in place: a byte order mark, CRLF line endings, NUL bytes, blank lines (dropped and counted),
-and JSON formatting (every record is re-serialised compactly with orjson, keys in their order).
+null optional fields (dropped and counted: a DataFrame round trip's filled-in nulls, FT215), and JSON
+formatting (every record is re-serialised compactly with orjson, keys in their order).
 Optionally (``dedupe``) a record equal to an earlier one (same canonical record) is set aside.
 Every line that still has an error under ``ftprep check``'s rules goes to the rejects file with its
 finding codes. File-level findings (too few examples, format/model mismatch) cannot be fixed line by
@@ -20,11 +21,12 @@ from ftprep.config import Config
 from ftprep.errors import ConfigError
 from ftprep.jsonl.parse import parse_line
 from ftprep.jsonl.reader import iter_lines
-from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes
+from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes, require_jsonl_name
 from ftprep.lint.finding import Severity
 from ftprep.overlap.hashing import digest_bytes, record_digest
 from ftprep.rules.bytes import BlankLine, NulByte, Utf8Bom
 from ftprep.rules.dataset import DuplicateLine
+from ftprep.rules.nulls import NULL_FIELDS, NullOptionalField, strip_nulls
 from ftprep.rules.overlap import DuplicateRecord
 from ftprep.rules.syntax import InvalidJson
 from ftprep.transform.sources import PARSE_CODES
@@ -32,7 +34,7 @@ from ftprep.transform.split import output_stem
 from ftprep.transform.summary import Accounting, Reason, reject_bytes
 
 # Errors the rewrite itself removes.
-FIXED_CODES = frozenset({Utf8Bom.code, BlankLine.code, NulByte.code})
+FIXED_CODES = frozenset({Utf8Bom.code, BlankLine.code, NulByte.code, NullOptionalField.code})
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -64,6 +66,8 @@ def fix_file(
     if str(input_path) == "-":
         raise ConfigError("fix reads its input twice; pass a file path, not '-'")
     rejects_path = f"{output_stem(output_path)}.rejects.jsonl" if rejects_out is None else rejects_out
+    for named in (output_path, rejects_path):
+        require_jsonl_name(named)
     outputs = [AtomicOutput(output_path, force=force), AtomicOutput(rejects_path, force=force, optional=True)]
     for output in outputs:
         output.validate([input_path])
@@ -79,7 +83,7 @@ def fix_file(
             bad.setdefault(finding.line, []).append(Reason.of(finding))
     accounting.output("output", str(outputs[0].path))
     accounting.paths["rejects"] = str(outputs[1].path)
-    repairs = {"bom": 0, "crlf": 0, "nul": 0, "reformatted": 0}
+    repairs = {"bom": 0, "crlf": 0, "nul": 0, "nulls": 0, "reformatted": 0}
     seen: dict[bytes, tuple[int, bytes]] = {}
     with atomic_outputs(outputs, [input_path]) as (out, rejects):
         for raw in iter_lines(input_path):
@@ -104,8 +108,13 @@ def fix_file(
                     # Only when the check's selection ignored the parse rules: never write a broken line.
                     reasons = [Reason(PARSE_CODES[p.kind], p.message, p.pointer) for p in parsed.problems] or [
                         Reason(InvalidJson.code, "line is not a strict JSON object")]
-                elif dedupe:
-                    digest = record_digest(parsed.value)
+                else:
+                    record, removed = strip_nulls(parsed.value)
+                    if removed:
+                        repairs["nulls"] += len(removed)
+                        accounting.drop(NULL_FIELDS, len(removed))
+                if reasons is None and dedupe:
+                    digest = record_digest(record)
                     first = seen.get(digest)
                     if first is None:
                         seen[digest] = (raw.lineno, digest_bytes(data))
@@ -115,7 +124,7 @@ def fix_file(
                         accounting.set_aside += 1
                 if reasons is None:
                     try:
-                        compact = record_bytes(parsed.value)
+                        compact = record_bytes(record)
                     except ValueError as exc:
                         reasons = [Reason(InvalidJson.code, f"the record has no valid UTF-8 JSON form ({exc})")]
                     else:

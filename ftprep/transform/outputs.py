@@ -39,6 +39,7 @@ import orjson
 from ftprep.errors import ConfigError
 from ftprep.jsonl.writer import atomic_outputs, record_bytes
 from ftprep.transform.convert import (
+    KTO_FALSE,
     ConvertOptions,
     ConvertResult,
     Message,
@@ -46,6 +47,7 @@ from ftprep.transform.convert import (
     convert_row,
     detect_source,
     prepare_conversion,
+    refuse_kto_false,
 )
 from ftprep.transform.pointer import parse_pointer
 from ftprep.transform.sources import iter_rows
@@ -562,6 +564,7 @@ def convert_file_to(
                     if source is None:
                         keys = ", ".join(list(row.value)[:6]) or "no keys"
                         raise Unconvertible(f"row is in no known format (keys: {keys}); pass --from or --map", "")
+                    refuse_kto_false(row.value, source, options)
                     record, dropped = write_row(row.value, source, options)
                 except Unconvertible as exc:
                     reasons.append(exc.reason)
@@ -584,6 +587,8 @@ def convert_file_to(
                         rows.update(dropped.keys())
                         continue
             rejects.write_line(reject_bytes(reasons, row.raw, line=row.line, record=row.record))
+            if all(r.code == KTO_FALSE for r in reasons):
+                accounting.set_aside += 1  # what --kto drop asks for: not a failure of the run
             accounting.count_reject(r.code for r in reasons)
     accounting.extra = {
         "convert": {"container": container, "from": source, "detected": detected, "to": options.to},

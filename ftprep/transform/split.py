@@ -33,7 +33,7 @@ import numpy as np
 from ftprep.engine import ScanOptions, scan_file
 from ftprep.errors import ConfigError, InputError
 from ftprep.jsonl.reader import iter_lines
-from ftprep.jsonl.writer import AtomicOutput, atomic_outputs
+from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, require_jsonl_name
 from ftprep.overlap.compare import DigestCollector
 from ftprep.overlap.hashing import canonical_bytes
 from ftprep.overlap.near import DEFAULT_NUM_PERM, DEFAULT_THRESHOLD, NearIndex, Template, signature
@@ -258,6 +258,7 @@ def split_file(
                AtomicOutput(f"{stem}.rejects.jsonl" if rejects_out is None else rejects_out, force=force,
                             optional=True)]
     for output in outputs:
+        require_jsonl_name(output.path)
         output.validate([path])
     _valid_target(0, valid_ratio, valid_count)  # option errors before any pass over the input
     template = learn_template(path) if group_by == "near" else None

@@ -79,6 +79,10 @@ class Accounting:
     set_aside: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     blank: int = 0
+    # Fields left out of records that were written (a column the output does not carry, a null optional
+    # field): values and rows per field name, counted so that nothing is dropped silently.
+    dropped_fields: Counter[str] = field(default_factory=Counter)
+    dropped_rows: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -93,6 +97,11 @@ class Accounting:
     def count_output(self, label: str) -> None:
         """One line written to ``label``."""
         self.outputs[label] += 1
+
+    def drop(self, name: str, values: int = 1) -> None:
+        """``values`` values of the field ``name`` were left out of one written row."""
+        self.dropped_fields[name] += values
+        self.dropped_rows[name] += 1
 
     def count_reject(self, codes: Iterable[str]) -> None:
         """One line rejected for ``codes``."""
@@ -113,6 +122,8 @@ class Accounting:
             "rejected": {"path": self.paths.get("rejects"), "lines": self.rejected,
                          "reasons": dict(sorted(self.reasons.items()))},
             "dropped": {BLANK_CODE: self.blank} if self.blank else {},
+            "dropped_fields": {name: {"values": n, "rows": self.dropped_rows[name]}
+                               for name, n in sorted(self.dropped_fields.items())},
             "balanced": self.balanced,
             "notes": list(self.notes),
             **self.extra,
@@ -128,5 +139,7 @@ class Accounting:
             lines.append(f"  rejected: {self.rejected} -> {self.paths.get('rejects', '')} ({reasons})")
         if self.blank:
             lines.append(f"  dropped: {self.blank} blank line(s) ({BLANK_CODE})")
+        lines.extend(f"  dropped {name}: {n} value(s) in {self.dropped_rows[name]} row(s)"
+                     for name, n in sorted(self.dropped_fields.items()))
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines) + "\n"

@@ -90,3 +90,62 @@ def test_overlap_hook_passes_without_leaks(tmp_path: Path) -> None:
                             "pyproject.toml": config}, hook_id="ftprep-overlap")
     result = _pre_commit(repo, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _readme_snippet() -> dict[str, object]:
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("### pre-commit"):]
+    block = section[section.index("```yaml\n") + 8:]
+    return yaml.safe_load(block[:block.index("```")])  # type: ignore[no-any-return]
+
+
+def test_the_readme_snippet_names_a_revision_and_hooks_that_exist(tmp_path: Path) -> None:
+    snippet = _readme_snippet()
+    repo = snippet["repos"][0]  # type: ignore[index]
+    manifest_ids = {hook["id"] for hook in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
+    assert {hook["id"] for hook in repo["hooks"]} <= manifest_ids
+    # The revision exists in this repository (a branch or tag; there were no tags when v0.1.0 was named).
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{repo['rev']}^{{commit}}"], cwd=REPO,
+                           capture_output=True, text=True, check=False)
+    assert found.returncode == 0, f"rev {repo['rev']!r} is not a commit of this repository"
+    # pre-commit itself accepts the snippet as a configuration, once the repository's address is filled in.
+    config = tmp_path / ".pre-commit-config.yaml"
+    config.write_text(yaml.safe_dump({"repos": [{**repo, "repo": str(REPO)}]}))
+    valid = subprocess.run([str(BIN / "pre-commit"), "validate-config", str(config)], capture_output=True,
+                           text=True, check=False)
+    assert valid.returncode == 0, valid.stdout + valid.stderr
+
+
+def test_overlap_hook_passes_without_configured_pairs(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, {"train.jsonl": (SAMPLES / "chat_valid.jsonl").read_bytes()}, hook_id="ftprep-overlap")
+    result = _pre_commit(repo, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ftprep overlap" in result.stdout and "Passed" in result.stdout
+
+
+def test_overlap_hook_skips_a_commit_without_data_or_configuration(tmp_path: Path) -> None:
+    train = (SAMPLES / "chat_valid.jsonl").read_bytes()
+    config = b'[tool.ftprep]\npairs = [{ train = "data/train.jsonl", validation = "data/valid.jsonl" }]\n'
+    repo = _repo(tmp_path, {"README.md": b"# data\n"}, hook_id="ftprep-overlap")
+    (repo / "data").mkdir()
+    (repo / "data" / "train.jsonl").write_bytes(train)
+    (repo / "data" / "valid.jsonl").write_bytes(train.splitlines(keepends=True)[2])  # a leak
+    (repo / "pyproject.toml").write_bytes(config)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "GIT_CONFIG_GLOBAL": os.devnull,
+           "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    run = [str(BIN / "pre-commit"), "run", "--color", "never", "--files"]
+    only_readme = subprocess.run([*run, "README.md"], cwd=repo, capture_output=True, text=True, env=env)
+    assert only_readme.returncode == 0 and "no files to check" in only_readme.stdout.lower(), only_readme.stdout
+    with_data = subprocess.run([*run, "data/valid.jsonl"], cwd=repo, capture_output=True, text=True, env=env)
+    assert with_data.returncode == 1 and "Failed" in with_data.stdout, with_data.stdout
+
+
+def test_check_hook_holds_a_configured_validation_file_to_one_example(tmp_path: Path) -> None:
+    lines = (SAMPLES / "chat_valid.jsonl").read_bytes().splitlines(keepends=True)
+    config = b'[tool.ftprep]\npairs = [{ train = "train.jsonl", validation = "valid.jsonl" }]\n'
+    repo = _repo(tmp_path, {"train.jsonl": b"".join(lines[:10]), "valid.jsonl": b"".join(lines[10:12]),
+                            "pyproject.toml": config})
+    result = _pre_commit(repo, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +68,36 @@ def test_estimate_stays_the_function_after_its_module_is_imported() -> None:
     from ftprep import estimate
 
     assert inspect.isfunction(estimate) and estimate.__module__ == "ftprep.estimation"
+
+
+def test_dir_lists_the_public_names() -> None:
+    names = dir(ftprep)
+    assert set(ftprep.__all__) <= set(names)
+    assert names == sorted(names)
+
+
+def test_check_files_takes_records_in_memory() -> None:
+    chat = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
+    rows = (dict(chat, weight=None) if i == 2 else chat for i in range(3))  # a generator, as from a DataFrame
+    result = ftprep.check_files(rows, min_examples=1)
+    assert [scan.path for scan in result.files] == ["<records>"]
+    assert result.files[0].examples == 3
+    assert [(f.path, f.line, f.code) for f in result.findings if f.code == "FT215"] == [("<records>", 3, "FT215")]
+
+
+def test_check_files_refuses_records_that_are_not_json() -> None:
+    with pytest.raises(ftprep.ConfigError, match="record 1 cannot be written as JSON"):
+        ftprep.check_files([{"a": 1}, {"b": object()}])  # type: ignore[arg-type]
+
+
+def test_the_readme_api_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Python API"):]
+    code = section[section.index("```python\n") + 10:]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code[:code.index("```")], "README.md", "exec"), {})  # the README's own example
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("train.jsonl 1 FT215 1 optional field is null (/messages/1/weight)")
+    assert out[1:] == ["1", "0"]
+    assert (tmp_path / "train.fixed.jsonl").read_text().count("null") == 0

@@ -97,7 +97,11 @@ def test_corpus_tool_file_keeps_every_tool_call_for_trl_and_vertex(tmp_path: Pat
 
 def test_corpus_kto_labels_are_counted_and_image_placeholders_are_nova_reserved(tmp_path: Path) -> None:
     kto = corpus("llamafactory/kto_en_demo.json")
+    # The 150 label=false rows (bad answers) are set aside, not made training targets (--kto drop).
     acc = convert_file_to(kto, tmp_path / "kto.jsonl", ConvertOptions(to="trl")).accounting
+    assert (acc.outputs, acc.set_aside, dict(acc.reasons)) == ({"output": 150}, 150, {"kto-label-false": 150})
+    assert acc.extra["dropped_fields"] == {"label": {"values": 150, "rows": 150}}
+    acc = convert_file_to(kto, tmp_path / "kto_all.jsonl", ConvertOptions(to="trl", kto="keep")).accounting
     assert acc.extra["dropped_fields"] == {"label": {"values": 300, "rows": 300}}
     mllm = corpus("llamafactory/mllm_demo.json")
     acc = convert_file_to(mllm, tmp_path / "mllm.jsonl", ConvertOptions(to="bedrock-nova")).accounting

@@ -26,7 +26,7 @@ def test_bom_crlf_blank_lines_and_spacing_are_repaired(tmp_path: Path) -> None:
                                                                             for i in range(1, 10)) + b"\r\n")
     result = fix_file(source, tmp_path / "out.jsonl")
     assert (tmp_path / "out.jsonl").read_bytes() == b"".join(chat(f"q{i}", f"a{i}") + b"\n" for i in range(10))
-    assert result.repairs == {"bom": 1, "crlf": 11, "nul": 0, "reformatted": 1}
+    assert result.repairs == {"bom": 1, "crlf": 11, "nul": 0, "nulls": 0, "reformatted": 1}
     assert result.accounting.blank == 1
     assert result.accounting.balanced
     assert check_files([str(tmp_path / "out.jsonl")]).errors == 0

@@ -275,8 +275,9 @@ def test_cli_convert_to_vertex_reports_dropped_fields_and_strict_needs_a_new_tar
     summary = orjson.loads(capsys.readouterr().out)
     assert summary["dropped_fields"] == {"id": {"values": 1, "rows": 1},
                                          "messages[].weight": {"values": 2, "rows": 1}}
-    assert main(["convert", str(source), str(tmp_path / "o2.jsonl"), "--to", "chat", "--strict"]) == 2
-    assert "--strict applies to" in capsys.readouterr().err
+    # --strict on an OpenAI target: the `id` column it cannot carry makes the row a reject.
+    assert main(["convert", str(source), str(tmp_path / "o2.jsonl"), "--to", "chat", "--strict"]) == 1
+    assert "not-carried x1" in capsys.readouterr().err
     assert main(["convert", str(source), str(tmp_path / "o3.jsonl"), "--to", "trl", "--model", "gpt-4o"]) == 2
     assert "--model applies to the OpenAI targets" in capsys.readouterr().err
 
