@@ -2,6 +2,10 @@
 until the file reaches the wanted size, each copy made unique by a numbered suffix on its last user text.
 
     python bench/real.py bench/out/real_100mb.jsonl --mb 100
+    python bench/real.py bench/out/multilingual_100mb.jsonl --multilingual
+
+``--multilingual`` writes long Chinese and French conversations made of the corpus's Alpaca rows instead
+(``write_multilingual``), for the duplicate step and the token-limit test (bench/steps.py).
 
 The rows are taken in a fixed order (files sorted by path, lines in file order), so the same corpus gives
 the same bytes. Every written row gets the suffix `` #<n>`` (``n`` counts the written rows), so no two rows
@@ -106,13 +110,61 @@ def write(path: Path, size_bytes: int, corpus: Path = CORPUS) -> dict[str, int]:
     return {"rows": count, "corpus_rows": len(rows), "left_out": len(skipped), "passes": passes}
 
 
+def _alpaca_turns(corpus: Path) -> list[tuple[str, str]]:
+    """(user, assistant) texts of the corpus's Chinese and French Alpaca rows, interleaved."""
+    chinese = orjson.loads((corpus / "llamafactory" / "alpaca_zh_demo.json").read_bytes())
+    with (corpus / "axolotl" / "alpaca-fr.jsonl").open("rb") as handle:
+        french = [orjson.loads(line) for line in handle if line.strip()]
+    turns: list[tuple[str, str]] = []
+    for index in range(max(len(chinese), len(french))):
+        for rows in (chinese, french):
+            if index < len(rows):
+                row = rows[index]
+                prompt = "\n\n".join(t for t in (row.get("instruction"), row.get("input")) if t)
+                if prompt and row.get("output"):
+                    turns.append((prompt, row["output"]))
+    return turns
+
+
+# Turns per conversation, in turn: most are short, a few pass 32 KB (where the token-limit test tokenizes
+# a line for gpt-4o-mini's 65,536 tokens).
+TURNS = (1, 2, 1, 4, 1, 8, 2, 16, 1, 64)
+
+
+def write_multilingual(path: Path, size_bytes: int, corpus: Path = CORPUS) -> dict[str, int]:
+    """Write chat conversations of the corpus's Chinese and French Alpaca rows (1 to 64 turns, a system
+    prompt) to ``path`` (atomically) until it reaches ``size_bytes``, each made unique by a numbered suffix
+    on its last user text; returns the counts of conversations and of lines over 32 KB."""
+    turns = _alpaca_turns(corpus)
+    written = count = long_lines = cursor = 0
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as out:
+        while written < size_bytes:
+            messages = [{"role": "system", "content": "Tu es un assistant utile. 你是一个乐于助人的助手。"}]
+            for _ in range(TURNS[count % len(TURNS)]):
+                user, answer = turns[cursor % len(turns)]
+                cursor += 1
+                messages += [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+            messages[-2]["content"] += f" #{count}"
+            line = orjson.dumps({"messages": messages}) + b"\n"
+            out.write(line)
+            written += len(line)
+            long_lines += len(line) > 32_768
+            count += 1
+    tmp.replace(path)
+    return {"rows": count, "long_lines": long_lines}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", type=Path)
     parser.add_argument("--mb", type=float, default=100)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--multilingual", action="store_true",
+                        help="long Chinese and French conversations (Alpaca rows) instead of the corpus mix")
     args = parser.parse_args()
-    print(write(args.path, int(args.mb * 1_000_000), args.corpus))
+    make = write_multilingual if args.multilingual else write
+    print(make(args.path, int(args.mb * 1_000_000), args.corpus))
 
 
 if __name__ == "__main__":
