@@ -380,10 +380,26 @@ def text_digests(kind: str | None, record: Any) -> TextDigests:
     return TextDigests(normalised=normalised, prompt=prompt_digest, answer=answer_digest, compared=compared)
 
 
+def _last_segment(messages: list[Any]) -> Segment | None:
+    """The last segment of ``_messages_segments(messages)``: that of the last message that has any."""
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        # The common message, {"role": str, "content": str}, is its one segment.
+        if type(message) is dict and len(message) == 2:
+            role, content = message.get("role"), message.get("content")
+            if type(role) is str and type(content) is str:
+                return role, content
+        segments = message_segments(message)
+        if segments:
+            return segments[-1]
+    return None
+
+
 def last_prompt_segment(kind: str | None, record: Any) -> Segment | None:
     """The last segment of ``record_text(kind, record).prompt`` (None when the prompt has none), without
-    walking the rest of a chat record: back from the last assistant message to the first message with
-    text."""
+    walking the rest of the record: in a chat record back from the last assistant message (from the end
+    when there is none) to the first message with text, in a DPO record back through the input's messages
+    (the outputs are never read)."""
     if kind == "chat" and isinstance(record, dict):
         messages = record.get("messages")
         # The common record ends with an assistant message after a {"role": str, "content": str} one.
@@ -398,17 +414,11 @@ def last_prompt_segment(kind: str | None, record: Any) -> Segment | None:
         for last in range(len(messages) - 1, -1, -1):
             message = messages[last]
             if isinstance(message, dict) and message.get("role") == "assistant":
-                for index in range(last - 1, -1, -1):
-                    earlier = messages[index]
-                    # The common message, {"role": str, "content": str}, is its one segment.
-                    if type(earlier) is dict and len(earlier) == 2:
-                        role, content = earlier.get("role"), earlier.get("content")
-                        if type(role) is str and type(content) is str:
-                            return role, content
-                    segments = message_segments(earlier)
-                    if segments:
-                        return segments[-1]
-                return None
+                return _last_segment(messages[:last])
+        # No assistant message (a reinforcement row): the whole conversation is prompt.
+        return _last_segment(messages)
+    if kind == "preference" and isinstance(record, dict):
+        return _last_segment(_messages(record.get("input")))
     if kind == "completion" and isinstance(record, dict):
         return ("prompt", _as_text(record["prompt"])) if "prompt" in record else None
     prompt = record_text(kind, record).prompt

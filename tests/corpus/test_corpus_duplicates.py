@@ -9,11 +9,13 @@ import io
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 
 from ftprep.check import check_files
 from ftprep.overlap import DigestCollector, find_duplicates
 from ftprep.overlap.compare import PromptKeys
+from ftprep.overlap.normalize import last_prompt_segment, record_text
 from ftprep.overlap_pass import find_file_duplicates, scan_records
 from tests.conftest import CORPUS
 
@@ -49,3 +51,22 @@ def test_check_of_a_file_and_of_stdin_agree(path: Path, monkeypatch: pytest.Monk
     as_stdin = check_files(["-"], select=["FT52", "FT502"])
     assert [(f.code, f.line, f.message) for f in as_file.findings] == \
            [(f.code, f.line, f.message) for f in as_stdin.findings]
+
+
+def test_last_prompt_segment_is_the_last_of_the_record_text_prompt_on_every_row() -> None:
+    # Every corpus row read as every kind: the shortcut walks (chat with and without an assistant message,
+    # DPO input) give the segment the whole record text ends its prompt with.
+    rows = kinds = 0
+    for path in FILES:
+        with path.open("rb") as handle:
+            for line in handle:
+                try:
+                    record = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue
+                rows += 1
+                for kind in ("chat", "preference", "completion", None):
+                    prompt = record_text(kind, record).prompt
+                    assert last_prompt_segment(kind, record) == (prompt[-1] if prompt else None), (path, line)
+                    kinds += 1
+    assert rows > 40_000 and kinds == 4 * rows
