@@ -159,11 +159,10 @@ class RuleParams:
 OPENAI_PARAMS = RuleParams()
 # What the shape rules apply for a parameter a target leaves unknown: OpenAI's behaviour (they always need a value);
 # `ftprep targets` says so. Numeric limits left unknown are not checked at all.
-SHAPE_DEFAULTS = {"bom": "error", "image_urls": "any", "sample_weight": False, "sample_weight_negative": False,
-                   "reasoning_keys": frozenset(),
-                   "roles": frozenset(OPENAI_ROLES), "system_first": False, "alternating": False,
-                   "dpo_single_turn": False, "dpo_output_roles": frozenset({"assistant"}),
-                   "reinforcement_rows": "openai", "suffix_no_dots": False, "training_tiers": ()}
+SHAPE_PARAMS = ("bom", "image_urls", "sample_weight", "sample_weight_negative", "reasoning_keys", "roles",
+                "system_first", "alternating", "dpo_single_turn", "dpo_output_roles", "reinforcement_rows",
+                "suffix_no_dots", "training_tiers")
+SHAPE_DEFAULTS = {param: getattr(OPENAI_PARAMS, param) for param in SHAPE_PARAMS}
 
 
 @dataclass(frozen=True, slots=True)

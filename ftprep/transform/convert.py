@@ -30,13 +30,13 @@ import orjson
 
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE, detect_format
-from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes, require_jsonl_name
+from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes
 from ftprep.rules.nulls import NULL_FIELDS, strip_nulls
 from ftprep.rules.schema import InvalidContent, UnrecognizedRecord
 from ftprep.transform.pointer import MISSING, parse_pointer, resolve
 from ftprep.transform.recheck import RecordChecker
 from ftprep.transform.sources import detect_container, iter_rows
-from ftprep.transform.split import output_stem
+from ftprep.transform.split import output_with_rejects
 from ftprep.transform.summary import Accounting, Reason, reject_bytes
 
 TARGETS = {"chat": CHAT, "completions": COMPLETION, "dpo": PREFERENCE}
@@ -469,6 +469,16 @@ def convert_row(row: Mapping[str, Any], source: str, options: ConvertOptions) ->
     return _CONVERTERS[options.to](source, row, options)
 
 
+def row_source(row: Mapping[str, Any], source: str | None) -> str:
+    """The source format of a conversion: ``source`` when known (given, or detected from an earlier row), else
+    detected from ``row``; :class:`Unconvertible` when the row is in no known format."""
+    found = source or detect_source(row)
+    if found is None:
+        keys = ", ".join(list(row)[:6]) or "no keys"
+        raise Unconvertible(f"row is in no known format (keys: {keys}); pass --from or --map", "")
+    return found
+
+
 def prepare_conversion(input_path: str | os.PathLike[str], output_path: str | os.PathLike[str],
                        options: ConvertOptions, *, rejects_out: str | os.PathLike[str] | None, container: str | None,
                        force: bool) -> tuple[str | None, list[AtomicOutput], str, Accounting]:
@@ -482,10 +492,7 @@ def prepare_conversion(input_path: str | os.PathLike[str], output_path: str | os
         raise ConfigError("--from map needs --map FIELD=POINTER options")
     if str(input_path) == "-":
         raise ConfigError("convert needs an input file path, not '-'")
-    rejects_path = f"{output_stem(output_path)}.rejects.jsonl" if rejects_out is None else rejects_out
-    for named in (output_path, rejects_path):
-        require_jsonl_name(named)
-    outputs = [AtomicOutput(output_path, force=force), AtomicOutput(rejects_path, force=force, optional=True)]
+    outputs = output_with_rejects(output_path, rejects_out, force=force)
     container = container or detect_container(input_path)
     accounting = Accounting(unit="line" if container == "jsonl" else "row")
     accounting.output("output", str(outputs[0].path))
@@ -527,12 +534,8 @@ def convert_file(
                 continue
             reasons = list(row.problems)
             if row.value is not None and not reasons:
-                if source is None:
-                    source = detect_source(row.value)
                 try:
-                    if source is None:
-                        keys = ", ".join(list(row.value)[:6]) or "no keys"
-                        raise Unconvertible(f"row is in no known format (keys: {keys}); pass --from or --map", "")
+                    source = row_source(row.value, source)
                     # A DataFrame round trip's nulls (FT215) are absent fields: dropped, and counted.
                     value, removed = strip_nulls(row.value)
                     kto = refuse_kto_false(value, source, options)

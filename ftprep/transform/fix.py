@@ -21,7 +21,7 @@ from ftprep.config import Config
 from ftprep.errors import ConfigError
 from ftprep.jsonl.parse import parse_line
 from ftprep.jsonl.reader import iter_lines
-from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes, require_jsonl_name
+from ftprep.jsonl.writer import atomic_outputs, record_bytes
 from ftprep.lint.finding import Severity
 from ftprep.overlap.hashing import digest_bytes, record_digest
 from ftprep.rules.bytes import BlankLine, NulByte, Utf8Bom
@@ -30,7 +30,7 @@ from ftprep.rules.nulls import NULL_FIELDS, NullOptionalField, strip_nulls
 from ftprep.rules.overlap import DuplicateRecord
 from ftprep.rules.syntax import InvalidJson
 from ftprep.transform.sources import PARSE_CODES
-from ftprep.transform.split import output_stem
+from ftprep.transform.split import output_with_rejects
 from ftprep.transform.summary import Accounting, Reason, reject_bytes
 
 # Errors the rewrite itself removes.
@@ -65,10 +65,7 @@ def fix_file(
     """
     if str(input_path) == "-":
         raise ConfigError("fix reads its input twice; pass a file path, not '-'")
-    rejects_path = f"{output_stem(output_path)}.rejects.jsonl" if rejects_out is None else rejects_out
-    for named in (output_path, rejects_path):
-        require_jsonl_name(named)
-    outputs = [AtomicOutput(output_path, force=force), AtomicOutput(rejects_path, force=force, optional=True)]
+    outputs = output_with_rejects(output_path, rejects_out, force=force)
     for output in outputs:
         output.validate([input_path])
     result = check_files([str(input_path)], model=model, method=method, config=config)

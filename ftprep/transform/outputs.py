@@ -45,9 +45,9 @@ from ftprep.transform.convert import (
     Message,
     Unconvertible,
     convert_row,
-    detect_source,
     prepare_conversion,
     refuse_kto_false,
+    row_source,
 )
 from ftprep.transform.pointer import parse_pointer
 from ftprep.transform.sources import iter_rows
@@ -558,12 +558,8 @@ def convert_file_to(
                 continue
             reasons = list(row.problems)
             if row.value is not None and not reasons:
-                if source is None:
-                    source = detect_source(row.value)
                 try:
-                    if source is None:
-                        keys = ", ".join(list(row.value)[:6]) or "no keys"
-                        raise Unconvertible(f"row is in no known format (keys: {keys}); pass --from or --map", "")
+                    source = row_source(row.value, source)
                     refuse_kto_false(row.value, source, options)
                     record, dropped = write_row(row.value, source, options)
                 except Unconvertible as exc:

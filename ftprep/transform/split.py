@@ -64,6 +64,16 @@ class SplitResult:
     strata: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
+def output_with_rejects(output_path: str | os.PathLike[str], rejects_out: str | os.PathLike[str] | None, *,
+                        force: bool) -> list[AtomicOutput]:
+    """The output file and its rejects file (OUTPUT stem + ``.rejects.jsonl`` unless named, created only when
+    needed), each named as JSONL (:func:`require_jsonl_name`)."""
+    rejects_path = f"{output_stem(output_path)}.rejects.jsonl" if rejects_out is None else rejects_out
+    for named in (output_path, rejects_path):
+        require_jsonl_name(named)
+    return [AtomicOutput(output_path, force=force), AtomicOutput(rejects_path, force=force, optional=True)]
+
+
 def output_stem(path: str | os.PathLike[str]) -> Path:
     """``data.jsonl`` / ``data.jsonl.gz`` / ``data.json`` -> ``data`` (same folder), for default outputs."""
     p = Path(path)

@@ -10,6 +10,7 @@ from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
 from ftprep.upload.answers import call_api, expect_field, expect_object, expect_page
 from ftprep.upload.limits import DEFAULT_POLL_INTERVAL
+from ftprep.upload.polling import poll_until_ended
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 # A paused job makes no progress until someone resumes it: waiting on it would never end.
@@ -48,19 +49,6 @@ def follow_job(
     ``on_status`` is called when the status changes (and once at the start), ``on_event`` once per event,
     oldest first, including the events that happened before following began.
     """
-    seen: set[str] = set()
-    last_status: str | None = None
-    while True:
-        job = retrieve_job(client, job_id)
-        if on_event is not None:
-            for event in recent_events(client, job_id):
-                if event.id not in seen:
-                    seen.add(event.id)
-                    on_event(event)
-        if job.status != last_status:
-            last_status = job.status
-            if on_status is not None:
-                on_status(job)
-        if job.status in STOP_STATUSES:
-            return job
-        sleep(poll_interval)
+    return poll_until_ended(lambda: retrieve_job(client, job_id), lambda: recent_events(client, job_id),
+                            lambda job: str(job.status), lambda job: job.status in STOP_STATUSES,
+                            poll_interval=poll_interval, on_status=on_status, on_event=on_event, sleep=sleep)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from ftprep.errors import ConfigError, UploadError
+from ftprep.upload.polling import poll_until_ended
 from ftprep.upload.registry import FileRegistry
 from ftprep.upload.spec import JobSpec
 
@@ -206,19 +207,6 @@ def follow(service: JobService, job_id: str, *, poll_interval: float,
            on_event: Callable[[EventView], None] | None = None,
            sleep: Callable[[float], None] = time.sleep) -> JobView:
     """Poll a job until it ends; ``on_status`` on each change of status, ``on_event`` once per new event."""
-    seen: set[str] = set()
-    last: str | None = None
-    while True:
-        job = service.retrieve(job_id)
-        if on_event is not None:
-            for event in service.events(job_id, 100) or []:
-                if event.id not in seen:
-                    seen.add(event.id)
-                    on_event(event)
-        if job.status != last:
-            last = job.status
-            if on_status is not None:
-                on_status(job)
-        if job.state in ENDED:
-            return job
-        sleep(poll_interval)
+    return poll_until_ended(lambda: service.retrieve(job_id), lambda: service.events(job_id, 100) or [],
+                            lambda job: job.status, lambda job: job.state in ENDED, poll_interval=poll_interval,
+                            on_status=on_status, on_event=on_event, sleep=sleep)
