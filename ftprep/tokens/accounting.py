@@ -66,11 +66,24 @@ DEFAULT_IMAGE = ImageFormula(kind="tiles", base=85, tile=170)
 _HEADER_B64 = 96 * 1024
 # Text-length cache: a text's length is kept once the text is seen a second time (system prompts, tool
 # results and tool definitions repeat; most user and assistant texts do not). Sightings are marked in a
-# table of bytes indexed by the text's hash (a false positive only caches a text needlessly); the kept texts
-# hold at most _CACHED_CHARS characters (about 4 MB), then the cache and the sightings start over. (With
-# 1 MiB of marks and ~300-character texts, false positives fill the cache after ~100k distinct texts.)
+# table of bytes indexed by the text's hash (a false positive only caches a text needlessly). The cache is
+# keyed by the text's hash (computed once per str object, and needed for the sightings anyway) and holds the
+# length in characters beside the token count, so a hash collision must also match the length to be taken;
+# keys are ints, not the texts, so a cache of many long texts costs no more than one of short ones: at most
+# _CACHED_TEXTS entries (about 100 bytes each), then the cache and the sightings start over. A text of
+# _EAGER_CHARS characters or more is kept at its first sighting: it costs as much to encode as hundreds of
+# short ones, and one process often counts the same record twice (the token-limit rule, then `estimate`'s
+# collector). The cache belongs to the tokenizer object, shared by every Accountant of the process that
+# counts with it (see _length_cache).
 _SEEN_SLOTS = 1 << 20
-_CACHED_CHARS = 1 << 20
+_CACHED_TEXTS = 1 << 17
+_EAGER_CHARS = 2048
+_CHARS_BITS = 32
+_CHARS_MASK = (1 << _CHARS_BITS) - 1
+# An entry is tokens << _COUNT_SHIFT | cuts << _CHARS_BITS | characters: with the pieces of a long text cut
+# inside a pretoken (at most 2**28 / PIECE of them), so that a cached count still adds its cuts to the note.
+_COUNT_SHIFT = 48
+_CUTS_MASK = (1 << (_COUNT_SHIFT - _CHARS_BITS)) - 1
 # Token counts of tool-definition lists, keyed by their JSON, kept for up to this many distinct lists.
 _CACHED_TOOLS = 1024
 _SHORT_CACHE = 4096
@@ -150,6 +163,18 @@ class Plan:
             self.buckets.append(bucket)
 
 
+# Text-length caches per tokenizer object (held here too, so that its id is never reused while cached).
+_LENGTH_CACHES: dict[int, tuple[Any, dict[int, int], bytearray]] = {}
+
+
+def _length_cache(enc: Any) -> tuple[dict[int, int], bytearray]:
+    """The text-length cache and sightings of tokenizer ``enc`` in this process, shared by its accountants."""
+    entry = _LENGTH_CACHES.get(id(enc))
+    if entry is None or entry[0] is not enc:
+        entry = _LENGTH_CACHES[id(enc)] = (enc, {}, bytearray(_SEEN_SLOTS))
+    return entry[1], entry[2]
+
+
 class Accountant:
     """Counts examples for one encoding and model; caches the token length of repeated strings.
 
@@ -174,9 +199,7 @@ class Accountant:
         self._encode: Callable[[str], list[int]] = getattr(core, "encode_ordinary", self.enc.encode_ordinary)
         self._short: dict[str, int] = {}
         self._roles: dict[str, tuple[int, int]] = {}
-        self._texts: dict[str, int] = {}
-        self._cached_chars = 0
-        self._seen = bytearray(_SEEN_SLOTS)
+        self._texts, self._seen = _length_cache(self.enc)
         self._tools_cache: dict[tuple[bool, bytes], int] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -193,37 +216,46 @@ class Accountant:
 
     def text_len(self, text: str) -> int:
         """Token length of a text; the lengths of repeated texts are cached."""
-        n = self._texts.get(text)
-        return self._encode_len(text) if n is None else n
-
-    def _encode_len(self, text: str) -> int:
-        """Token length of a text not in the cache; caches it when it was seen before."""
-        n = self._len(text)
-        mark = hash(text) & (_SEEN_SLOTS - 1)
-        if self._seen[mark]:
-            self._keep(text, n)
-        else:
-            self._seen[mark] = 1
+        key = hash(text)
+        entry = self._texts.get(key)
+        if entry is not None and entry & _CHARS_MASK == len(text) & _CHARS_MASK:
+            return self._cached(entry)
+        n, cuts = self._len_cuts(text)
+        self._sighted(key, text, n, cuts)
         return n
 
-    def _keep(self, text: str, n: int) -> None:
-        """Cache the length of a text seen before (or a false positive of the sightings)."""
-        if self._cached_chars + len(text) > _CACHED_CHARS:
+    def _cached(self, entry: int) -> int:
+        """The token count of a cache entry (adding the cuts of its pieces to :attr:`forced_cuts`)."""
+        cuts = entry >> _CHARS_BITS & _CUTS_MASK
+        if cuts:
+            self.forced_cuts += cuts
+        return entry >> _COUNT_SHIFT
+
+    def _sighted(self, key: int, text: str, n: int, cuts: int = 0) -> None:
+        """Mark a text of hash ``key`` and ``n`` tokens as seen; cache its length when it was seen before."""
+        mark = key & (_SEEN_SLOTS - 1)
+        if not self._seen[mark]:
+            self._seen[mark] = 1
+            if len(text) < _EAGER_CHARS:
+                return
+        if len(self._texts) >= _CACHED_TEXTS:
             # Full: start over, forgetting the sightings too (they only accumulate, so false positives grow).
             self._texts.clear()
-            self._cached_chars = 0
             self._seen[:] = bytes(_SEEN_SLOTS)
-        if len(text) <= _CACHED_CHARS:
-            self._texts[text] = n
-            self._cached_chars += len(text)
+        self._texts[key] = n << _COUNT_SHIFT | cuts << _CHARS_BITS | (len(text) & _CHARS_MASK)
 
     def _len(self, text: str) -> int:
         """Token length of a text (a long one in pieces)."""
+        return self._len_cuts(text)[0]
+
+    def _len_cuts(self, text: str) -> tuple[int, int]:
+        """Token length of a text (a long one in pieces), and how many pieces were cut inside a pretoken
+        (added to :attr:`forced_cuts` too)."""
         if len(text) > LONG_TEXT:
             n, forced = long_text_len(self._safe_encode, text)
             self.forced_cuts += forced
-            return n
-        return len(self._safe_encode(text))
+            return n, forced
+        return len(self._safe_encode(text)), 0
 
     def _safe_encode(self, text: str) -> list[int]:
         try:
@@ -329,18 +361,22 @@ class Accountant:
                     n += self.text_len(json_text(calls))
             if isinstance(content, str):
                 if content:
-                    length = cached(content)
-                    if length is None:  # _encode_len, inlined: most texts are met once
+                    key = hash(content)
+                    entry = cached(key)
+                    if entry is not None and entry & _CHARS_MASK == len(content) & _CHARS_MASK:
+                        length = self._cached(entry)
+                    else:  # _len_cuts and _sighted, inlined: most texts are met once
+                        cuts = 0
                         if len(content) > LONG_TEXT:
-                            length = self._len(content)
+                            length, cuts = self._len_cuts(content)
                         else:
                             try:
                                 length = len(encode(content))
                             except UnicodeEncodeError:
                                 length = len(self.enc.encode_ordinary(content))
-                        mark = hash(content) & mask
-                        if seen[mark]:
-                            self._keep(content, length)
+                        mark = key & mask
+                        if seen[mark] or len(content) >= _EAGER_CHARS:
+                            self._sighted(key, content, length, cuts)
                         else:
                             seen[mark] = 1
                     n += length

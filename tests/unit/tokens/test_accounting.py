@@ -249,14 +249,48 @@ def test_text_cache_keeps_repeated_texts_and_gives_the_same_lengths(monkeypatch:
     accountant = Accountant(O200K)
     for text in texts * 2:
         assert accountant.text_len(text) == expected[text]
-    assert SYSTEM_PROMPT in accountant._texts and "short" in accountant._texts  # seen twice: kept
+    assert hash(SYSTEM_PROMPT) in accountant._texts and hash("short") in accountant._texts  # seen twice: kept
+    record = {"messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "short"}]}
+    assert accountant.count(record, "chat") == Accountant(O200K).count(record, "chat")  # the inlined lookup
     # Tiny limits: the cache starts over and the sightings are forgotten often; the lengths stay the same.
-    monkeypatch.setattr(accounting, "_CACHED_CHARS", 64)
+    monkeypatch.setattr(accounting, "_CACHED_TEXTS", 4)
     monkeypatch.setattr(accounting, "_SEEN_SLOTS", 8)
+    monkeypatch.setattr(accounting, "_LENGTH_CACHES", {})
     small = Accountant(O200K)
     for text in texts * 3:
         assert small.text_len(text) == expected[text]
-    assert sum(len(t) for t in small._texts) <= 64
+        assert small.count({"messages": [{"role": "user", "content": text}]}, "chat").user == expected[text] + 4
+    assert len(small._texts) <= 4
+
+
+def test_accountants_of_one_tokenizer_share_the_cache_and_long_texts_are_kept_at_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token-limit rule and `estimate`'s collector count the same long record in one process: the
+    second count finds the long text's length without encoding it again."""
+    import ftprep.tokens.accounting as accounting
+
+    monkeypatch.setattr(accounting, "_LENGTH_CACHES", {})
+    long_text = "clause " * 1000
+    first, second = Accountant(O200K, resolve_model("gpt-4o")), Accountant(O200K)
+    record = {"messages": [{"role": "user", "content": long_text}, {"role": "assistant", "content": "ok"}]}
+    expected = first.count(record, "chat")
+    calls: list[str] = []
+    monkeypatch.setattr(second, "_encode", lambda text: calls.append(text) or O200K.encode_ordinary(text))
+    assert second.count(record, "chat") == expected
+    assert long_text not in calls and "ok" in calls  # the short text was met once, so not kept; the long one was
+
+
+def test_text_cache_keyed_by_hash_never_gives_another_texts_length() -> None:
+    """The cache is keyed by the text's hash: an entry of another text under the same key (a collision) is
+    taken only when the lengths in characters agree too, so a planted entry of another length is ignored."""
+    accountant = Accountant(O200K)
+    text = "a text whose count the cache must not change " * 3
+    for planted in ("x", text + "!"):  # shorter and longer texts, both with 7 tokens
+        accountant._texts[hash(text)] = 7 << 48 | len(planted)
+        assert accountant.text_len(text) == len(O200K.encode_ordinary(text)) != 7
+        accountant._texts[hash(text)] = 7 << 48 | len(planted)
+        tokens = accountant.count({"messages": [{"role": "user", "content": text}]}, "chat")
+        assert tokens.user == len(O200K.encode_ordinary(text)) + 4
 
 
 def test_tools_cache_gives_the_same_counts() -> None:
@@ -279,5 +313,6 @@ def test_pickled_accountant_drops_its_caches() -> None:
     for record, kind in VARIED * 2:
         accountant.count(record, kind)
     copy = pickle.loads(pickle.dumps(accountant))
-    assert copy.enc is O200K and copy.cache_tools and not copy._texts and not copy._tools_cache
+    assert copy.enc is O200K and copy.cache_tools and not copy._tools_cache
+    assert not any(key.startswith("_") for key in accountant.__getstate__())  # no cache travels to a worker
     assert [copy.count(r, k) for r, k in VARIED] == [accountant.count(r, k) for r, k in VARIED]
