@@ -84,7 +84,7 @@ def apply_diagnosis(path: str, scan: FileScan, *, enabled: frozenset[str], metho
     if cut:
         rules = ", ".join(f"{code} x{count:,}" for code, count in sorted(cut.items()))
         message += (f"; {sum(cut.values()):,} line findings that follow from it are not listed ({rules}), "
-                    f"the first {KEEP_EXAMPLES} of each rule are")
+                    f"only the first {KEEP_EXAMPLES} of each rule are listed")
     diagnosis = Finding(code=FileDiagnosis.code, name=FileDiagnosis.name, severity=FileDiagnosis.severity,
                         path=scan.path, line=None, column=None, pointer=None, message=message, fix=found.fix)
     scan.findings = sorted([diagnosis, *kept], key=Finding.sort_key)
