@@ -54,7 +54,7 @@ from ftprep.rules.dataset import (
 from ftprep.rules.facts import FACTS_KEY
 from ftprep.rules.job import FormatModelMismatch
 from ftprep.rules.nulls import FIX as NULL_FIX
-from ftprep.rules.nulls import NullOptionalField, describe, strip_nulls
+from ftprep.rules.nulls import NullOptionalField, describe, may_hold_nulls, strip_nulls
 from ftprep.rules.schema import UnrecognizedRecord, key_hint
 from ftprep.rules.syntax import (
     DuplicateKey,
@@ -295,7 +295,7 @@ class _Pass:
         if self._digests:
             state.digests.append(line_digest(data))
             state.digest_lines.append(lineno)
-        if b"null" in data:
+        if may_hold_nulls(data):
             # A DataFrame round trip's filled-in nulls: one finding for the line, and the other checks see
             # the record without them (as `ftprep fix` writes it) instead of reporting each field.
             record, removed = strip_nulls(record)

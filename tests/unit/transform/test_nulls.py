@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ftprep.check import check_files
-from ftprep.rules.nulls import NULL_FIELDS, strip_nulls
+from ftprep.rules.nulls import NULL_FIELDS, may_hold_nulls, strip_nulls
 from ftprep.transform.convert import ConvertOptions, convert_file
 from ftprep.transform.fix import fix_file
 
@@ -87,3 +90,30 @@ def test_messages_show_values_as_json_not_python(tmp_path: Path) -> None:
     assert "unknown role null" in messages
     assert "weight true is not the integer 0 or 1" in messages
     assert not [m for m in messages if "None" in m or "True" in m]
+
+
+# Keys and values that make the prefilter's cases: content (kept null), optional fields (dropped null), keys
+# that end in `"content` or hold the word null, strings that mention `"content":null`.
+_KEYS = st.sampled_from(["content", "weight", "tool_calls", "role", 'my"content', "x\\content", "nullable",
+                         "messages", "tools", "type", "name"])
+_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-3, 3),
+                    st.sampled_from(["null", '"content":null', '{"content": null}', "text", "\\", '"']))
+_VALUES = st.recursive(_LEAVES, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                        st.dictionaries(_KEYS, inner, max_size=4)), max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(record=st.dictionaries(_KEYS, _VALUES, max_size=5), spaced=st.booleans())
+def test_the_null_prefilter_never_skips_a_line_with_a_null_to_strip(record: dict[str, Any], spaced: bool) -> None:
+    data = json.dumps(record).encode() if spaced else orjson.dumps(record)
+    if not may_hold_nulls(data):
+        assert strip_nulls(record) == (record, [])
+
+
+def test_the_null_prefilter_skips_content_nulls_and_walks_the_rest() -> None:
+    tool_call = {"messages": [{"role": "assistant", "content": None, "tool_calls": [{"id": "c"}]}]}
+    assert not may_hold_nulls(orjson.dumps(tool_call)) and not may_hold_nulls(json.dumps(tool_call).encode())
+    assert may_hold_nulls(orjson.dumps(ROUND_TRIP))
+    escaped_key = {"messages": [{'my"content': None}]}  # not `content`: its null is dropped
+    assert strip_nulls(escaped_key)[1] and may_hold_nulls(orjson.dumps(escaped_key))
+    assert not may_hold_nulls(orjson.dumps(CLEAN))
