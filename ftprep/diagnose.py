@@ -4,12 +4,14 @@ it to a few examples of each rule."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
+from collections.abc import Sequence
 
 from ftprep.engine import FileScan
 from ftprep.errors import InputError
 from ftprep.jsonl.reader import STDIN, open_binary
-from ftprep.lint.finding import Finding
+from ftprep.lint.finding import Finding, Severity
 from ftprep.rules.bytes import NotJsonl
 from ftprep.rules.diagnosis import (
     JSON_ARRAY,
@@ -17,6 +19,7 @@ from ftprep.rules.diagnosis import (
     PRETTY,
     Diagnosis,
     FileDiagnosis,
+    Record,
     container_of,
     diagnose_container,
     diagnose_rows,
@@ -26,6 +29,9 @@ from ftprep.rules.diagnosis import (
 
 # Bytes of the head read again: enough for the first records of a pretty-printed file.
 HEAD_BYTES = 1 << 20
+# Rows of the head (or of a window) a row diagnosis looks at, spread over it; bytes of each later window.
+SAMPLED_ROWS = 50
+WINDOW_BYTES = 1 << 18
 
 
 def read_head(path: str, size: int = HEAD_BYTES) -> bytes | None:
@@ -40,20 +46,70 @@ def read_head(path: str, size: int = HEAD_BYTES) -> bytes | None:
         return None
 
 
-def diagnose(head: bytes, scan: FileScan, *, method_given: bool, reinforcement_model: str | None) -> Diagnosis | None:
+def diagnose(head: bytes, scan: FileScan, *, method_given: bool, reinforcement_model: str | None,
+             windows: Sequence[bytes] = ()) -> Diagnosis | None:
     """What the file whose first bytes are ``head`` is, when it is not fine-tuning JSONL and the scan found
-    errors it explains."""
+    errors it explains. ``windows``: bytes from further into the file (see :func:`read_windows`); a row
+    diagnosis holds only when the rows there are of the same kind (a mixed file gets none)."""
     container = container_of(head)
     if container is not None:
         records = document_records(head) if container in (JSON_ARRAY, PRETTY) else []
         return diagnose_container(scan.path, container, records)
     if not scan.errors:
         return None
-    found = diagnose_rows(scan.path, line_records(head), method_given=method_given,
+    found = diagnose_rows(scan.path, spread_records(head), method_given=method_given,
                           reinforcement_model=reinforcement_model)
-    if found is None or not any(found.explains(f.code) for f in scan.findings if f.line is not None):
+    if found is None:
+        return None
+    for window in windows:
+        records = spread_records(window, partial_first=True)
+        if records:
+            other = diagnose_rows(scan.path, records, method_given=method_given,
+                                  reinforcement_model=reinforcement_model)
+            if other is None or other.what != found.what:
+                return None
+    # And the rows it describes are what fails: at least half of the file's records have an error the
+    # diagnosis explains.
+    failing = {f.line for f in scan.findings
+               if f.line is not None and f.severity is Severity.ERROR and found.explains(f.code)}
+    if not failing or len(failing) * 2 < scan.examples:
         return None
     return found
+
+
+def spread_records(data: bytes, limit: int = SAMPLED_ROWS, *, partial_first: bool = False) -> list[Record]:
+    """Up to ``limit`` records of the complete lines of ``data``, spread evenly over them (the whole of a
+    small file, whose head is all of it). ``partial_first``: ``data`` starts inside a line, skipped."""
+    lines = data.split(b"\n")
+    if partial_first:
+        lines = lines[1:]
+    if len(data) >= HEAD_BYTES or partial_first:
+        lines = lines[:-1]  # cut by the read: maybe not a whole line
+    lines = [line for line in lines if line.strip()]
+    step = max(1, len(lines) / limit)
+    picked = [lines[int(i * step)] for i in range(min(limit, len(lines)))]
+    return line_records(b"\n".join(picked), limit)
+
+
+def read_windows(path: str, size: int = WINDOW_BYTES) -> list[bytes]:
+    """Bytes from a quarter, half, three quarters into ``path`` and from its end: none for standard input,
+    ``.gz`` files (which would be decompressed whole to get there) and files under two heads."""
+    if path == STDIN:
+        return []
+    try:
+        total = os.path.getsize(path)
+        if total < 2 * HEAD_BYTES:
+            return []
+        windows = []
+        with open(path, "rb") as stream:
+            if stream.read(2) == b"\x1f\x8b":
+                return []
+            for start in (total // 4, total // 2, 3 * total // 4, total - size):
+                stream.seek(start)
+                windows.append(stream.read(size))
+        return windows
+    except OSError:
+        return []
 
 
 def apply_diagnosis(path: str, scan: FileScan, *, enabled: frozenset[str], method_given: bool,
@@ -65,7 +121,8 @@ def apply_diagnosis(path: str, scan: FileScan, *, enabled: frozenset[str], metho
     head = read_head(path)
     if not head:
         return
-    found = diagnose(head, scan, method_given=method_given, reinforcement_model=reinforcement_model)
+    found = diagnose(head, scan, method_given=method_given, reinforcement_model=reinforcement_model,
+                     windows=read_windows(path))
     if found is None:
         return
     kept: list[Finding] = []

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ftprep.check import check_files
+from ftprep.diagnose import HEAD_BYTES
 from ftprep.cli import main
 from ftprep.lint.finding import Finding
 from ftprep.rules.diagnosis import KEEP_EXAMPLES, container_of, jsonl_name, row_format
@@ -105,6 +106,27 @@ def test_a_row_problem_the_diagnosis_does_not_explain_is_kept(tmp_path: Path) ->
     findings = check_files([str(path)], today=TODAY).findings
     _diagnosis(findings)
     assert [f.line for f in findings if f.code == "FT101"] == [4, 6, 10, 12]
+
+
+def test_a_mixed_file_is_not_diagnosed_from_its_first_rows(tmp_path: Path) -> None:
+    """The first megabyte (the head the diagnosis reads) holds rows with the system prompt outside messages,
+    the rest of the file prompts without answers: a diagnosis naming the first kind would hide the unrelated
+    findings, so the rows further into the file are sampled too."""
+    text = "word " * 200
+    outside = [{"system": "Be brief.", "messages": [{"role": "user", "content": f"Q{i} {text}"},
+                                                    {"role": "assistant", "content": f"A{i}"}]} for i in range(1300)]
+    prompts = [{"messages": [{"role": "user", "content": f"Prompt {i} {text}"}]} for i in range(1700)]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in [*outside, *prompts]))
+    assert path.stat().st_size > 2 * HEAD_BYTES
+    findings = check_files([str(path)], today=TODAY).findings
+    assert "FT012" not in {f.code for f in findings}
+    assert Counter(f.code for f in findings if f.line) == {"FT209": 1300, "FT208": 1700}
+    # The same kinds in a small file, where the head is the whole file: its rows are sampled over all of it.
+    path.write_text("".join(json.dumps(row) + "\n" for row in [*outside[:10], *prompts[:40]]))
+    assert "prompts without answers" in _diagnosis(check_files([str(path)], today=TODAY).findings).message
+    path.write_text("".join(json.dumps(row) + "\n" for row in [*outside[:40], *prompts[:10]]))
+    assert "system prompt outside messages" in _diagnosis(check_files([str(path)], today=TODAY).findings).message
 
 
 def test_a_gzip_file_is_diagnosed_from_its_content(tmp_path: Path) -> None:
