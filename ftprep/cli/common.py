@@ -66,7 +66,7 @@ def run_guarded(command: click.Command, argv: list[str] | None) -> int:
     except ImportError as exc:
         # A package of an extra that is not installed (a feature's require() says which; this catches the
         # imports without one): the install hint, not an internal error.
-        missing = missing_extra(exc, feature=_command_words(argv))
+        missing = missing_extra(exc, feature=_command_name(argv))
         _report(f"ftprep: error: {missing}" if missing is not None else internal_error_message(exc))
         return EXIT_USAGE
     except Exception as exc:  # the one guard: a bug must not print a traceback or exit 1
@@ -75,7 +75,7 @@ def run_guarded(command: click.Command, argv: list[str] | None) -> int:
     return int(result) if isinstance(result, int) else EXIT_OK
 
 
-def _command_words(argv: list[str] | None) -> str:
+def _command_name(argv: list[str] | None) -> str:
     """``ftprep jobs`` for the command line being run."""
     args = sys.argv[1:] if argv is None else argv
     return f"ftprep {args[0]}" if args and not args[0].startswith("-") else "this command"

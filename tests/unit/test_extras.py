@@ -74,7 +74,7 @@ def test_missing_extra_maps_only_the_optional_packages() -> None:
     assert missing_extra(ImportError("cannot import name 'x' from 'openai'", name="openai")) is None
 
 
-def test_a_missing_dependency_of_an_optional_package_is_named() -> None:
+def test_only_an_optional_package_or_its_submodule_maps_to_an_extra() -> None:
     error = missing_extra(ModuleNotFoundError("No module named 'pydantic_core'", name="pydantic_core"))
     assert error is None  # not an optional package itself: a broken install, reported as such
     nested = missing_extra(ModuleNotFoundError("No module named 'plotly.io'", name="plotly.io"), feature="x")
