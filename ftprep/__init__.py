@@ -71,4 +71,12 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'ftprep' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as exc:  # JobSpec and Uploader come with the `upload` extra
+        from ftprep.extras import missing_extra
+
+        missing = missing_extra(exc, feature=f"ftprep.{name}")
+        if missing is None:
+            raise
+        raise missing from exc

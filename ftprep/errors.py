@@ -30,6 +30,13 @@ class WorkerError(FtprepError):
     """A worker process of a parallel pass ended without its result (killed, e.g. out of memory)."""
 
 
+class MissingExtraError(FtprepError, ImportError):
+    """A feature needs a package of an extra that is not installed; the message names the extra to install.
+
+    An ImportError too, so that code probing for an optional package with ``except ImportError`` still works.
+    """
+
+
 class UploadError(FtprepError):
     """The fine-tuning API refused a request, or a job could not be created or followed."""
 

@@ -15,6 +15,7 @@ import orjson
 
 from ftprep.config import Config, load_config
 from ftprep.errors import FtprepError
+from ftprep.extras import missing_extra
 
 if TYPE_CHECKING:  # the commands that write files import it (start-up time of the others)
     from ftprep.transform.summary import Accounting
@@ -62,10 +63,22 @@ def run_guarded(command: click.Command, argv: list[str] | None) -> int:
     except OSError as exc:
         _report(f"ftprep: error: {os_error_message(exc)}")
         return EXIT_USAGE
+    except ImportError as exc:
+        # A package of an extra that is not installed (a feature's require() says which; this catches the
+        # imports without one): the install hint, not an internal error.
+        missing = missing_extra(exc, feature=_command_name(argv))
+        _report(f"ftprep: error: {missing}" if missing is not None else internal_error_message(exc))
+        return EXIT_USAGE
     except Exception as exc:  # the one guard: a bug must not print a traceback or exit 1
         _report(internal_error_message(exc))
         return EXIT_USAGE
     return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def _command_name(argv: list[str] | None) -> str:
+    """``ftprep jobs`` for the command line being run."""
+    args = sys.argv[1:] if argv is None else argv
+    return f"ftprep {args[0]}" if args and not args[0].startswith("-") else "this command"
 
 
 def os_error_message(exc: OSError) -> str:

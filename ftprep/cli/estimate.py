@@ -106,6 +106,8 @@ def estimate_command(train: str, validation: str | None, models: tuple[str, ...]
     the check: a job the service would reject is priced, and marked "would be rejected: N errors".
     Exit 0: priced (see the verdict); 1: the file holds no records; 2: usage, configuration or I/O failure.
     """
+    if output_format == "html":
+        estimate_html.require_plotly()
     epochs = _epochs(n_epochs)
     prices = _prices(price)
     config = load_cli_config(config_path, isolated)

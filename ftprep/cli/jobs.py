@@ -23,9 +23,9 @@ from ftprep.cli.upload import (
     timeout_option,
 )
 from ftprep.errors import ConfigError
+from ftprep.extras import require
 from ftprep.textsafe import dumps_json
 from ftprep.upload.limits import DEFAULT_POLL_INTERVAL
-from ftprep.upload.spec import parse_metadata_pairs
 
 # The SDK is imported inside the commands (see ftprep.cli.upload).
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ def _call(action: str, func: Callable[[], FineTuningJob]) -> FineTuningJob:
 @contextmanager
 def _client(timeout: float, quiet: bool = False) -> Iterator[openai.OpenAI]:
     """The API client, with each retry of a request shown on stderr while it is used."""
+    require("openai", extra="upload", feature="ftprep jobs")
     from ftprep.upload.client import make_client
 
     client = make_client(timeout=timeout)
@@ -173,6 +174,7 @@ def list_command(limit: int, metadata: tuple[str, ...], timeout: float, output_f
     from openai.types.fine_tuning import FineTuningJob
 
     from ftprep.upload.answers import call_api, expect_page
+    from ftprep.upload.spec import parse_metadata_pairs
 
     filters = parse_metadata_pairs(metadata)
     service = _service(timeout)

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ftprep.check import METHODS
 from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, progress_enabled, quiet_option
 from ftprep.config import Config, load_config
 from ftprep.data.targets import Target
 from ftprep.errors import ConfigError
+from ftprep.extras import require
 from ftprep.textsafe import dumps_json, escape_controls
 from ftprep.upload.limits import (
     API_TIMEOUT_ENV,
@@ -25,24 +27,16 @@ from ftprep.upload.limits import (
 )
 from ftprep.upload.request_rules import JobRequest, request_problems, training_type_value
 from ftprep.upload.secrets import redact
-from ftprep.upload.spec import (
-    METHOD_TYPES,
-    BuiltSpec,
-    JobSpec,
-    SpecFlags,
-    build_job_spec,
-    load_spec_file,
-    parse_auto_or_number,
-    parse_metadata_pairs,
-)
 from ftprep.upload.targets import require_api, uses_openai_api
 
-# The SDK-facing modules are imported inside the commands: importing `openai` costs half a second that
-# every other ftprep command (check in a pre-commit hook) should not pay.
+# The SDK-facing modules and the job request (pydantic) are imported inside the commands: importing `openai`
+# costs half a second that every other ftprep command (check in a pre-commit hook) should not pay, and both
+# come with the `upload` extra, which `ftprep --help` (it imports every command's module) must not need.
 if TYPE_CHECKING:
     from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
     from ftprep.upload.service import Figures, JobService, JobView, RemoteFile, ServiceFactory
+    from ftprep.upload.spec import BuiltSpec, JobSpec, SpecFlags
     from ftprep.upload.uploader import CheckOutcome, ProgressCallback, UploadedFile
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2,
@@ -201,7 +195,7 @@ def _n_epochs(spec: JobSpec) -> int | str | None:
 @click.argument("train", type=click.Path(dir_okay=False))
 @click.option("--validation", type=click.Path(dir_okay=False), help="Validation file (checked for overlap too).")
 @click.option("--model", help="Base model to fine-tune (or `model` in --job-spec).")
-@click.option("--method", type=click.Choice(METHOD_TYPES),
+@click.option("--method", type=click.Choice(METHODS),
               help="Fine-tuning method; by default the file's, as `check` detects it (dpo for preference "
                    "pairs, else supervised). The job request always names the method the file was checked as.")
 @click.option("--target", "target", help="Service: openai (default), azure, together, fireworks. Its check gates "
@@ -265,7 +259,9 @@ def upload_command(
     method follows the file, as in `check` (unless --method or the job spec names one), and the job
     request always names it.
     """
+    require("openai", extra="upload", feature="ftprep upload")
     from ftprep.upload.client import make_client
+    from ftprep.upload.spec import SpecFlags, load_spec_file, parse_auto_or_number, parse_metadata_pairs
     from ftprep.upload.uploader import check_upload_options, check_uploadable
 
     job_target = TargetPlan.load(target, training_type)
@@ -473,6 +469,8 @@ class RequestPlan:
         named = flags.method is not None or (isinstance(method, Mapping) and method.get("type") is not None)
         # Hyperparameter flags belong under the method, which follows the file when none is named: they
         # are validated in final(), still before anything is sent.
+        from ftprep.upload.spec import build_job_spec
+
         early = flags if named else flags.without_hyperparameters()
         built = build_job_spec(data, early, source=source, model_warning=model_warning)
         return cls(data, flags, source, built, named, model_warning)
@@ -489,6 +487,8 @@ class RequestPlan:
 
     def final(self, checked_as: str) -> BuiltSpec:
         """The request for a file the check held to ``checked_as``: that method, always named."""
+        from ftprep.upload.spec import build_job_spec
+
         if self.method_named:
             built = self.built
         else:

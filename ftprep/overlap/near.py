@@ -1,11 +1,17 @@
-"""Near-duplicates: MinHash signatures over word shingles, candidate search with datasketch's MinHashLSH.
+"""Near-duplicates: MinHash signatures over word shingles, candidate search by locality-sensitive hashing.
 
 A record's compared words (see :mod:`ftprep.overlap.normalize`) are cut into shingles of ``SHINGLE_WORDS``
-consecutive words; each shingle is hashed to 32 bits and the record's signature is a datasketch
-``MinHash`` (scheme ``affine32``: 4 bytes per permutation). An index keeps only the signatures
-(``num_perm`` x 4 bytes per record, in one flat array) and the LSH buckets, never the texts. LSH returns
-candidates; the reported similarity is the estimated Jaccard similarity of the two signatures, and only
-candidates at or above the threshold are kept.
+consecutive words; each shingle is hashed to 32 bits and the record's signature is its MinHash: per
+permutation ``h -> a*h + b mod 2**32`` (``a`` odd) of the MurmurHash3-mixed shingle hashes, the minimum,
+4 bytes per permutation. An index keeps only the signatures (``num_perm`` x 4 bytes per record, in one flat
+array) and the LSH buckets (bands of ``rows`` signature values), never the texts. LSH returns candidates;
+the reported similarity is the estimated Jaccard similarity of the two signatures, and only candidates at
+or above the threshold are kept.
+
+The signatures, the choice of bands and the candidates are those of datasketch's ``MinHash`` (scheme
+``affine32``) and ``MinHashLSH``, bit for bit (tests/unit/overlap/test_near_signatures.py compares them),
+computed with numpy alone: datasketch imports scipy (143 MB) for one integral, and this module runs in the
+pre-commit hooks, whose environment stays slim.
 """
 
 from __future__ import annotations
@@ -17,9 +23,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # datasketch (and the scipy it imports) costs 0.4 s: loaded when near search runs
-    import numpy as np  # numpy too (0.05 s of start-up), imported by the functions that use it
-    from datasketch import MinHash, MinHashLSH
+if TYPE_CHECKING:  # numpy (0.05 s of start-up) is imported by the functions that use it
+    import numpy as np
 
 DEFAULT_THRESHOLD = 0.8
 # 64 permutations: the standard error of a Jaccard estimate is about sqrt(J(1-J)/64) = 0.05 at J=0.8,
@@ -31,21 +36,60 @@ SEED = 1
 # A shingle in 5% of a file's records (and in at least 5) is template, not content.
 TEMPLATE_SHARE = 0.05
 TEMPLATE_MINIMUM = 5
-_SCHEME = "affine32"
 # Odd multipliers that make a shingle's hash depend on word order.
 _MIX = (0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1)
 
 
 @cache
-def _permutations(num_perm: int) -> np.ndarray:
-    from datasketch import MinHash
+def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    """The multipliers ``a`` (odd) and offsets ``b`` of the permutations ``h -> a*h + b mod 2**32``.
 
-    permutations: np.ndarray = MinHash(num_perm=num_perm, seed=SEED, scheme=_SCHEME).permutations
-    return permutations
+    Drawn from ``SEED`` in the order datasketch's ``MinHash(seed=SEED, scheme="affine32")`` draws them.
+    """
+    import numpy as np
+    generator = np.random.RandomState(SEED)
+    multipliers = generator.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    offsets = generator.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return multipliers, offsets
 
 
-def _identity(value: int) -> int:
-    return value
+def _fmix32(hashes: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, a bijection that spreads the bits of each (uint32) hash."""
+    import numpy as np
+    hashes = hashes ^ (hashes >> np.uint32(16))
+    hashes = hashes * np.uint32(0x85EBCA6B)
+    hashes = hashes ^ (hashes >> np.uint32(13))
+    hashes = hashes * np.uint32(0xC2B2AE35)
+    mixed: np.ndarray = hashes ^ (hashes >> np.uint32(16))
+    return mixed
+
+
+@cache
+def lsh_bands(threshold: float, num_perm: int, weights: tuple[float, float] = LSH_WEIGHTS) -> tuple[int, int]:
+    """(bands, rows per band) of an LSH index for ``threshold``: the pair with ``bands * rows <= num_perm``
+    that minimises ``weights[0] * P(false positive) + weights[1] * P(false negative)``.
+
+    Two records of similarity ``s`` share a band with probability ``1 - (1 - s**rows)**bands``; the
+    probabilities are its integrals below and above the threshold (Mining of Massive Datasets, ch. 3).
+    The integrands are polynomials of degree ``bands * rows <= num_perm``, which Gauss-Legendre quadrature
+    with ``num_perm // 2 + 1`` nodes integrates exactly; the grid search is datasketch's ``_optimal_param``.
+    """
+    import numpy as np
+    nodes, node_weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
+    below = threshold / 2 * (nodes + 1)  # the nodes mapped onto [0, threshold] and [threshold, 1]
+    above = threshold + (1 - threshold) / 2 * (nodes + 1)
+    rows = np.arange(1, num_perm + 1, dtype=np.float64)[:, None]
+    miss_below, miss_above = 1 - below ** rows, 1 - above ** rows  # per rows: P(a band differs) at each node
+    best, chosen = float("inf"), (0, 0)
+    for bands in range(1, num_perm + 1):
+        most = num_perm // bands
+        false_positive = threshold / 2 * ((1 - miss_below[:most] ** bands) @ node_weights)
+        false_negative = (1 - threshold) / 2 * ((miss_above[:most] ** bands) @ node_weights)
+        error = false_positive * weights[0] + false_negative * weights[1]
+        first = int(np.argmin(error))  # the first minimum: the search order is (bands, rows)
+        if error[first] < best:
+            best, chosen = float(error[first]), (bands, first + 1)
+    return chosen
 
 
 def shingle_hashes(words: Sequence[str], size: int = SHINGLE_WORDS) -> np.ndarray:
@@ -182,19 +226,19 @@ class Template:
 
 
 def signature(words: Sequence[str], num_perm: int = DEFAULT_NUM_PERM,
-              template: Template | None = None) -> MinHash | None:
-    """The MinHash of a record's word shingles (template shingles left out), ``None`` if none remain."""
+              template: Template | None = None) -> np.ndarray | None:
+    """The MinHash of a record's word shingles (template shingles left out): ``num_perm`` uint32 values,
+    ``None`` if no shingle remains."""
     hashes = shingle_hashes(words)
     if template is not None:
         hashes = template.keep(hashes)
     if len(hashes) == 0:
         return None
-    from datasketch import MinHash
-
-    minhash = MinHash(num_perm=num_perm, seed=SEED, hashfunc=_identity, permutations=_permutations(num_perm),
-                      scheme=_SCHEME)
-    minhash.update_batch(hashes.tolist())
-    return minhash
+    import numpy as np
+    multipliers, offsets = _permutations(num_perm)
+    mixed = _fmix32(hashes.astype(np.uint32)).reshape(-1, 1)
+    minima: np.ndarray = (mixed * multipliers + offsets).min(axis=0)  # uint32 arithmetic wraps: mod 2**32
+    return minima
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,11 +251,16 @@ class NearMatch:
 
 @dataclass(slots=True)
 class NearIndex:
-    """LSH index of signatures keyed by line number; stores signatures only, as packed uint32 values."""
+    """LSH index of signatures keyed by line number; stores signatures only, as packed uint32 values.
+
+    Each of the ``bands`` buckets maps the bytes of a signature's band (``rows`` consecutive values) to the
+    positions of the signatures that have it; a query's candidates share at least one band with it.
+    """
 
     threshold: float = DEFAULT_THRESHOLD
     num_perm: int = DEFAULT_NUM_PERM
-    _lsh: MinHashLSH = field(init=False)
+    _band_bytes: int = field(init=False)
+    _buckets: list[dict[bytes, list[int]]] = field(init=False)
     _lines: array[int] = field(init=False, default_factory=lambda: array("Q"))
     _signatures: array[int] = field(init=False, default_factory=lambda: array("I"))
 
@@ -220,46 +269,58 @@ class NearIndex:
             raise ValueError(f"near-duplicate threshold must be in (0, 1], got {self.threshold}")
         # Candidates are verified against the stored signatures, so a false positive costs a comparison
         # while a false negative is a missed leak: weigh recall. With 64 permutations at 0.8 this gives
-        # 9 bands of 7 rows; a pair at J=0.8 becomes a candidate with probability 0.88 (0.36 with the
-        # library's default weights), at J=0.9 with 0.997.
-        from datasketch import MinHashLSH
-
-        self._lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm, weights=LSH_WEIGHTS)
+        # 9 bands of 7 rows; a pair at J=0.8 becomes a candidate with probability 0.88 (0.36 with equal
+        # weights), at J=0.9 with 0.997.
+        bands, rows = lsh_bands(self.threshold, self.num_perm)
+        self._band_bytes = rows * 4
+        self._buckets = [{} for _ in range(bands)]
 
     def __len__(self) -> int:
         return len(self._lines)
 
-    def add(self, line: int, minhash: MinHash) -> None:
-        """Index the signature of ``line``."""
-        import numpy as np
-        self._lsh.insert(len(self._lines), minhash, check_duplication=False)
-        self._lines.append(line)
-        self._signatures.frombytes(minhash.hashvalues.astype(np.uint32, copy=False).tobytes())
+    def _bands(self, minhash: np.ndarray) -> list[bytes]:
+        data = minhash.tobytes()
+        width = self._band_bytes
+        return [data[i * width:(i + 1) * width] for i in range(len(self._buckets))]
 
-    def query(self, minhash: MinHash) -> list[NearMatch]:
+    def add(self, line: int, minhash: np.ndarray) -> None:
+        """Index the signature of ``line``."""
+        position = len(self._lines)
+        for bucket, band in zip(self._buckets, self._bands(minhash), strict=True):
+            bucket.setdefault(band, []).append(position)
+        self._lines.append(line)
+        self._signatures.frombytes(minhash.tobytes())
+
+    def candidates(self, minhash: np.ndarray) -> set[int]:
+        """Positions (in insertion order) of the indexed signatures that share a band with ``minhash``."""
+        keys: set[int] = set()
+        for bucket, band in zip(self._buckets, self._bands(minhash), strict=True):
+            found = bucket.get(band)
+            if found is not None:
+                keys.update(found)
+        return keys
+
+    def query(self, minhash: np.ndarray) -> list[NearMatch]:
         """Indexed lines whose estimated similarity with ``minhash`` is at least the threshold, best first."""
         import numpy as np
-        keys = self._lsh.query(minhash)
+        keys = self.candidates(minhash)
         if not keys:
             return []
         positions = np.fromiter(keys, dtype=np.int64, count=len(keys))
         table = np.frombuffer(self._signatures, dtype=np.uint32).reshape(-1, self.num_perm)
-        similarity = (table[positions] == minhash.hashvalues.astype(np.uint32)).mean(axis=1)
+        similarity = (table[positions] == minhash).mean(axis=1)
         keep = similarity >= self.threshold
         matches = [NearMatch(self._lines[int(p)], float(s)) for p, s in zip(positions[keep], similarity[keep],
                                                                              strict=True)]
         matches.sort(key=lambda m: (-m.similarity, m.line))
         return matches
 
-    def items(self) -> list[tuple[int, MinHash]]:
+    def items(self) -> list[tuple[int, np.ndarray]]:
         """(line, signature) of every indexed record in insertion order, to replay into another index."""
         import numpy as np
-        table = np.frombuffer(self._signatures, dtype=np.uint32).reshape(-1, self.num_perm)
-        from datasketch import MinHash
-
-        return [(self._lines[i], MinHash(num_perm=self.num_perm, seed=SEED, hashvalues=table[i],
-                                         permutations=_permutations(self.num_perm), scheme=_SCHEME))
-                for i in range(len(self._lines))]
+        # A copy: a view would pin the array's buffer, and the index could not grow any more.
+        table = np.frombuffer(self._signatures, dtype=np.uint32).reshape(-1, self.num_perm).copy()
+        return [(self._lines[i], table[i]) for i in range(len(self._lines))]
 
     def signature_bytes(self) -> int:
         """Bytes held by the packed signatures and line numbers (the LSH buckets come on top)."""

@@ -12,13 +12,14 @@ import datetime as dt
 import html
 from typing import TYPE_CHECKING, Literal
 
-if TYPE_CHECKING:  # plotly takes ~25 MB and a quarter second to import: only when an HTML report is made
-    import plotly.graph_objects as go
-
 from ftprep import __version__
 from ftprep.cost import EstimateResult, FileEstimate
+from ftprep.extras import require
 from ftprep.report.estimate_text import cost_words, price_line, verdict_line
 from ftprep.textsafe import escape_controls
+
+if TYPE_CHECKING:  # plotly (64 MB, the `html` extra; a quarter second to import): only when an HTML report is made
+    import plotly.graph_objects as go
 
 PlotlyMode = Literal["inline", "cdn"]
 # The limit line is drawn when the longest example reaches a quarter of it (else the bars would be a sliver).
@@ -36,6 +37,11 @@ th:first-child, td:first-child { text-align: left; }
 .verdict.ok { background: #e6f4ea; } .verdict.fails { background: #fde7e7; font-weight: bold; }
 footer { margin-top: 2rem; color: #777; font-size: .9rem; }
 """
+
+
+def require_plotly() -> None:
+    """Fail now (:class:`~ftprep.errors.MissingExtraError`) if plotly is not installed, not after the pass."""
+    require("plotly.graph_objects", extra="html", feature="the HTML report (--output-format html)")
 
 
 def _e(value: object) -> str:
@@ -104,6 +110,7 @@ def render(result: EstimateResult, *, plotly: PlotlyMode = "inline", generated: 
     """The estimate as a complete HTML document: offline with ``plotly="inline"`` (the default; plotly.js is
     in the page), or loading plotly.js from its CDN with ``"cdn"`` (a smaller file that needs the network).
     ``generated`` is the time printed at the foot (default: now, UTC)."""
+    require_plotly()
     charts = []
     include_js: bool | str = True if plotly == "inline" else "cdn"
     for file in result.files:

@@ -16,13 +16,13 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-if TYPE_CHECKING:  # polars costs ~30 MB and 0.1 s to import: only for tabular inputs
-    import polars as pl
 from ftprep.errors import InputError
+from ftprep.extras import require
 from ftprep.jsonl.parse import MAX_DEPTH, exact_document, parse_line
 from ftprep.jsonl.reader import iter_lines, open_binary
 from ftprep.jsonl.writer import record_bytes
@@ -37,6 +37,9 @@ from ftprep.rules.syntax import (
     NotAnObject,
 )
 from ftprep.transform.summary import Reason
+
+if TYPE_CHECKING:  # polars (181 MB, the `tabular` extra; 0.1 s to import): only for tabular inputs
+    import polars as pl
 
 BATCH_ROWS = 10_000
 _BOM = b"\xef\xbb\xbf"
@@ -163,9 +166,9 @@ def _frame_rows(frame: pl.DataFrame, start: int) -> Iterator[SourceRow]:
 
 
 def _lazy_rows(path: str | os.PathLike[str], lazy: pl.LazyFrame, what: str) -> Iterator[SourceRow]:
-    import polars as pl
-
     """Rows of a lazy frame, collected in batches by the streaming engine (memory: one batch)."""
+    import polars as pl  # the caller required it
+
     number = 1
     try:
         for frame in lazy.collect_batches(chunk_size=BATCH_ROWS):
@@ -178,14 +181,15 @@ def _lazy_rows(path: str | os.PathLike[str], lazy: pl.LazyFrame, what: str) -> I
                          "first") from exc
 
 
-def _csv_rows(path: str | os.PathLike[str], separator: str) -> Iterator[SourceRow]:
-    import polars as pl
+def _polars(what: str) -> ModuleType:
+    return require("polars", extra="tabular", feature=f"reading {what}")
 
-    lazy = pl.scan_csv(Path(path), separator=separator, infer_schema=False)
-    yield from _lazy_rows(path, lazy, "TSV" if separator == "\t" else "CSV")
+
+def _csv_rows(path: str | os.PathLike[str], separator: str) -> Iterator[SourceRow]:
+    what = "TSV" if separator == "\t" else "CSV"
+    lazy = _polars(what).scan_csv(Path(path), separator=separator, infer_schema=False)
+    yield from _lazy_rows(path, lazy, what)
 
 
 def _parquet_rows(path: str | os.PathLike[str]) -> Iterator[SourceRow]:
-    import polars as pl
-
-    yield from _lazy_rows(path, pl.scan_parquet(Path(path)), "Parquet")
+    yield from _lazy_rows(path, _polars("Parquet").scan_parquet(Path(path)), "Parquet")

@@ -65,4 +65,12 @@ def __getattr__(name: str) -> Any:
     """Import the submodule that defines ``name`` on first access."""
     if name not in _EXPORTS:
         raise AttributeError(f"module 'ftprep.upload' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"ftprep.upload.{_EXPORTS[name]}"), name)
+    try:
+        return getattr(importlib.import_module(f"ftprep.upload.{_EXPORTS[name]}"), name)
+    except ImportError as exc:  # the SDK and pydantic come with the `upload` extra
+        from ftprep.extras import missing_extra
+
+        missing = missing_extra(exc, feature=f"ftprep.upload.{name}")
+        if missing is None:
+            raise
+        raise missing from exc
