@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ftprep.engine import FileScan
+from ftprep.engine import HEAD_BYTES, FileScan
 from ftprep.errors import InputError
-from ftprep.jsonl.reader import STDIN, open_binary
+from ftprep.jsonl.reader import STDIN, open_binary, original_path, source_kind
 from ftprep.lint.finding import Finding
 from ftprep.rules.bytes import NotJsonl
 from ftprep.rules.diagnosis import (
@@ -24,32 +24,33 @@ from ftprep.rules.diagnosis import (
     line_records,
 )
 
-# Bytes of the head read again: enough for the first records of a pretty-printed file.
-HEAD_BYTES = 1 << 20
-
 
 def read_head(path: str, size: int = HEAD_BYTES) -> bytes | None:
-    """The first ``size`` bytes of ``path`` (decompressed for ``.gz``); None for standard input, which cannot
-    be read twice, or a file that cannot be read again."""
-    if path == STDIN:
-        return None
+    """The first ``size`` bytes of ``path`` (decompressed for ``.gz``); None for standard input or a pipe,
+    which cannot be read twice (the pass kept their head: :attr:`FileScan.head`), or a file that cannot be read
+    again."""
     try:
+        if path == STDIN or source_kind(path) == "stream":
+            return None
         with open_binary(path) as stream:
             return stream.read(size)
     except (InputError, OSError, EOFError):
         return None
 
 
-def diagnose(head: bytes, scan: FileScan, *, method_given: bool, reinforcement_model: str | None) -> Diagnosis | None:
+def diagnose(head: bytes, scan: FileScan, *, method_given: bool, reinforcement_model: str | None,
+             command_path: str | None = None) -> Diagnosis | None:
     """What the file whose first bytes are ``head`` is, when it is not fine-tuning JSONL and the scan found
-    errors it explains."""
+    errors it explains. ``command_path`` is the input the suggested commands read (default: the scan's path;
+    ``-`` for standard input)."""
+    where = command_path or scan.path
     container = container_of(head)
     if container is not None:
         records = document_records(head) if container in (JSON_ARRAY, PRETTY) else []
-        return diagnose_container(scan.path, container, records)
+        return diagnose_container(where, container, records)
     if not scan.errors:
         return None
-    found = diagnose_rows(scan.path, line_records(head), method_given=method_given,
+    found = diagnose_rows(where, line_records(head), method_given=method_given,
                           reinforcement_model=reinforcement_model)
     if found is None or not any(found.explains(f.code) for f in scan.findings if f.line is not None):
         return None
@@ -60,12 +61,16 @@ def apply_diagnosis(path: str, scan: FileScan, *, enabled: frozenset[str], metho
                     reinforcement_model: str | None) -> None:
     """Add FT012 to ``scan`` when the file as a whole is the problem, and keep only the first
     :data:`KEEP_EXAMPLES` line findings of each rule it explains (the message counts the others)."""
+    kept_head, scan.head = scan.head, None  # a stream's head is only needed here
     if FileDiagnosis.code not in enabled:
         return
-    head = read_head(path)
+    head = kept_head if kept_head is not None else read_head(path)
     if not head:
         return
-    found = diagnose(head, scan, method_given=method_given, reinforcement_model=reinforcement_model)
+    # Standard input (also its spooled copy): the commands read `-`, as the check did.
+    command_path = STDIN if original_path(path) == STDIN else None
+    found = diagnose(head, scan, method_given=method_given, reinforcement_model=reinforcement_model,
+                     command_path=command_path)
     if found is None:
         return
     kept: list[Finding] = []
