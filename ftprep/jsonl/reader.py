@@ -85,6 +85,17 @@ class InflateLimit(InputError):
     """A ``.gz`` input inflates beyond :data:`MAX_INFLATE_RATIO` (a gzip bomb)."""
 
 
+@contextmanager
+def named(path: str, name: str) -> Iterator[str]:
+    """Findings and messages call the file ``path`` ``name`` (a temporary copy of records held in memory)
+    until the block ends."""
+    _SPOOLED[path] = name
+    try:
+        yield path
+    finally:
+        _SPOOLED.pop(path, None)
+
+
 def display_name(source: str | os.PathLike[str]) -> str:
     """The name findings use for a source: the path as given (also for its spooled copy), or ``<stdin>``."""
     name = _SPOOLED.get(str(source), str(source))
