@@ -22,7 +22,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -327,6 +327,23 @@ def iter_lines(source: str | os.PathLike[str]) -> Iterator[RawLine]:
             yield from iter_stream(stream)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             raise InputError(f"{display_name(source)}: cannot read ({exc}); is the file complete?") from exc
+
+
+def reporting(lines: Iterable[RawLine], progress: Callable[[int], None] | None) -> Iterator[RawLine]:
+    """``lines`` as they are, calling ``progress`` with the bytes read (line and end of line), about once per
+    megabyte and at the end (a progress bar over a second pass that ``iter_lines`` makes)."""
+    if progress is None:
+        yield from lines
+        return
+    pending = 0
+    for raw in lines:
+        pending += raw.size or len(raw.data) + len(raw.eol)
+        if pending >= 1 << 20:
+            progress(pending)
+            pending = 0
+        yield raw
+    if pending:
+        progress(pending)
 
 
 @contextmanager
