@@ -9,7 +9,7 @@ rules (FT520-FT549 import it) and so below the engine. This module sits above th
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ftprep import parallel
@@ -50,13 +50,15 @@ def find_file_repeats(path: str | os.PathLike[str],
     return find_duplicates(collector), repeated_raw(collector)
 
 
-def scan_records(path: str | os.PathLike[str], observer: RecordObserver) -> None:
-    """Feed every record of ``path`` to ``observer`` through the engine's one pass.
+def scan_records(path: str | os.PathLike[str], observer: RecordObserver,
+                 progress: Callable[[int], None] | None = None) -> None:
+    """Feed every record of ``path`` to ``observer`` through the engine's one pass (``progress``: called with
+    byte counts as the file is read).
 
     Lines that are not JSON objects are skipped (reporting them is ``ftprep check``'s job); no finding is
     collected because no rule is enabled.
     """
-    scan_file(str(path), ScanOptions(enabled=frozenset()), [observer])
+    scan_file(str(path), ScanOptions(enabled=frozenset()), [observer], progress=progress)
 
 
 def _size(path: str | os.PathLike[str]) -> int:
@@ -113,14 +115,16 @@ def _count_shingles_of(lines: Iterable[RawLine], stride: int) -> ShingleCounts:
 
 def find_overlap(train_path: str | os.PathLike[str], valid_path: str | os.PathLike[str], *,
                  threshold: float = DEFAULT_THRESHOLD, kinds: Iterable[str] = OVERLAP_KINDS,
-                 num_perm: int = DEFAULT_NUM_PERM, within_near: bool = False) -> OverlapReport:
+                 num_perm: int = DEFAULT_NUM_PERM, within_near: bool = False,
+                 progress: Callable[[int], None] | None = None) -> OverlapReport:
     """Compare a training and a validation file: leaking validation lines and each file's duplicates.
 
     One pass over each file. With near-duplicate search on, the smaller file (by size on disk) is read
     first and its signatures indexed (after a first pass over both that learns their template shingles,
     see :func:`learn_template`); the larger file is then streamed against that index, so only the
     smaller side's signatures are held. ``within_near`` also searches near-duplicates inside each file,
-    which indexes both files' signatures. Raises :class:`~ftprep.errors.InputError` for unreadable files
+    which indexes both files' signatures. ``progress`` is called with byte counts as each file is read (once
+    each; the template's sample is not counted). Raises :class:`~ftprep.errors.InputError` for unreadable files
     and ``ValueError`` for a threshold outside (0, 1] or an unknown kind.
     """
     kinds = tuple(k for k in OVERLAP_KINDS if k in set(kinds))
@@ -132,11 +136,11 @@ def find_overlap(train_path: str | os.PathLike[str], valid_path: str | os.PathLi
     template = learn_template(small_path, large_path) if near or within_near else None
     small = DigestCollector(signatures=near, within_near=within_near, threshold=threshold, num_perm=num_perm,
                             template=template)
-    scan_records(small_path, small)
+    scan_records(small_path, small, progress)
     large = DigestCollector(within_near=within_near, threshold=threshold, num_perm=num_perm,
                             probe=small.index if near else None, probe_is_validation=valid_first,
                             template=template)
-    scan_records(large_path, large)
+    scan_records(large_path, large, progress)
     train, valid = (large, small) if valid_first else (small, large)
     return OverlapReport(
         train_path=display_name(train_path), validation_path=display_name(valid_path),
