@@ -21,6 +21,7 @@ from ftprep.cli.common import (
 from ftprep.config import CONFIG_FILES
 from ftprep.jsonl.reader import spooled_all
 from ftprep.overlap import OVERLAP_KINDS, OverlapReport
+from ftprep.overlap.compare import NEAR
 from ftprep.overlap.near import DEFAULT_THRESHOLD
 from ftprep.overlap_pass import find_overlap
 from ftprep.report.overlap_text import OVERLAP_REPORTERS
@@ -70,7 +71,9 @@ def overlap_command(files: tuple[str, ...], threshold: float, kinds: tuple[str, 
     with contextlib.ExitStack() as stack:
         # A pipe is read once into a temporary file: the comparison reads each file more than once.
         local = [path for path in spooled_all([p for pair in pairs for p in pair], stack) if path is not None]
-        with progress_bar("comparing", progress_enabled(quiet), input_size(*local)) as advance:
+        # Each file is read once, twice with near-duplicates on (the template's pass first).
+        passes = 2 if within_near or NEAR in (kinds or OVERLAP_KINDS) else 1
+        with progress_bar("comparing", progress_enabled(quiet), passes * input_size(*local)) as advance:
             for local_train, local_valid in zip(local[::2], local[1::2], strict=True):
                 reports.append(find_overlap(local_train, local_valid, threshold=threshold,
                                             kinds=kinds or OVERLAP_KINDS, within_near=within_near,

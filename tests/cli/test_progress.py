@@ -55,11 +55,15 @@ def test_convert_reports_each_row_once_and_pairs_twice(data: Path, tmp_path: Pat
     assert sum(seen) == 2 * kto.stat().st_size
 
 
-def test_overlap_reports_each_file_once(data: Path, tmp_path: Path) -> None:
+def test_overlap_reports_each_file_once_and_twice_with_near_duplicates(data: Path, tmp_path: Path) -> None:
     valid = _rows(tmp_path / "valid.jsonl", 300)
     seen: list[int] = []
     find_overlap(data, valid, kinds=("exact", "same-prompt"), progress=seen.append)
     assert sum(seen) == data.stat().st_size + valid.stat().st_size
+    small = _rows(tmp_path / "small.jsonl", 2_000)
+    seen.clear()
+    find_overlap(small, valid, progress=seen.append)  # the template's pass, then the comparison
+    assert sum(seen) == 2 * (small.stat().st_size + valid.stat().st_size)
 
 
 Recorded = list[tuple[str, bool, int, int]]
