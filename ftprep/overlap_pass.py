@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ftprep import parallel
-from ftprep.engine import ScanOptions, parallel_workers, scan_file
+from ftprep.engine import RANGES_PER_WORKER, ScanOptions, parallel_workers, scan_file
 from ftprep.formats.detect import detect_format
 from ftprep.jsonl.parse import read_object
 from ftprep.jsonl.reader import RawLine, count_lines, display_name, iter_lines, iter_stream, reporting
@@ -90,7 +90,7 @@ def _shingle_counts(path: str | os.PathLike[str], stride: int,
     workers = parallel_workers(str(path))
     if workers <= 1:
         return _count_shingles_of(reporting(iter_lines(path), progress), stride)
-    ranges = parallel.split_ranges(str(path), workers)
+    ranges = parallel.split_ranges(str(path), workers * RANGES_PER_WORKER)  # several per worker: progress
 
     def job(index: int) -> ShingleCounts:
         part = ranges[index]
