@@ -61,11 +61,11 @@ def fix_command(inputs: tuple[str, ...], output_path: str | None, output_dir: st
         if len(inputs) != 1 or (inputs[0] != "-" and os.path.isdir(inputs[0])):
             raise click.UsageError("--output names one output: give one INPUT file, or use --output-dir (or "
                                    "neither: NAME.fixed.jsonl beside each input) for several files or a folder")
-        plan = [(inputs[0], Path(output_path))]
+        plan: list[tuple[str, str | Path]] = [(inputs[0], output_path)]  # as given: '' is named in the error
     else:
         if rejects_out is not None:
             raise click.UsageError("--rejects goes with --output; each output's rejects are OUTPUT.rejects.jsonl")
-        plan = fix_plan(inputs, output_dir=output_dir, exclude=config.exclude, root=config.root)
+        plan = list(fix_plan(inputs, output_dir=output_dir, exclude=config.exclude, root=config.root))
     summaries: list[Accounting] = []
     with contextlib.ExitStack() as stack:
         # Standard input or a pipe: read once into a temporary file (the fix reads its input twice).
@@ -75,7 +75,7 @@ def fix_command(inputs: tuple[str, ...], output_path: str | None, output_dir: st
         with progress_bar(label, progress_enabled(quiet), 2 * input_size(*local)) as advance:
             for (source, output), path in zip(plan, local, strict=True):
                 if output_dir is not None:
-                    output.parent.mkdir(parents=True, exist_ok=True)
+                    Path(output).parent.mkdir(parents=True, exist_ok=True)
                 result = fix_file(str(path), output, rejects_out=rejects_out, dedupe=dedupe, model=model,
                                   method=method, config=config, force=force, progress=advance)
                 if len(plan) > 1:
