@@ -95,6 +95,7 @@ def _recording(monkeypatch: pytest.MonkeyPatch, module: str) -> Recorded:
     ("ftprep.cli.fix", ["fix", "DATA"], "fixing", 2),
     ("ftprep.cli.convert", ["convert", "DATA", "OUT/chat.jsonl", "--to", "chat"], "converting", 1),
     ("ftprep.cli.overlap", ["overlap", "DATA", "DATA", "--kind", "exact"], "comparing", 2),
+    ("ftprep.cli.trainer_config", ["trainer-config", "DATA", "--trainer", "axolotl"], "reading", 1),
 ])
 def test_each_command_feeds_a_bar_that_reaches_its_total(module: str, args: list[str], label: str, passes: int,
                                                          data: Path, tmp_path: Path,
@@ -105,6 +106,7 @@ def test_each_command_feeds_a_bar_that_reaches_its_total(module: str, args: list
     assert bars == [(label, True, passes * data.stat().st_size, passes * data.stat().st_size)]
     bars.clear()
     main([*argv, "--quiet", "--force"] if module.endswith(("split", "fix", "convert")) else [*argv, "--quiet"])
+    assert len(bars) == 1
     assert bars[0][1] is False  # --quiet: no bar
 
 
