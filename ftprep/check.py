@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import orjson
 
 from ftprep.config import Config
 from ftprep.data.models import ModelInfo, ModelTable
@@ -24,6 +20,7 @@ from ftprep.errors import ConfigError, did_you_mean
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
 from ftprep.jsonl.discover import expand_paths
 from ftprep.jsonl.reader import display_name, original_path, source_kind
+from ftprep.jsonl.records import as_paths
 from ftprep.lint.context import RecordContext, RecordObserver
 from ftprep.lint.finding import Finding, Severity
 from ftprep.overlap.compare import DigestCollector, PromptKeys, find_duplicates
@@ -44,8 +41,6 @@ DEFAULT_MODEL = "gpt-4o-mini"
 HF_TARGET = "hf"
 DUPLICATE_CODES = frozenset(rule.code for rule in DUPLICATE_RULES.values())
 METHODS = ("supervised", "dpo", "reinforcement")
-# How findings name in-memory records given to check_files.
-RECORDS_LABEL = "<records>"
 METHOD_NAMES = {"supervised": "supervised", "dpo": "DPO", "reinforcement": "reinforcement"}
 
 
@@ -135,7 +130,7 @@ def _configured_validation(path: str, config: Config) -> bool:
 
 
 def check_files(
-    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | Iterable[Mapping[str, Any]],
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | Iterable[Mapping[str, Any]] | Any,
     *,
     validation: str | os.PathLike[str] | None = None,
     model: str | None = None,
@@ -175,12 +170,43 @@ def check_files(
     :class:`ConfigError` for an unknown target, model, method or rule selector or a bad grader file and
     :class:`InputError` for an unreadable file.
     """
+    # One path or several, or records in memory (dicts, a DataFrame, a Dataset): written to a temporary file
+    # named <records>, removed at the return or when an exception unwinds.
+    with as_paths(paths) as given:
+        return _check_paths(given, validation=validation, model=model, method=method, target=target, select=select,
+                            ignore=ignore, config=config, observers=observers, min_examples=min_examples,
+                            today=today, grader=grader, strict_overlap=strict_overlap, within_near=within_near,
+                            threshold=threshold, progress=progress, tokenizer=tokenizer, trainer=trainer,
+                            max_length=max_length)
+
+
+def _check_paths(
+    given: list[str | os.PathLike[str]],
+    *,
+    validation: str | os.PathLike[str] | None,
+    model: str | None,
+    method: str | None,
+    target: str | Target | None,
+    select: Sequence[str],
+    ignore: Sequence[str],
+    config: Config | None,
+    observers: Callable[[str], Sequence[RecordObserver]] | None,
+    min_examples: int | None,
+    today: dt.date | None,
+    grader: str | None,
+    strict_overlap: bool,
+    within_near: bool,
+    threshold: float,
+    progress: Callable[[int], None] | None,
+    tokenizer: str | None,
+    trainer: str | None,
+    max_length: int | None,
+) -> CheckResult:
+    """:func:`check_files` on paths (records in memory already written to a file)."""
     config = config or Config()
     method = method or config.method
-    # One path or several (a folder stands for the JSONL files under it), or records in memory: those are
-    # written to a temporary file, removed when `records` is (at the return, or when an exception unwinds).
-    records, paths = _sources(paths)
-    paths = expand_paths(paths, config.exclude, config.root)
+    # A folder stands for the JSONL files under it.
+    paths = expand_paths(given, config.exclude, config.root)
     validation = None if validation is None else os.fspath(validation)
     if validation is not None and source_kind(validation) == "stream":
         raise ConfigError(f"{display_name(validation)}: the overlap check reads the validation file more than once; "
@@ -264,43 +290,7 @@ def check_files(
             _add(valid_scan, overlap_findings(display_name(train_path), valid_scan.path, report, strict=strict_overlap,
                                               enabled=enabled))
     _apply_severities(result, job_target)
-    if records is not None:
-        _relabel(result, paths[0], RECORDS_LABEL)
-        records.cleanup()
     return result
-
-
-def _sources(given: str | os.PathLike[str] | Iterable[str | os.PathLike[str] | Mapping[str, Any]]
-             ) -> tuple[tempfile.TemporaryDirectory[str] | None, list[str | os.PathLike[str]]]:
-    """The paths to check, and the temporary folder holding in-memory records as JSONL (None: paths given)."""
-    if isinstance(given, (str, os.PathLike)):
-        return None, [given]
-    items = iter(given)
-    first = next(items, None)
-    if first is None:
-        return None, []
-    if not isinstance(first, Mapping):
-        return None, [first, *items]  # type: ignore[list-item]
-    folder = tempfile.TemporaryDirectory(prefix="ftprep-records-")
-    path = os.path.join(folder.name, "records.jsonl")
-    with open(path, "wb") as out:
-        for index, record in enumerate(itertools.chain([first], items)):
-            try:
-                out.write(orjson.dumps(record) + b"\n")
-            except TypeError as exc:
-                folder.cleanup()
-                raise ConfigError(f"record {index} cannot be written as JSON ({exc}); pass dicts of JSON values, "
-                                  "or paths") from None
-    return folder, [path]
-
-
-def _relabel(result: CheckResult, path: str, label: str) -> None:
-    """Name the temporary file of in-memory records ``label`` in the result (its findings and scans)."""
-    for scan in result.files:
-        if scan.path == path:
-            scan.path = label
-            scan.findings[:] = [replace(f, path=label) for f in scan.findings]
-    result.extra_findings[:] = [replace(f, path=label) if f.path == path else f for f in result.extra_findings]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,9 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 
-from ftprep.engine import FileScan
+from ftprep.engine import HEAD_BYTES, FileScan
 from ftprep.errors import InputError
-from ftprep.jsonl.reader import STDIN, open_binary
+from ftprep.jsonl.reader import STDIN, open_binary, original_path, source_kind
 from ftprep.lint.finding import Finding, Severity
 from ftprep.rules.bytes import NotJsonl
 from ftprep.rules.diagnosis import (
@@ -27,19 +27,17 @@ from ftprep.rules.diagnosis import (
     line_records,
 )
 
-# Bytes of the head read again: enough for the first records of a pretty-printed file.
-HEAD_BYTES = 1 << 20
 # Rows of the head (or of a window) a row diagnosis looks at, spread over it; bytes of each later window.
 SAMPLED_ROWS = 50
 WINDOW_BYTES = 1 << 18
 
-
 def read_head(path: str, size: int = HEAD_BYTES) -> bytes | None:
-    """The first ``size`` bytes of ``path`` (decompressed for ``.gz``); None for standard input, which cannot
-    be read twice, or a file that cannot be read again."""
-    if path == STDIN:
-        return None
+    """The first ``size`` bytes of ``path`` (decompressed for ``.gz``); None for standard input or a pipe,
+    which cannot be read twice (the pass kept their head: :attr:`FileScan.head`), or a file that cannot be read
+    again."""
     try:
+        if path == STDIN or source_kind(path) == "stream":
+            return None
         with open_binary(path) as stream:
             return stream.read(size)
     except (InputError, OSError, EOFError):
@@ -47,24 +45,26 @@ def read_head(path: str, size: int = HEAD_BYTES) -> bytes | None:
 
 
 def diagnose(head: bytes, scan: FileScan, *, method_given: bool, reinforcement_model: str | None,
-             windows: Sequence[bytes] = ()) -> Diagnosis | None:
+             command_path: str | None = None, windows: Sequence[bytes] = ()) -> Diagnosis | None:
     """What the file whose first bytes are ``head`` is, when it is not fine-tuning JSONL and the scan found
-    errors it explains. ``windows``: bytes from further into the file (see :func:`read_windows`); a row
+    errors it explains. ``command_path`` is the input the suggested commands read (default: the scan's path;
+    ``-`` for standard input). ``windows``: bytes from further into the file (see :func:`read_windows`); a row
     diagnosis holds only when the rows there are of the same kind (a mixed file gets none)."""
+    where = command_path or scan.path
     container = container_of(head)
     if container is not None:
         records = document_records(head) if container in (JSON_ARRAY, PRETTY) else []
-        return diagnose_container(scan.path, container, records)
+        return diagnose_container(where, container, records)
     if not scan.errors:
         return None
-    found = diagnose_rows(scan.path, spread_records(head), method_given=method_given,
+    found = diagnose_rows(where, spread_records(head), method_given=method_given,
                           reinforcement_model=reinforcement_model)
     if found is None:
         return None
     for window in windows:
         records = spread_records(window, partial_first=True)
         if records:
-            other = diagnose_rows(scan.path, records, method_given=method_given,
+            other = diagnose_rows(where, records, method_given=method_given,
                                   reinforcement_model=reinforcement_model)
             if other is None or other.what != found.what:
                 return None
@@ -94,9 +94,9 @@ def spread_records(data: bytes, limit: int = SAMPLED_ROWS, *, partial_first: boo
 def read_windows(path: str, size: int = WINDOW_BYTES) -> list[bytes]:
     """Bytes from a quarter, half, three quarters into ``path`` and from its end: none for standard input,
     ``.gz`` files (which would be decompressed whole to get there) and files under two heads."""
-    if path == STDIN:
-        return []
     try:
+        if path == STDIN or source_kind(path) == "stream":
+            return []
         total = os.path.getsize(path)
         if total < 2 * HEAD_BYTES:
             return []
@@ -108,7 +108,7 @@ def read_windows(path: str, size: int = WINDOW_BYTES) -> list[bytes]:
                 stream.seek(start)
                 windows.append(stream.read(size))
         return windows
-    except OSError:
+    except (InputError, OSError):
         return []
 
 
@@ -116,13 +116,16 @@ def apply_diagnosis(path: str, scan: FileScan, *, enabled: frozenset[str], metho
                     reinforcement_model: str | None) -> None:
     """Add FT012 to ``scan`` when the file as a whole is the problem, and keep only the first
     :data:`KEEP_EXAMPLES` line findings of each rule it explains (the message counts the others)."""
+    kept_head, scan.head = scan.head, None  # a stream's head is only needed here
     if FileDiagnosis.code not in enabled:
         return
-    head = read_head(path)
+    head = kept_head if kept_head is not None else read_head(path)
     if not head:
         return
+    # Standard input (also its spooled copy): the commands read `-`, as the check did.
+    command_path = STDIN if original_path(path) == STDIN else None
     found = diagnose(head, scan, method_given=method_given, reinforcement_model=reinforcement_model,
-                     windows=read_windows(path))
+                     command_path=command_path, windows=read_windows(path))
     if found is None:
         return
     kept: list[Finding] = []

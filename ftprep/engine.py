@@ -20,7 +20,6 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import BinaryIO
 
 from ftprep import parallel
 from ftprep.data.targets import OPENAI_PARAMS, RuleParams
@@ -76,6 +75,9 @@ _NO_KIND = 255
 _ALWAYS = Gate()
 # Below this size one process is as fast as starting workers (measured on 2 CPUs: 4 MB, 0.13 s in one
 # process, 0.10 s in two; docs/performance.md).
+# Bytes of a file's head the file-level diagnosis reads (kept while reading a stream that cannot be read
+# again): enough for the first records of a pretty-printed file.
+HEAD_BYTES = 1 << 20
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 # Ranges per worker: more ranges balance uneven lines (a worker idles less at the end) and report progress
 # more often; 8 measured a little faster than 4 and 16 for estimate on 100 MB (docs/performance.md).
@@ -119,6 +121,9 @@ class FileScan:
     findings: list[Finding] = field(default_factory=list)
     # Why the pass stopped before the end of the file (FT011, also when that rule is not selected).
     not_jsonl: str | None = None
+    # The first bytes of standard input or a pipe (read once), for the file-level diagnosis (FT012); None
+    # for a file, whose head is read again. ftprep.diagnose drops it once used.
+    head: bytes | None = None
 
     @property
     def errors(self) -> int:
@@ -363,7 +368,7 @@ class _Pass:
                       "limit: not read or checked", "write one record per line; no example comes near this size")
         self._bad(lineno)
 
-    def read(self, stream: BinaryIO, *, first_lineno: int = 1, start: int = 0, end: int | None = None,
+    def read(self, stream: reader.LineSource, *, first_lineno: int = 1, start: int = 0, end: int | None = None,
              progress: Progress | None = None) -> None:
         """Feed the lines of ``stream`` (positioned at byte ``start``) up to the line crossing ``end``."""
         feed = self.feed_line
@@ -605,12 +610,19 @@ def scan_file(path: str, options: ScanOptions, observers: Sequence[RecordObserve
     if only_lines is not None:
         state.only_lines = frozenset(only_lines)
         state.last_line = max(state.only_lines, default=0)
+    keeper: reader.HeadKeeper | None = None
     with open_binary(path) as stream:
+        source: reader.LineSource = stream
+        if reader.source_kind(path) == "stream":  # read once: keep the head the diagnosis reads
+            source = keeper = reader.HeadKeeper(stream, HEAD_BYTES)
         try:
-            state.read(stream, progress=progress)
+            state.read(source, progress=progress)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             raise InputError(f"{name}: cannot read ({exc}); is the file complete?") from exc
-    return state.finish(name)
+    scan = state.finish(name)
+    if keeper is not None:
+        scan.head = keeper.head
+    return scan
 
 
 def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequence[RecordObserver],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
@@ -31,6 +31,8 @@ from ftprep.data.targets import DEFAULT_TARGET, Target, load_target
 from ftprep.data.typed import build
 from ftprep.engine import FileScan, ScanOptions, scan_file
 from ftprep.errors import ConfigError, InputError
+from ftprep.jsonl.discover import expand_paths
+from ftprep.jsonl.records import as_paths
 from ftprep.lint.context import RecordObserver
 from ftprep.lint.finding import Finding, Severity
 from ftprep.rules.dataset import DuplicateLine
@@ -146,8 +148,8 @@ def _lookup(table: ModelTable, name: str) -> ModelInfo | None:
         return None
 
 
-def estimate(train: str | os.PathLike[str], *, validation: str | os.PathLike[str] | None = None,
-             model: str | None = None, method: str | None = None,
+def estimate(train: str | os.PathLike[str] | Iterable[Mapping[str, Any]] | Any, *,
+             validation: str | os.PathLike[str] | None = None, model: str | None = None, method: str | None = None,
              n_epochs: int | Literal["auto"] = "auto", prices: Mapping[str, float] | None = None,
              encoding: str | None = None, models: Mapping[str, Mapping[str, Any]] | None = None,
              today: dt.date | None = None, progress: Progress | None = None,
@@ -166,11 +168,31 @@ def estimate(train: str | os.PathLike[str], *, validation: str | os.PathLike[str
     ``progress`` is called with byte counts as the files are read. With ``verdict`` (and a model of the table)
     the pass runs every rule of ``ftprep check`` and the result carries its verdict: a job the service would
     reject is priced all the same, and says so (``config``: the configuration whose rule selection applies).
-    Raises :class:`ConfigError` for an
-    unknown target, model (listing the known ones) or tier and :class:`~ftprep.errors.InputError` for
-    unreadable files.
+    ``train`` is a path (or a folder holding one JSONL file), or records in memory as :func:`check_files` takes
+    them (an iterable of dicts, a polars DataFrame, a ``datasets.Dataset``), reported as ``<records>``.
+    Raises :class:`ConfigError` for an unknown target, model (listing the known ones) or tier, or several training
+    files, and :class:`~ftprep.errors.InputError` for unreadable files.
     """
-    train = os.fspath(train)
+    # One file (a folder holding exactly one), or records in memory written to a temporary file named <records>.
+    with as_paths(train) as given:
+        paths = expand_paths(given, config.exclude if config else (), config.root if config else None)
+        if len(paths) != 1:
+            raise ConfigError(f"estimate prices one training file; {len(paths)} given"
+                              + (f" ({', '.join(paths[:5])}{' ...' if len(paths) > 5 else ''})" if paths else "")
+                              + ": pass one, or call estimate once per file")
+        (path,) = paths
+        return _estimate_path(path, validation=validation, model=model, method=method, n_epochs=n_epochs,
+                              prices=prices, encoding=encoding, models=models, today=today, progress=progress,
+                              target=target, tier=tier, targets=targets, verdict=verdict, config=config)
+
+
+def _estimate_path(train: str, *, validation: str | os.PathLike[str] | None, model: str | None,
+                   method: str | None, n_epochs: int | Literal["auto"], prices: Mapping[str, float] | None,
+                   encoding: str | None, models: Mapping[str, Mapping[str, Any]] | None, today: dt.date | None,
+                   progress: Progress | None, target: str | Target | None, tier: str | None,
+                   targets: Mapping[str, Mapping[str, Any]] | None, verdict: bool,
+                   config: Config | None) -> EstimateResult:
+    """:func:`estimate` of one training file."""
     validation = None if validation is None else os.fspath(validation)
     if n_epochs != "auto" and (not isinstance(n_epochs, int) or n_epochs < 1):
         raise ConfigError(f"--n-epochs {n_epochs!r}: use a whole number >= 1 or 'auto'")

@@ -177,6 +177,20 @@ def output_options(func: F) -> F:
     return click.option("--force", is_flag=True, help="Overwrite existing output files.")(func)
 
 
+def show_summaries(summaries: list[Accounting], output_format: str, quiet: bool) -> int:
+    """:func:`show_summary` of one input, or of several (each summary in turn; JSON: ``{"version": 1, "files":
+    [...]}``, each item the summary of one input). Exit 1 when any input lost lines to its rejects file."""
+    if len(summaries) == 1:
+        return show_summary(summaries[0], output_format, quiet)
+    if output_format == "json":
+        data = {"version": 1, "files": [accounting.to_dict() for accounting in summaries]}
+        click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8"))
+    elif not quiet:
+        for accounting in summaries:
+            click.echo(f"{accounting.extra.get('input', '')}:\n{accounting.render()}", err=True, nl=False)
+    return EXIT_FINDINGS if any(a.rejected > a.set_aside for a in summaries) else EXIT_OK
+
+
 def show_summary(accounting: Accounting, output_format: str, quiet: bool) -> int:
     """The summary of split, convert and fix: JSON on stdout, or text on stderr unless quiet. Returns the
     exit code: 1 when lines went to the rejects file other than those set aside on request (``fix

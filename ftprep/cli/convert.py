@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from ftprep.cli.common import output_options, show_summary
+from ftprep.cli.common import input_size, output_options, progress_bar, progress_enabled, show_summary
 from ftprep.jsonl.reader import spooled
 from ftprep.transform.convert import KTO_CHOICES, SOURCES, TARGETS, ConvertOptions, convert_file, parse_field_map
 from ftprep.transform.outputs import OUTPUT_TARGETS, convert_file_to
-from ftprep.transform.sources import CONTAINERS
+from ftprep.transform.sources import CONTAINERS, detect_container
 
 
 @click.command("convert")
@@ -34,7 +34,11 @@ from ftprep.transform.sources import CONTAINERS
                    "weight, name, images, tools ...) instead of dropping them and counting them in the summary.")
 @click.option("--kto", type=click.Choice(KTO_CHOICES), default="drop", show_default=True,
               help="KTO rows (a boolean `label`): drop sets label=false rows aside (a bad answer is no training "
-                   "target); keep converts them all, without the label.")
+                   "target); keep converts them all, without the label; pairs (--to dpo) writes one DPO pair per "
+                   "label=true and label=false row of the same prompt (the prompt as chat messages, compared "
+                   "exactly): per prompt the first true row with the first false row, the second with the second, "
+                   "in input order, each pair where its later row is; 2 input lines make 1 output line, rows left "
+                   "over go to the rejects file (kto-unpaired).")
 @output_options
 def convert_command(input_path: str, output_path: str, to: str, source: str | None, container: str | None,
                     system: str | None, field_map: tuple[str, ...], model: str | None, rejects_out: str | None,
@@ -54,12 +58,17 @@ def convert_command(input_path: str, output_path: str, to: str, source: str | No
     options = ConvertOptions(to=to, source=source, system=system, strict=strict, kto=kto,
                              field_map=parse_field_map(field_map, "chat" if to in OUTPUT_TARGETS else to))
     with spooled(input_path) as local:  # standard input or a pipe: read once into a temporary file
-        if to in OUTPUT_TARGETS:
-            result = convert_file_to(local, output_path, options, rejects_out=rejects_out, container=container,
-                                     force=force)
-        else:
-            result = convert_file(local, output_path, options, rejects_out=rejects_out, model=model,
-                                  container=container, force=force)
+        # Progress counts the rows' bytes: the file's size for JSONL (pairs read it twice); other containers
+        # hold their rows in another form, so their bar counts without a total.
+        jsonl = (container or detect_container(local)) == "jsonl"
+        total = input_size(local) * (2 if kto == "pairs" else 1) if jsonl else 0
+        with progress_bar("converting", progress_enabled(quiet), total) as advance:
+            if to in OUTPUT_TARGETS:
+                result = convert_file_to(local, output_path, options, rejects_out=rejects_out, container=container,
+                                         force=force, progress=advance)
+            else:
+                result = convert_file(local, output_path, options, rejects_out=rejects_out, model=model,
+                                      container=container, force=force, progress=advance)
     if result.detected and not quiet:
         click.echo(f"ftprep: detected --from {result.source} ({result.container} input)", err=True)
     return show_summary(result.accounting, output_format, quiet)

@@ -23,7 +23,8 @@ from ftprep.cli.common import (
 from ftprep.cost import EstimateResult
 from ftprep.data.targets import ALL_TARGETS, DEFAULT_TARGET
 from ftprep.estimation import compare_estimates, estimate, estimate_template
-from ftprep.jsonl.reader import spooled
+from ftprep.jsonl.discover import expand_paths
+from ftprep.jsonl.reader import display_name, spooled_all
 from ftprep.jsonl.writer import write_file_atomic
 from ftprep.matrix import expand_targets
 from ftprep.report import estimate_html, estimate_json, estimate_markdown, estimate_text
@@ -65,7 +66,7 @@ def _prices(values: tuple[str, ...]) -> dict[str, float]:
 
 
 @click.command("estimate")
-@click.argument("train", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("trains", metavar="TRAIN...", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--validation", type=click.Path(dir_okay=False), help="Validation file (tokens reported apart).")
 @click.option("--model", "-m", "models", multiple=True,
               help="Model or alias (default: the target's default model, or [tool.ftprep] model); repeat to compare.")
@@ -94,17 +95,21 @@ def _prices(values: tuple[str, ...]) -> dict[str, float]:
               help="HTML: plotly.js inside the page (works offline) or loaded from its CDN (a smaller file).")
 @quiet_option
 @config_options
-def estimate_command(train: str, validation: str | None, models: tuple[str, ...], target: str | None,
+def estimate_command(trains: tuple[str, ...], validation: str | None, models: tuple[str, ...], target: str | None,
                      tier: str | None, tokenizer: str | None, trainer: str | None, max_length: int | None,
                      method: str | None, n_epochs: str,
                      price: tuple[str, ...], encoding: str | None, output_format: str, report: Path | None,
                      plotly: estimate_html.PlotlyMode, quiet: bool, config_path: Path | None, isolated: bool) -> int:
-    """Count the exact tokens of TRAIN (JSONL, .gz or -) and estimate trained_tokens and cost.
+    """Count the exact tokens of TRAIN (JSONL, .gz, - for stdin, or folders: their *.jsonl and *.jsonl.gz) and
+    estimate trained_tokens and cost.
 
     Counts with the model's real tokenizer (offline), applies the per-example limit, picks epochs as
     the service does (or --n-epochs), and prices the job with a sourced, dated price. The same pass runs
     the check: a job the service would reject is priced, and marked "would be rejected: N errors".
-    Exit 0: priced (see the verdict); 1: the file holds no records; 2: usage, configuration or I/O failure.
+    Several files (or a folder) are priced one job per file: text and markdown print one report after another,
+    json prints {"version": 1, "estimates": [...]} (one file: the estimate object itself); html and comparisons
+    (several --model, --target all) take one file.
+    Exit 0: priced (see the verdict); 1: a file holds no records; 2: usage, configuration or I/O failure.
     """
     if output_format == "html":
         estimate_html.require_plotly()
@@ -120,45 +125,59 @@ def estimate_command(train: str, validation: str | None, models: tuple[str, ...]
     if compare and output_format not in COMPARISON_REPORTERS:
         raise fail(f"--output-format {output_format} shows one job; comparing, use one of "
                    f"{', '.join(sorted(COMPARISON_REPORTERS))}")
+    files = expand_paths(trains, config.exclude, config.root)
+    if len(files) > 1 and (compare or output_format == "html"):
+        raise fail(f"{'a comparison' if compare else '--output-format html'} shows one training file; "
+                   f"{len(files)} given ({_listed(files)}): pass one at a time")
     with contextlib.ExitStack() as inputs:
         # Standard input and pipes are read once, into temporary files, then counted like files.
-        local_train = inputs.enter_context(spooled(train))
-        local_validation = None if validation is None else inputs.enter_context(spooled(validation))
+        *local_trains, local_validation = spooled_all([*files, validation], inputs)
+        trained = [path for path in local_trains if path is not None]
         options: dict[str, Any] = {"validation": local_validation, "method": method or config.method,
                                    "n_epochs": epochs, "prices": {**config.prices, **prices}, "encoding": encoding,
                                    "models": config.models, "targets": config.targets, "tier": tier}
-        with progress_bar("counting tokens", progress_enabled(quiet),
-                          input_size(local_train, local_validation)) as advance:
-            if tokenizer is not None:
-                result = estimate_template(local_train, tokenizer, validation=local_validation,
-                                           method=method or config.method, trainer=trainer, max_length=max_length,
-                                           n_epochs=epochs, progress=advance)
-            elif compare:
-                comparison = compare_estimates(local_train, expand_targets(wanted or DEFAULT_TARGET, config),
-                                               models, progress=advance, **options)
-                _emit(COMPARISON_REPORTERS[output_format](comparison), report, train, validation, quiet)
-                return EXIT_OK
-            else:
-                model = models[0] if models else None
-                if model is None and config.model and (wanted or DEFAULT_TARGET) == (config.target or DEFAULT_TARGET):
-                    model = config.model
-                result = estimate(local_train, model=model, target=wanted, progress=advance, config=config,
-                                  **options)
+        results: list[EstimateResult] = []
+        label = "counting tokens" if len(trained) == 1 else f"counting tokens of {len(trained)} files"
+        with progress_bar(label, progress_enabled(quiet),
+                          input_size(*trained, *[local_validation] * len(trained))) as advance:
+            for local_train in trained:
+                if tokenizer is not None:
+                    results.append(estimate_template(local_train, tokenizer, validation=local_validation,
+                                                     method=method or config.method, trainer=trainer,
+                                                     max_length=max_length, n_epochs=epochs, progress=advance))
+                elif compare:
+                    comparison = compare_estimates(local_train, expand_targets(wanted or DEFAULT_TARGET, config),
+                                                   models, progress=advance, **options)
+                    _emit(COMPARISON_REPORTERS[output_format](comparison), report, files, validation, quiet)
+                    return EXIT_OK
+                else:
+                    model = models[0] if models else None
+                    if model is None and config.model and (wanted or DEFAULT_TARGET) == (config.target
+                                                                                         or DEFAULT_TARGET):
+                        model = config.model
+                    results.append(estimate(local_train, model=model, target=wanted, progress=advance,
+                                            config=config, **options))
     if output_format == "html":
-        rendered = estimate_html.render(result, plotly=plotly)
+        rendered = estimate_html.render(results[0], plotly=plotly)
+    elif len(results) > 1 and output_format == "json":
+        rendered = estimate_json.render_many(results)
     else:
-        rendered = ESTIMATE_REPORTERS[output_format](result)
-    _emit(rendered, report, train, validation, quiet)
-    if result.examples == 0:
-        click.echo(f"ftprep: error: {train} holds no records: there is nothing to train on or price", err=True)
-        return EXIT_FINDINGS
-    return EXIT_OK
+        rendered = "\n".join(ESTIMATE_REPORTERS[output_format](result) for result in results)
+    _emit(rendered, report, files, validation, quiet)
+    empty = [display_name(path) for path, result in zip(files, results, strict=True) if result.examples == 0]
+    for name in empty:
+        click.echo(f"ftprep: error: {name} holds no records: there is nothing to train on or price", err=True)
+    return EXIT_FINDINGS if empty else EXIT_OK
 
 
-def _emit(rendered: str, report: Path | None, train: str, validation: str | None, quiet: bool) -> None:
+def _listed(paths: list[str]) -> str:
+    return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+
+def _emit(rendered: str, report: Path | None, trains: list[str], validation: str | None, quiet: bool) -> None:
     """Print the report, or write it atomically to ``report``."""
     if report is not None:
-        write_file_atomic(report, rendered.encode(), inputs=[p for p in (train, validation) if p])
+        write_file_atomic(report, rendered.encode(), inputs=[p for p in (*trains, validation) if p])
         if not quiet:
             click.echo(f"ftprep: report written to {report}", err=True)
     else:

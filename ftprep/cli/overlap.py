@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
 
-from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, config_options, fail, load_cli_config, quiet_option
+from ftprep.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    config_options,
+    fail,
+    input_size,
+    load_cli_config,
+    progress_bar,
+    progress_enabled,
+    quiet_option,
+)
 from ftprep.config import CONFIG_FILES
-from ftprep.jsonl.reader import spooled
+from ftprep.jsonl.reader import spooled_all
 from ftprep.overlap import OVERLAP_KINDS, OverlapReport
+from ftprep.overlap.compare import NEAR
 from ftprep.overlap.near import DEFAULT_THRESHOLD
 from ftprep.overlap_pass import find_overlap
 from ftprep.report.overlap_text import OVERLAP_REPORTERS
@@ -56,11 +68,16 @@ def overlap_command(files: tuple[str, ...], threshold: float, kinds: tuple[str, 
     else:
         raise fail("give TRAIN and VALIDATION files, or --from-config")
     reports: list[OverlapReport] = []
-    for train_path, valid_path in pairs:
+    with contextlib.ExitStack() as stack:
         # A pipe is read once into a temporary file: the comparison reads each file more than once.
-        with spooled(train_path) as local_train, spooled(valid_path) as local_valid:
-            reports.append(find_overlap(local_train, local_valid, threshold=threshold,
-                                        kinds=kinds or OVERLAP_KINDS, within_near=within_near))
+        local = [path for path in spooled_all([p for pair in pairs for p in pair], stack) if path is not None]
+        # Each file is read once, twice with near-duplicates on (the template's pass first).
+        passes = 2 if within_near or NEAR in (kinds or OVERLAP_KINDS) else 1
+        with progress_bar("comparing", progress_enabled(quiet), passes * input_size(*local)) as advance:
+            for local_train, local_valid in zip(local[::2], local[1::2], strict=True):
+                reports.append(find_overlap(local_train, local_valid, threshold=threshold,
+                                            kinds=kinds or OVERLAP_KINDS, within_near=within_near,
+                                            progress=advance))
     click.echo(OVERLAP_REPORTERS[output_format](reports, quiet=quiet), nl=False)
     return EXIT_FINDINGS if any(r.pairs for r in reports) else EXIT_OK
 

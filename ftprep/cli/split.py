@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ftprep.cli.common import fail, output_options, show_summary
+from ftprep.cli.common import fail, input_size, output_options, progress_bar, progress_enabled, show_summary
 from ftprep.jsonl.reader import source_kind, spooled
 from ftprep.overlap.near import DEFAULT_THRESHOLD
 from ftprep.transform.split import GROUP_BY, output_stem, split_file
@@ -42,8 +42,10 @@ def split_command(input_path: str, valid_ratio: float | None, valid_count: int |
         if train_out is None or valid_out is None:
             raise fail(f"{input_path}: reading a pipe, split needs --train-out and --valid-out")
         rejects_out = rejects_out or f"{output_stem(train_out)}.rejects.jsonl"
-    with spooled(input_path) as local:  # standard input or a pipe: read once into a temporary file
+    # Standard input or a pipe: read once into a temporary file. Two passes over it: grouping, then writing.
+    with (spooled(input_path) as local,
+          progress_bar("splitting", progress_enabled(quiet), 2 * input_size(local)) as advance):
         result = split_file(local, valid_ratio=valid_ratio, valid_count=valid_count, seed=seed,
                             group_by=group_by, stratify_by=stratify_by, train_out=train_out, valid_out=valid_out,
-                            rejects_out=rejects_out, force=force, threshold=threshold)
+                            rejects_out=rejects_out, force=force, threshold=threshold, progress=advance)
     return show_summary(result.accounting, output_format, quiet)

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
+from ftprep.cli.common import input_size, progress_bar, progress_enabled
 from ftprep.errors import ConfigError
 from ftprep.jsonl.writer import write_file_atomic
-from ftprep.transform.trainer_config import TRAINERS, render_config, trainer_config
+from ftprep.transform.trainer_config import TRAINERS, render_config, survey_file, trainer_config
 
 
 @click.command("trainer-config")
@@ -18,7 +19,7 @@ from ftprep.transform.trainer_config import TRAINERS, render_config, trainer_con
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
               help="Write the snippet to this file (atomically) instead of stdout.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
-@click.option("--quiet", "-q", is_flag=True, help="Do not list what the trainer cannot take.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar; do not list what the trainer cannot take.")
 def trainer_config_command(path: str, trainer: str, name: str | None, output: str | None, force: bool,
                            quiet: bool) -> int:
     """Print the dataset configuration with which TRAINER reads FILE (OpenAI chat JSONL) as it is.
@@ -30,7 +31,9 @@ def trainer_config_command(path: str, trainer: str, name: str | None, output: st
     """
     if not Path(path).is_file():
         raise ConfigError(f"{path}: no such file")
-    snippet, cannot = trainer_config(path, trainer, name=name)
+    with progress_bar("reading", progress_enabled(quiet), input_size(path)) as advance:
+        features = survey_file(path, progress=advance)
+    snippet, cannot = trainer_config(path, trainer, name=name, features=features)
     text = render_config(snippet, trainer)
     if output is None:
         click.echo(text, nl=False)

@@ -22,11 +22,11 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from ftprep.errors import InputError
 
@@ -83,6 +83,17 @@ class OverlongLine(bytes):
 
 class InflateLimit(InputError):
     """A ``.gz`` input inflates beyond :data:`MAX_INFLATE_RATIO` (a gzip bomb)."""
+
+
+@contextmanager
+def named(path: str, name: str) -> Iterator[str]:
+    """Findings and messages call the file ``path`` ``name`` (a temporary copy of records held in memory)
+    until the block ends."""
+    _SPOOLED[path] = name
+    try:
+        yield path
+    finally:
+        _SPOOLED.pop(path, None)
 
 
 def display_name(source: str | os.PathLike[str]) -> str:
@@ -186,6 +197,39 @@ class _InflateGuard(io.RawIOBase):
         return int(got)
 
 
+class LineSource(Protocol):
+    """What the line reader needs of a stream: ``readline`` with a size limit."""
+
+    def readline(self, size: int = -1, /) -> bytes:
+        """One line of at most ``size`` bytes (b"" at the end)."""
+        ...
+
+
+class HeadKeeper:
+    """A binary stream read through :meth:`readline` that keeps a copy of its first ``size`` bytes: the head
+    of standard input or a pipe, which cannot be opened again once the pass has read it."""
+
+    def __init__(self, stream: LineSource, size: int) -> None:
+        self._readline = stream.readline
+        self._size = size
+        self._pieces: list[bytes] = []
+        self._kept = 0
+
+    def readline(self, size: int = -1, /) -> bytes:
+        """One line (at most ``size`` bytes), as the wrapped stream gives it."""
+        line = self._readline(size)
+        if self._kept < self._size and line:
+            piece = line[: self._size - self._kept]
+            self._pieces.append(bytes(piece))
+            self._kept += len(piece)
+        return line
+
+    @property
+    def head(self) -> bytes:
+        """The first bytes read (up to ``size``)."""
+        return b"".join(self._pieces)
+
+
 def split_eol(line: bytes) -> tuple[bytes, bytes]:
     """Split a physical line into its content and its end-of-line bytes (``\\n``, ``\\r\\n`` or none)."""
     if line.endswith(b"\r\n"):
@@ -195,7 +239,7 @@ def split_eol(line: bytes) -> tuple[bytes, bytes]:
     return line, b""
 
 
-def read_lines(stream: BinaryIO, limit: int | None = None) -> Iterator[bytes]:
+def read_lines(stream: LineSource, limit: int | None = None) -> Iterator[bytes]:
     """The physical lines of ``stream``, each with its end of line; a line longer than ``limit`` bytes
     (default :data:`MAX_LINE_BYTES`), or longer than :data:`PROBE_BYTES` and binary from its first bytes,
     is read past without being kept and stands as an :class:`OverlongLine`.
@@ -283,6 +327,23 @@ def iter_lines(source: str | os.PathLike[str]) -> Iterator[RawLine]:
             yield from iter_stream(stream)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             raise InputError(f"{display_name(source)}: cannot read ({exc}); is the file complete?") from exc
+
+
+def reporting(lines: Iterable[RawLine], progress: Callable[[int], None] | None) -> Iterator[RawLine]:
+    """``lines`` as they are, calling ``progress`` with the bytes read (line and end of line), about once per
+    megabyte and at the end (a progress bar over a second pass that ``iter_lines`` makes)."""
+    if progress is None:
+        yield from lines
+        return
+    pending = 0
+    for raw in lines:
+        pending += raw.size or len(raw.data) + len(raw.eol)
+        if pending >= 1 << 20:
+            progress(pending)
+            pending = 0
+        yield raw
+    if pending:
+        progress(pending)
 
 
 @contextmanager

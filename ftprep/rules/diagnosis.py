@@ -187,7 +187,9 @@ def _q(path: str) -> str:
 
 def jsonl_name(path: str) -> str:
     """The output name to suggest beside ``path``: ``data.json`` -> ``data.jsonl``, ``x.jsonl`` ->
-    ``x.fixed.jsonl``."""
+    ``x.fixed.jsonl``, standard input (``-``) -> ``stdin.jsonl``."""
+    if path == "-":
+        return "stdin.jsonl"
     stem = path.removesuffix(".gz")
     for suffix in (".jsonl", ".json", ".parquet", ".arrow", ".feather", ".zip"):
         if stem.endswith(suffix):

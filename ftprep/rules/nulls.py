@@ -62,8 +62,9 @@ def may_hold_nulls(data: bytes) -> bool:
 
     Every `null` of the line is counted; when each is the value of a `content` key (kept at any depth, see
     :data:`KEEP_NULL`), there is nothing to strip. Inside a JSON string the quotes around `content` would be
-    escaped, so a match is a key (or the end of one after an escaped quote, which sends the line to the walk). Counting in C is much cheaper than walking the record: tool-call
-    datasets hold `"content": null` on most lines."""
+    escaped, so a match is a key (or the end of one after an escaped quote, which sends the line to the
+    walk). Counting in C is much cheaper than walking the record: tool-call datasets hold `"content": null`
+    on most lines."""
     count = data.count(b"null")
     if not count:
         return False

@@ -21,9 +21,10 @@ that cannot be converted, goes to the rejects file with its finding codes.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -35,7 +36,7 @@ from ftprep.rules.nulls import NULL_FIELDS, strip_nulls
 from ftprep.rules.schema import InvalidContent, UnrecognizedRecord
 from ftprep.transform.pointer import MISSING, parse_pointer, resolve
 from ftprep.transform.recheck import RecordChecker
-from ftprep.transform.sources import detect_container, iter_rows
+from ftprep.transform.sources import SourceRow, detect_container, iter_rows
 from ftprep.transform.split import output_with_rejects
 from ftprep.transform.summary import Accounting, Reason, reject_bytes
 
@@ -54,6 +55,7 @@ _SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assista
                    "tool": "observation", "function": "observation"}
 
 Message = dict[str, Any]
+Progress = Callable[[int], None]
 # The top-level keys each source's conversion reads: any other column of a row is not carried to the output,
 # and is counted (or, with --strict, makes the row a reject). `--from map` reads what its pointers name.
 CARRIED = {
@@ -65,9 +67,11 @@ CARRIED = {
     "preference": frozenset({"prompt", "chosen", "rejected", "system"}),
     "sharegpt-preference": frozenset({"conversations", "chosen", "rejected", "system"}),
 }
-KTO_CHOICES = ("drop", "keep")
+KTO_CHOICES = ("drop", "keep", "pairs")
 # The reject reasons of convert's own choices (not findings of a rule).
 KTO_FALSE = "kto-label-false"
+KTO_UNPAIRED = "kto-unpaired"
+NOT_KTO = "not-kto"
 NOT_CARRIED = "not-carried"
 
 
@@ -91,7 +95,8 @@ class ConvertOptions:
     # counting what was dropped.
     strict: bool = False
     # KTO rows (a boolean `label` beside a prompt and a completion): "drop" sets the label=false ones aside
-    # (a bad answer is not a supervised target); "keep" converts every row and counts the dropped labels.
+    # (a bad answer is not a supervised target); "keep" converts every row and counts the dropped labels;
+    # "pairs" (with to="dpo") pairs label=true and label=false rows of the same prompt (convert_kto_pairs).
     kto: str = "drop"
 
 
@@ -103,6 +108,23 @@ class ConvertResult:
     container: str
     source: str
     detected: bool
+
+
+def reporting_rows(rows: Iterable[SourceRow], progress: Progress | None) -> Iterator[SourceRow]:
+    """``rows`` as they are, calling ``progress`` with the bytes each took (its text and a newline), about once
+    per megabyte and at the end."""
+    if progress is None:
+        yield from rows
+        return
+    pending = 0
+    for row in rows:
+        pending += len(row.raw) + 1
+        if pending >= 1 << 20:
+            progress(pending)
+            pending = 0
+        yield row
+    if pending:
+        progress(pending)
 
 
 def detect_source(row: Mapping[str, Any]) -> str | None:
@@ -343,11 +365,11 @@ def _dpo_prompt(row: Mapping[str, Any]) -> list[Message]:
 
 def _mapped(row: Mapping[str, Any], field_map: Sequence[tuple[str, str]]) -> dict[str, str]:
     values: dict[str, str] = {}
-    for field, path in field_map:
+    for name, path in field_map:
         found = resolve(row, parse_pointer(path))
         if found is MISSING or found is None:
-            raise Unconvertible(f"--map {field}={path}: the row has no value there", path)
-        values[field] = _text(found, path)
+            raise Unconvertible(f"--map {name}={path}: the row has no value there", path)
+        values[name] = _text(found, path)
     return values
 
 
@@ -439,7 +461,8 @@ def _preference_parts(source: str, row: Mapping[str, Any], options: ConvertOptio
         return ([*prompt, {"role": "user", "content": values["user"]}],
                 [{"role": "assistant", "content": values["chosen"]}],
                 [{"role": "assistant", "content": values["rejected"]}])
-    raise Unconvertible(f"{source} rows hold no preferred/non-preferred pair; DPO needs one")
+    hint = " (KTO rows: --kto pairs pairs them by prompt)" if isinstance(row.get("label"), bool) else ""
+    raise Unconvertible(f"{source} rows hold no preferred/non-preferred pair; DPO needs one{hint}")
 
 
 def _to_dpo(source: str, row: Mapping[str, Any], options: ConvertOptions) -> dict[str, Any]:
@@ -509,6 +532,7 @@ def convert_file(
     model: str | None = None,
     container: str | None = None,
     force: bool = False,
+    progress: Progress | None = None,
 ) -> ConvertResult:
     """Convert ``input_path`` into ``output_path`` (JSONL in the target format), atomically.
 
@@ -517,17 +541,41 @@ def convert_file(
     (OUTPUT stem + ``.rejects.jsonl`` by default, only created when needed). Raises :class:`ConfigError`
     for bad options or outputs and :class:`InputError` for unreadable input. The targets trl, vertex,
     bedrock-nova and bedrock-haiku are written by :func:`ftprep.transform.outputs.convert_file_to`.
+
+    ``options.kto == "pairs"`` (with ``to="dpo"``) reads KTO rows (a prompt and a completion, or chat messages
+    ending with the answer, beside a boolean ``label``) and writes one DPO record per pair of rows whose prompts
+    are equal (the prompt as chat messages, tools included, compared by a 128-bit digest of its canonical JSON):
+    for each prompt, its first label=true row pairs with its first label=false row, the second with the second,
+    and so on, in input order; a pair is written where its later row is. Two input lines make one output record
+    (the accounting says so); rows left over go to the rejects file (``kto-unpaired``, set aside: exit 0), and
+    rows that are not KTO rows too (``not-kto``). ``progress`` is called with byte counts as rows are read (twice
+    for pairs).
     """
     if options.to not in TARGETS:
         raise ConfigError(f"unknown --to {options.to!r}; use one of: {', '.join(TARGETS)}")
+    if options.kto == "pairs" and options.to != "dpo":
+        raise ConfigError(f"--kto pairs writes DPO pairs: use --to dpo, not --to {options.to}")
     source, outputs, container, accounting = prepare_conversion(input_path, output_path, options,
                                                                 rejects_out=rejects_out, container=container,
                                                                 force=force)
     checker = RecordChecker(model or _DEFAULT_MODEL[options.to], _METHOD[options.to])
-    target_kind = TARGETS[options.to]
     detected = source is None
+    if options.kto == "pairs":
+        source = _convert_kto_pairs(input_path, outputs, container, accounting, checker, source, options, progress)
+    else:
+        source = _convert_rows(input_path, outputs, container, accounting, checker, source, options, progress)
+    accounting.extra = {"convert": {"container": container, "from": source, "detected": detected,
+                                    "to": options.to}}
+    return ConvertResult(accounting, container, source or "unknown", detected)
+
+
+def _convert_rows(input_path: str | os.PathLike[str], outputs: list[AtomicOutput], container: str,
+                  accounting: Accounting, checker: RecordChecker, source: str | None, options: ConvertOptions,
+                  progress: Progress | None) -> str | None:
+    """Convert row by row (see :func:`convert_file`); returns the source format (None: no row had one)."""
+    target_kind = TARGETS[options.to]
     with atomic_outputs(outputs, [input_path]) as (out, rejects):
-        for row in iter_rows(input_path, container):
+        for row in reporting_rows(iter_rows(input_path, container), progress):
             accounting.inputs += 1
             if row.blank:
                 accounting.blank += 1
@@ -570,6 +618,155 @@ def convert_file(
             accounting.count_reject(r.code for r in reasons)
             if all(r.code == KTO_FALSE for r in reasons):
                 accounting.set_aside += 1  # what --kto drop asks for: not a failure of the run
-    accounting.extra = {"convert": {"container": container, "from": source, "detected": detected,
-                                    "to": options.to}}
-    return ConvertResult(accounting, container, source or "unknown", detected)
+    return source
+
+
+@dataclass(frozen=True, slots=True)
+class KtoRow:
+    """A KTO row read for pairing: the DPO input its prompt makes, its completion, its label, and what it loses."""
+
+    given: dict[str, Any]
+    completion: list[Message]
+    label: bool
+    nulls: int
+    lost: tuple[str, ...]
+
+    def key(self) -> bytes:
+        """The prompt's identity: a 128-bit BLAKE2 digest of its canonical JSON (the same for equal prompts)."""
+        try:
+            text = orjson.dumps(self.given, option=orjson.OPT_SORT_KEYS)
+        except (TypeError, ValueError) as exc:
+            raise Unconvertible(f"the prompt cannot be written as JSON ({exc})", "") from exc
+        return hashlib.blake2b(text, digest_size=16).digest()
+
+
+def kto_row(row: dict[str, Any], source: str, options: ConvertOptions) -> KtoRow:
+    """A KTO row (a chat row ending with the answer, or prompt/completion, beside a boolean ``label``) with its
+    prompt as chat messages (``--system`` applied); raises :class:`Unconvertible` for any other row."""
+    value, removed = strip_nulls(row)
+    label = value.get("label")
+    if not isinstance(label, bool) or source not in ("chat", "completions"):
+        raise Unconvertible("--kto pairs reads KTO rows: a prompt and a completion (or chat messages ending with "
+                            "the answer) beside a true/false label", "/label" if "label" in value else "", NOT_KTO)
+    lost = tuple(key for key in value if key not in CARRIED[source] and key != "label")
+    if lost and options.strict:
+        raise Unconvertible(f"--strict: {', '.join(map(repr, lost))} cannot be carried to dpo", "", NOT_CARRIED)
+    tools = None
+    if source == "chat":
+        messages, tools = chat_messages(value)
+        if not messages or messages[-1].get("role") != "assistant":
+            raise Unconvertible("a KTO chat row must end with the assistant's answer", "/messages")
+        prompt, completion = messages[:-1], messages[-1:]
+    else:
+        given = value.get("prompt")
+        prompt = [{"role": "user", "content": given}] if isinstance(given, str) else _as_turns(given, "/prompt")
+        answer = value.get("completion")
+        completion = (_as_turns(answer, "/completion") if isinstance(answer, list | dict)
+                      else [{"role": "assistant", "content": _text(answer, "/completion")}])
+    dpo_input: dict[str, Any] = {"messages": _with_system(prompt, options.system)}
+    if tools:
+        dpo_input["tools"] = tools
+    return KtoRow(dpo_input, completion, label, len(removed), lost)
+
+
+@dataclass(slots=True)
+class _PairPlan:
+    """Which row pairs with which (row numbers count every input row from 0), and the rows left over with the
+    counts of their prompt's labels."""
+
+    partner: dict[int, int] = field(default_factory=dict)
+    left_over: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+def _plan_pairs(input_path: str | os.PathLike[str], container: str, source: str | None,
+                options: ConvertOptions, progress: Progress | None) -> _PairPlan:
+    """The first pass of ``--kto pairs``: group rows by prompt digest (row numbers only, never the rows) and pair
+    the n-th label=true row of each prompt with its n-th label=false row, in input order."""
+    groups: dict[bytes, tuple[list[int], list[int]]] = {}
+    for index, row in enumerate(reporting_rows(iter_rows(input_path, container), progress)):
+        if row.value is None or row.problems:
+            continue
+        try:
+            source = row_source(row.value, source)  # as the second pass detects it, row by row
+            read = kto_row(row.value, source, options)
+            key = read.key()
+        except Unconvertible:
+            continue  # the second pass rejects it with the reason
+        groups.setdefault(key, ([], []))[0 if read.label else 1].append(index)
+    plan = _PairPlan()
+    for trues, falses in groups.values():
+        for good, bad in zip(trues, falses, strict=False):
+            plan.partner[good] = bad
+            plan.partner[bad] = good
+        for index in trues[len(falses):] + falses[len(trues):]:
+            plan.left_over[index] = (len(trues), len(falses))
+    return plan
+
+
+def _convert_kto_pairs(input_path: str | os.PathLike[str], outputs: list[AtomicOutput], container: str,
+                       accounting: Accounting, checker: RecordChecker, source: str | None, options: ConvertOptions,
+                       progress: Progress | None) -> str | None:
+    """``--kto pairs``: one DPO record per label=true/label=false pair of rows with the same prompt (see
+    :func:`convert_file`); returns the source format (None: no row had one).
+
+    Two passes: the first keeps a 16-byte digest and the row numbers per prompt; the second writes each pair when
+    its later row is read, holding the earlier row of each pair not yet complete (its completion and bytes).
+    """
+    plan = _plan_pairs(input_path, container, source, options, progress)
+    accounting.output("output", accounting.paths["output"], per_record=2)
+    waiting: dict[int, tuple[KtoRow, SourceRow]] = {}
+    with atomic_outputs(outputs, [input_path]) as (out, rejects):
+
+        def reject(row: SourceRow, reasons: list[Reason]) -> None:
+            rejects.write_line(reject_bytes(reasons, row.raw, line=row.line, record=row.record))
+            accounting.count_reject(r.code for r in reasons)
+            if all(r.code == KTO_UNPAIRED for r in reasons):
+                accounting.set_aside += 1  # what --kto pairs asks for: not a failure of the run
+
+        for index, row in enumerate(reporting_rows(iter_rows(input_path, container), progress)):
+            accounting.inputs += 1
+            if row.blank:
+                accounting.blank += 1
+                continue
+            if row.value is None or row.problems:
+                reject(row, list(row.problems))
+                continue
+            try:
+                source = row_source(row.value, source)
+                read = kto_row(row.value, source, options)
+                other = plan.partner.get(index)
+                if other is None:
+                    trues, falses = plan.left_over[index]
+                    raise Unconvertible(
+                        f"label={str(read.label).lower()} row left without a pair: its prompt has {trues} label=true "
+                        f"and {falses} label=false row(s), paired in input order", "/label", KTO_UNPAIRED)
+            except Unconvertible as exc:
+                reject(row, [exc.reason])
+                continue
+            if other > index:
+                waiting[index] = (read, row)
+                continue
+            first, first_row = waiting.pop(other)
+            good, bad = (first, read) if first.label else (read, first)
+            record, _ = strip_nulls({"input": read.given, "preferred_output": good.completion,
+                                     "non_preferred_output": bad.completion})
+            try:
+                data = record_bytes(record)
+            except ValueError as exc:
+                reasons = [Reason(InvalidContent.code, f"the DPO pair cannot be written ({exc})")]
+            else:
+                reasons = [Reason.of(f) for f in checker.errors(data)]
+            if reasons:
+                where = [f"line {r.line}" if r.line is not None else f"record {r.record}" for r in (first_row, row)]
+                pair = Reason(reasons[0].code, f"the DPO pair of {where[0]} and {where[1]} has errors", None)
+                for rejected in (first_row, row):
+                    reject(rejected, [pair, *reasons])
+                continue
+            out.write_line(data)
+            accounting.count_output("output")
+            for member in (first, read):
+                if member.nulls:
+                    accounting.drop(NULL_FIELDS, member.nulls)
+                for key in member.lost:
+                    accounting.drop(key)
+    return source

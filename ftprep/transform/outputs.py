@@ -47,6 +47,7 @@ from ftprep.transform.convert import (
     convert_row,
     prepare_conversion,
     refuse_kto_false,
+    reporting_rows,
     row_source,
 )
 from ftprep.transform.pointer import parse_pointer
@@ -534,15 +535,19 @@ def convert_file_to(
     rejects_out: str | os.PathLike[str] | None = None,
     container: str | None = None,
     force: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> ConvertResult:
     """Convert ``input_path`` into ``output_path`` in ``options.to`` (one of :data:`OUTPUT_TARGETS`), atomically.
 
     Every input line goes to the output or the rejects file (OUTPUT stem + ``.rejects.jsonl``). Fields
     the target cannot carry are counted in ``accounting.extra["dropped_fields"]`` (``{field: {"values",
     "rows"}}``) and listed as notes; with ``options.strict`` such rows are rejected (``dropped-field``).
+    ``progress`` is called with byte counts as rows are read.
     """
     if options.to not in OUTPUT_TARGETS:
         raise ConfigError(f"unknown --to {options.to!r}; use one of: {', '.join(OUTPUT_TARGETS)}")
+    if options.kto == "pairs":
+        raise ConfigError(f"--kto pairs writes OpenAI DPO pairs: use --to dpo, not --to {options.to}")
     source, outputs, container, accounting = prepare_conversion(input_path, output_path, options,
                                                                 rejects_out=rejects_out, container=container,
                                                                 force=force)
@@ -551,7 +556,7 @@ def convert_file_to(
     rows: Counter[str] = Counter()
     detected = source is None
     with atomic_outputs(outputs, [input_path]) as (out, rejects):
-        for row in iter_rows(input_path, container):
+        for row in reporting_rows(iter_rows(input_path, container), progress):
             accounting.inputs += 1
             if row.blank:
                 accounting.blank += 1

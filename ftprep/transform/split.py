@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ import numpy as np
 
 from ftprep.engine import ScanOptions, scan_file
 from ftprep.errors import ConfigError, InputError
-from ftprep.jsonl.reader import iter_lines
+from ftprep.jsonl.reader import iter_lines, reporting
 from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, require_jsonl_name
 from ftprep.overlap.compare import DigestCollector
 from ftprep.overlap.hashing import canonical_bytes
@@ -250,13 +251,14 @@ def split_file(
     rejects_out: str | os.PathLike[str] | None = None,
     force: bool = False,
     threshold: float = DEFAULT_THRESHOLD,
+    progress: Callable[[int], None] | None = None,
 ) -> SplitResult:
     """Split a JSONL file into training and validation files that share no group (see module docstring).
 
     Lines that are not JSON objects go to the rejects file (``INPUT.rejects.jsonl`` by default, only
     created when needed); blank lines are dropped and counted. Raises :class:`ConfigError` for bad options
     or outputs (existing without ``force``, equal to the input) and :class:`InputError` for an unreadable
-    input.
+    input. ``progress`` is called with byte counts as the input is read, twice (grouping, then writing).
     """
     if group_by not in GROUP_BY:
         raise ConfigError(f"unknown --group-by {group_by!r}; use one of: {', '.join(GROUP_BY)}")
@@ -273,7 +275,7 @@ def split_file(
     _valid_target(0, valid_ratio, valid_count)  # option errors before any pass over the input
     template = learn_template(path) if group_by == "near" else None
     observer = _GroupObserver(parse_pointer(stratify_by) if stratify_by is not None else None, template, threshold)
-    scan = scan_file(str(path), ScanOptions(enabled=_REJECT_CODES), [observer])
+    scan = scan_file(str(path), ScanOptions(enabled=_REJECT_CODES), [observer], progress=progress)
     for finding in scan.findings:
         if finding.code == NotJsonl.code:  # the pass stopped: the lines after it were not read
             raise InputError(f"{finding.path}: {finding.message}; {finding.fix}")
@@ -302,7 +304,7 @@ def split_file(
     accounting.output("valid", str(outputs[1].path))
     accounting.paths["rejects"] = str(outputs[2].path)
     with atomic_outputs(outputs, [path]) as (train, valid, rejects):
-        for raw in iter_lines(path):
+        for raw in reporting(iter_lines(path), progress):
             data = raw.data[3:] if raw.lineno == 1 and raw.data.startswith(_BOM) else raw.data
             data = data[:-1] if data.endswith(b"\r") else data
             accounting.inputs += 1

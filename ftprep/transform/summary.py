@@ -1,7 +1,9 @@
 """Line accounting shared by split, convert and fix: where every input line (or row) went, and why.
 
 Every input line ends up in exactly one place: one of the outputs, the rejects file, or, for blank lines
-only, dropped (counted under ``FT004``). :meth:`Accounting.balanced` states that identity.
+only, dropped (counted under ``FT004``). :meth:`Accounting.balanced` states that identity. An output record
+may be made of several input lines (``convert --kto pairs``: a label=true and a label=false row make one DPO
+pair): :meth:`Accounting.output` declares how many, and the identity counts input lines, not records.
 
 A rejects file is JSONL, one object per rejected line::
 
@@ -66,7 +68,8 @@ class Accounting:
     """Counts per output, per reject reason and of dropped blank lines, plus file-level notes.
 
     ``inputs`` counts input lines (or rows); ``outputs`` lines written per output label (``train``,
-    ``valid``, ``output``); ``rejected`` lines sent to the rejects file (``set_aside`` of them on request);
+    ``valid``, ``output``), each made of ``per_record[label]`` input lines (1 unless declared); ``rejected`` lines
+    sent to the rejects file (``set_aside`` of them on request);
     ``reasons`` rejected lines per
     code (a line with two codes counts under both); ``notes`` are findings no line-level action fixes
     (too few examples, ...), reported rather than rejected.
@@ -88,11 +91,20 @@ class Accounting:
     extra: dict[str, Any] = field(default_factory=dict)
     # What an input unit is: a JSONL line, or a row of a tabular or JSON-array input.
     unit: str = "line"
+    # Input lines per output record, for outputs whose records are made of several (absent: 1).
+    per_record: dict[str, int] = field(default_factory=dict)
 
-    def output(self, label: str, path: str) -> None:
-        """Declare an output (so that it is listed with 0 lines when nothing goes there)."""
+    def output(self, label: str, path: str, per_record: int = 1) -> None:
+        """Declare an output (so that it is listed with 0 lines when nothing goes there), each of its records
+        made of ``per_record`` input lines."""
         self.outputs.setdefault(label, 0)
         self.paths[label] = path
+        if per_record != 1:
+            self.per_record[label] = per_record
+
+    def input_lines(self, label: str) -> int:
+        """Input lines that went into the records written to ``label``."""
+        return self.outputs[label] * self.per_record.get(label, 1)
 
     def count_output(self, label: str) -> None:
         """One line written to ``label``."""
@@ -110,15 +122,15 @@ class Accounting:
 
     @property
     def balanced(self) -> bool:
-        """Every input line is in exactly one output, the rejects, or dropped as blank."""
-        return self.inputs == sum(self.outputs.values()) + self.rejected + self.blank
+        """Every input line is in exactly one output record, the rejects, or dropped as blank."""
+        return self.inputs == sum(map(self.input_lines, self.outputs)) + self.rejected + self.blank
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view (the ``--output-format json`` summary)."""
         return {
             "inputs": self.inputs,
             "unit": self.unit,
-            "outputs": {label: {"path": self.paths.get(label), "lines": n} for label, n in self.outputs.items()},
+            "outputs": {label: self._output_dict(label) for label in self.outputs},
             "rejected": {"path": self.paths.get("rejects"), "lines": self.rejected,
                          "reasons": dict(sorted(self.reasons.items()))},
             "dropped": {BLANK_CODE: self.blank} if self.blank else {},
@@ -129,11 +141,19 @@ class Accounting:
             **self.extra,
         }
 
+    def _output_dict(self, label: str) -> dict[str, Any]:
+        entry: dict[str, Any] = {"path": self.paths.get(label), "lines": self.outputs[label]}
+        if label in self.per_record:
+            entry |= {"input_lines": self.input_lines(label), "input_lines_per_record": self.per_record[label]}
+        return entry
+
     def render(self) -> str:
         """Human summary, one fact per line (for stderr)."""
         lines = [f"{self.inputs} input {self.unit}(s)"]
         for label, n in self.outputs.items():
-            lines.append(f"  {label}: {n} -> {self.paths.get(label, '')}")
+            made_of = (f" (from {self.input_lines(label)} input {self.unit}s, {self.per_record[label]} per record)"
+                       if label in self.per_record else "")
+            lines.append(f"  {label}: {n} -> {self.paths.get(label, '')}{made_of}")
         if self.rejected:
             reasons = ", ".join(f"{code} x{n}" for code, n in sorted(self.reasons.items()))
             lines.append(f"  rejected: {self.rejected} -> {self.paths.get('rejects', '')} ({reasons})")

@@ -16,6 +16,7 @@ snippet and the list of what the trainer cannot take. Sources (as of 2026-12):
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import orjson
 
 from ftprep.errors import ConfigError
-from ftprep.jsonl.reader import iter_lines
+from ftprep.jsonl.reader import iter_lines, reporting
 
 TRAINERS = ("axolotl", "llamafactory")
 
@@ -83,10 +84,11 @@ def _observe_messages(features: FileFeatures, messages: list[Any], counted: set[
             counted.add("images")
 
 
-def survey_file(path: str | os.PathLike[str]) -> FileFeatures:
-    """Read ``path`` (JSONL) once and count the features the trainer configuration depends on."""
+def survey_file(path: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> FileFeatures:
+    """Read ``path`` (JSONL) once and count the features the trainer configuration depends on (``progress``:
+    called with byte counts as it is read)."""
     features = FileFeatures()
-    for line in iter_lines(path):
+    for line in reporting(iter_lines(path), progress):
         if not line.data.strip():
             continue
         features.rows += 1

@@ -209,3 +209,40 @@ def test_a_comparison_gives_each_target_its_verdict(tmp_path: Path, capsys: pyte
     assert main(["estimate", str(train), "--target", "openai,together", "--quiet", "--isolated"]) == 0
     rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:3]}
     assert "  FAILS (1 error)  " in rows["openai"] and "  ok  " in rows["together"]
+
+
+def test_a_folder_is_priced_one_job_per_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "sub").mkdir(parents=True)
+    write_chat(tmp_path / "data" / "a.jsonl", 12)
+    write_chat(tmp_path / "data" / "sub" / "b.jsonl", 20)
+    write_chat(tmp_path / "data" / "sub" / "skip.jsonl", 5)
+    (tmp_path / "ftprep.toml").write_text('exclude = ["*/skip.jsonl"]\n')
+    assert main(["estimate", "data", "-f", "json", "--quiet"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["version"] == 1
+    single = [run_json(capsys, str(tmp_path / "data" / name)) for name in ("a.jsonl", "sub/b.jsonl")]
+    assert [e["examples"] for e in data["estimates"]] == [12, 20]
+    assert [e["files"][0]["path"] for e in data["estimates"]] == ["data/a.jsonl", "data/sub/b.jsonl"]
+    assert [e["total_tokens"] for e in data["estimates"]] == [e["total_tokens"] for e in single]
+    # Text: one report per file, in the same order.
+    assert main(["estimate", "data", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("train: data/a.jsonl") < out.index("train: data/sub/b.jsonl")
+    assert out.count("ftprep estimate: ") == 2
+
+
+def test_several_files_an_empty_one_exits_1_and_html_takes_one(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    full = write_chat(tmp_path / "full.jsonl", 12)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert main(["estimate", str(full), str(empty), "--quiet", "--isolated"]) == 1
+    assert capsys.readouterr().err.strip() == (f"ftprep: error: {empty} holds no records: there is nothing to train "
+                                               "on or price")
+    assert main(["estimate", str(tmp_path), "-f", "html", "--isolated"]) == 2
+    assert "--output-format html shows one training file; 2 given" in capsys.readouterr().err
+    assert main(["estimate", str(tmp_path), "-m", "gpt-4o-mini", "-m", "gpt-4.1-mini", "-f", "json",
+                 "--isolated"]) == 2
+    assert "a comparison shows one training file" in capsys.readouterr().err

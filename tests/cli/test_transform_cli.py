@@ -171,3 +171,65 @@ def test_killed_convert_leaves_no_output_and_the_next_run_removes_its_temp_file(
     assert main(["convert", str(small), str(target), "--to", "chat", "-q"]) == 0
     assert _leftovers(tmp_path, target) == ["out.jsonl"]
     assert len(target.read_bytes().splitlines()) == 3
+
+
+def _folder(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    (data / "sub").mkdir(parents=True)
+    rows = [chat(f"q{i}", f"a{i}") for i in range(12)]
+    write(data / "a.jsonl", rows)
+    (data / "sub" / "b.jsonl").write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(rows) + b"\r\n")  # BOM and CRLF
+    write(data / "sub" / "bad.jsonl", [*rows, b'{"messages": 3}'])
+    return data
+
+
+def test_fix_of_a_folder_writes_each_copy_beside_its_input(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = _folder(tmp_path)
+    before = {p: p.read_bytes() for p in data.rglob("*.jsonl")}
+    assert main(["fix", "data", "-f", "json", "--isolated"]) == 1  # bad.jsonl has a line for the rejects
+    report = orjson.loads(capsys.readouterr().out)
+    assert [f["input"] for f in report["files"]] == ["data/a.jsonl", "data/sub/b.jsonl", "data/sub/bad.jsonl"]
+    assert [f["outputs"]["output"]["path"] for f in report["files"]] == [
+        "data/a.fixed.jsonl", "data/sub/b.fixed.jsonl", "data/sub/bad.fixed.jsonl"]
+    assert [f["rejected"]["lines"] for f in report["files"]] == [0, 0, 1]
+    assert all(f["balanced"] for f in report["files"])
+    assert all(p.read_bytes() == content for p, content in before.items())  # inputs untouched
+    assert (data / "sub" / "b.fixed.jsonl").read_bytes() == (data / "a.jsonl").read_bytes()
+    assert (data / "sub" / "bad.fixed.rejects.jsonl").exists()
+    # Run again: the copies are not inputs (the same three files), and they exist: --force to overwrite.
+    assert main(["fix", "data", "--isolated", "-q"]) == 2
+    assert "data/a.fixed.jsonl: already exists" in capsys.readouterr().err
+    assert main(["fix", "data", "--isolated", "-q", "--force", "-f", "json"]) == 1
+    assert len(orjson.loads(capsys.readouterr().out)["files"]) == 3
+
+
+def test_fix_into_an_output_folder_keeps_names_and_subfolders(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = _folder(tmp_path)
+    (tmp_path / "ftprep.toml").write_text('exclude = ["*/bad.jsonl"]\n')
+    assert main(["fix", "data", "--output-dir", "out", "-q"]) == 0
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*")) == [
+        "a.jsonl", "sub", "sub/b.jsonl"]
+    assert (tmp_path / "out" / "sub" / "b.jsonl").read_bytes() == (data / "a.jsonl").read_bytes()
+    # An output folder inside the input folder is never read as input.
+    assert main(["fix", "data", "--output-dir", "data/fixed", "-q", "-f", "json"]) == 0
+    assert [f["input"] for f in orjson.loads(capsys.readouterr().out)["files"]] == ["data/a.jsonl",
+                                                                                    "data/sub/b.jsonl"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["data", "-o", "x.jsonl"], "--output names one output: give one INPUT file"),
+    (["data/a.jsonl", "-o", "x.jsonl", "--output-dir", "out"], "give --output (one file) or --output-dir"),
+    (["data", "--rejects", "r.jsonl"], "--rejects goes with --output"),
+    (["-"], "standard input (-) has no name to write beside"),
+])
+def test_fix_output_choices_that_cannot_work(args: list[str], message: str, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _folder(tmp_path)
+    assert main(["fix", *args, "--isolated"]) == 2
+    assert message in capsys.readouterr().err

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ftprep.check import check_files
-from ftprep.diagnose import HEAD_BYTES
+from ftprep.check import CheckResult, check_files
 from ftprep.cli import main
+from ftprep.diagnose import HEAD_BYTES
 from ftprep.lint.finding import Finding
 from ftprep.rules.diagnosis import KEEP_EXAMPLES, container_of, jsonl_name, row_format
 from tests.conftest import TODAY
@@ -167,3 +167,52 @@ def test_check_text_of_a_json_array_is_short(tmp_path: Path, capsys: pytest.Capt
     out = capsys.readouterr().out
     assert len(out.splitlines()) < 20
     assert out.startswith(f"{path}: FT012 error [file-diagnosis] file is a JSON array of Alpaca records")
+
+
+def test_standard_input_gets_the_files_diagnosis_with_a_command_reading_it(tmp_path: Path) -> None:
+    """`ftprep check - < data.json`: the same diagnosis as the file, and a command that reads standard input."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(_alpaca(100), indent=2))
+    from_file = _diagnosis(check_files([str(path)], today=TODAY).findings)
+    run = subprocess.run([sys.executable, "-m", "ftprep", "check", "-", "-f", "json", "--isolated"],
+                         stdin=path.open("rb"), capture_output=True, check=False, timeout=120)
+    assert run.returncode == 1, run.stderr
+    found = [f for f in json.loads(run.stdout)["findings"] if f["code"] == "FT012"]
+    assert len(found) == 1
+    assert found[0]["message"] == from_file.message
+    assert found[0]["fix"] == "ftprep convert - stdin.jsonl --input-format json --from alpaca --to chat"
+    # The command works on the same standard input.
+    converted = subprocess.run([sys.executable, "-m", "ftprep", *shlex.split(found[0]["fix"])[1:], "--quiet"],
+                               stdin=path.open("rb"), cwd=tmp_path, capture_output=True, check=False, timeout=120)
+    assert converted.returncode == 0, converted.stderr
+    assert check_files([str(tmp_path / "stdin.jsonl")], today=TODAY).errors == 0
+
+
+def test_the_library_reading_a_pipe_keeps_its_head_for_the_diagnosis(tmp_path: Path) -> None:
+    """check_files on a FIFO (read once, never opened again): the head the pass kept gives the diagnosis."""
+    import os
+    import threading
+
+    data = "".join(json.dumps(r) + "\n" for r in _alpaca(20)).encode()
+    fifo = tmp_path / "rows.jsonl"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "wb") as pipe:
+            pipe.write(data)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    results: list[CheckResult] = []
+    # In a thread: opening the FIFO again for its head (what it did before) waits for a writer forever.
+    checker = threading.Thread(target=lambda: results.append(check_files([str(fifo)], today=TODAY)), daemon=True)
+    checker.start()
+    checker.join(60)
+    assert results, "check_files did not return: it waited on the pipe"
+    result = results[0]
+    diagnosis = _diagnosis(result.findings)
+    assert diagnosis.message.startswith("rows are Alpaca records")
+    assert result.files[0].head is None  # used, then dropped

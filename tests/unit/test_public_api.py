@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +102,84 @@ def test_the_readme_api_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert out[0].startswith("train.jsonl 1 FT215 1 optional field is null (/messages/1/weight)")
     assert out[1:] == ["1", "0"]
     assert (tmp_path / "train.fixed.jsonl").read_text().count("null") == 0
+
+
+_CHAT = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
+# The second row has a weight: a table gives the first one the column too, filled with null.
+_ROWS = [_CHAT, {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hey", "weight": 1}]}]
+
+
+def _as_file(rows: list[dict[str, object]], tmp_path: Path) -> Path:
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def _codes(result: ftprep.CheckResult) -> list[tuple[str, int | None, str, str | None]]:
+    return [(f.path, f.line, f.code, f.pointer) for f in result.findings]
+
+
+def test_check_files_takes_a_polars_dataframe_as_the_file_it_would_write(tmp_path: Path) -> None:
+    import polars as pl
+
+    frame = pl.DataFrame(_ROWS)
+    result = ftprep.check_files(frame, min_examples=1)
+    # The same findings as the file the DataFrame writes: its filled-in nulls are FT215.
+    written = tmp_path / "frame.jsonl"
+    frame.write_ndjson(written)
+    expected = ftprep.check_files(written, min_examples=1)
+    assert [c[1:] for c in _codes(result)] == [c[1:] for c in _codes(expected)]
+    assert ("<records>", 1, "FT215", "/messages/0/weight") in _codes(result)
+    assert result.files[0].examples == 2
+
+
+def test_check_and_estimate_take_a_datasets_dataset() -> None:
+    datasets = pytest.importorskip("datasets")
+
+    data = datasets.Dataset.from_list(_ROWS)  # in memory, no network
+    result = ftprep.check_files(data, min_examples=1)
+    assert {(c[1], c[2]) for c in _codes(result) if c[2] == "FT215"} == {(1, "FT215"), (2, "FT215")}
+    estimate = ftprep.estimate(data, model="gpt-4o-mini")
+    assert estimate.files[0].path == "<records>"
+    assert estimate.examples == 2
+    assert estimate.verdict is not None and estimate.verdict.by_rule.get("FT215") == 2
+    with pytest.raises(ftprep.ConfigError, match=r"holds several splits \(train\).*data\['train'\]"):
+        ftprep.check_files(datasets.DatasetDict({"train": data}))
+
+
+def test_estimate_takes_records_and_dataframes_as_their_file(tmp_path: Path) -> None:
+    import polars as pl
+
+    path = _as_file([_CHAT] * 12, tmp_path)
+    from_file = ftprep.estimate(path, model="gpt-4o-mini")
+    for given in ([_CHAT] * 12, (row for row in [_CHAT] * 12), pl.DataFrame([_CHAT] * 12)):
+        got = ftprep.estimate(given, model="gpt-4o-mini")
+        assert (got.examples, got.total_tokens, got.trained_tokens, got.cost_usd) == (
+            from_file.examples, from_file.total_tokens, from_file.trained_tokens, from_file.cost_usd)
+        assert got.files[0].path == "<records>"
+        assert got.verdict is not None and got.verdict.errors == 0
+
+
+def test_estimate_refuses_several_training_files(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text(json.dumps(_CHAT) + "\n")
+    (tmp_path / "b.jsonl").write_text(json.dumps(_CHAT) + "\n")
+    with pytest.raises(ftprep.ConfigError, match="estimate prices one training file; 2 given"):
+        ftprep.estimate(tmp_path, model="gpt-4o-mini")
+    (tmp_path / "b.jsonl").unlink()
+    assert ftprep.estimate(tmp_path, model="gpt-4o-mini").examples == 1  # a folder holding one file
+
+
+def test_a_pandas_dataframe_gets_a_clear_message() -> None:
+    pandas = pytest.importorskip("pandas")
+
+    with pytest.raises(ftprep.ConfigError, match="pandas DataFrame iterates over its column names"):
+        ftprep.check_files(pandas.DataFrame(_ROWS))
+
+
+def test_records_do_not_import_polars_or_datasets() -> None:
+    """The check of dicts never loads the table libraries (detection is by the object's module name)."""
+    code = ("import sys, ftprep; r = ftprep.check_files([" + repr(_CHAT) + "], min_examples=1); "
+            "ftprep.estimate([" + repr(_CHAT) + "], model='gpt-4o-mini'); "
+            "print(r.errors, 'polars' in sys.modules, 'datasets' in sys.modules, 'pandas' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert run.stdout.split() == ["0", "False", "False", "False"]
