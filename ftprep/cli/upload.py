@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ftprep.check import METHODS
-from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, progress_enabled, quiet_option
+from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, input_size, progress_bar, progress_enabled, quiet_option
 from ftprep.config import Config, load_config
 from ftprep.data.targets import Target
 from ftprep.errors import ConfigError
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from ftprep.upload.service import Figures, JobService, JobView, RemoteFile, ServiceFactory
     from ftprep.upload.spec import BuiltSpec, JobSpec, SpecFlags
-    from ftprep.upload.uploader import CheckOutcome, ProgressCallback, UploadedFile
+    from ftprep.upload.uploader import CheckOutcome, OwnEstimate, ProgressCallback, UploadedFile
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2,
           "g": 1024**3, "gb": 1024**3, "gib": 1024**3}  # fmt: skip
@@ -264,7 +264,7 @@ def upload_command(
     from ftprep.upload.spec import SpecFlags, load_spec_file, parse_auto_or_number, parse_metadata_pairs
     from ftprep.upload.uploader import check_upload_options, check_uploadable
 
-    job_target = TargetPlan.load(target, training_type)
+    job_target = dataclasses.replace(TargetPlan.load(target, training_type), progress=progress_enabled(quiet))
     threshold = job_target.multipart_threshold(multipart_threshold)
     if not job_target.reachable:
         # The service's own check first, so a broken file exits 1 with its findings; then say why nothing is sent.
@@ -327,6 +327,8 @@ class TargetPlan:
     target: Target
     config: Config
     training_type: str | None
+    # A progress bar on stderr for the check and ftprep's own estimate (see progress_enabled).
+    progress: bool = False
 
     @classmethod
     def load(cls, name: str | None, training_type: str | None) -> TargetPlan:
@@ -401,9 +403,18 @@ class TargetPlan:
         """The target's full check (``model`` None: the target's default model)."""
         from ftprep.check import check_files
 
-        result: CheckOutcome = check_files(paths, validation=validation, model=model, method=method,
-                                           target=self.target, config=self.config)
+        with progress_bar("checking", self.progress, input_size(*paths, validation)) as advance:
+            result: CheckOutcome = check_files(paths, validation=validation, model=model, method=method,
+                                               target=self.target, config=self.config, progress=advance)
         return result
+
+    def own_estimate(self, train: str, validation: str | None, spec: JobSpec, target: Target | None) -> OwnEstimate:
+        """ftprep's own estimate of the job (``target`` None: OpenAI's table and epochs rule), with progress."""
+        from ftprep.upload.uploader import own_estimate
+
+        with progress_bar("estimating", self.progress, input_size(train, validation)) as advance:
+            return own_estimate(train, validation=validation, model=spec.model, method=spec.method_type,
+                                n_epochs=_n_epochs(spec), target=target, progress=advance)
 
     def gate_only(self, train: str, validation: str | None, model: str | None, method: str | None,
                   output_format: str) -> int:
@@ -505,7 +516,7 @@ def _upload(client: Any, train: str, validation: str | None, request: RequestPla
     from ftprep.upload.client import base_url_of
     from ftprep.upload.follow import follow_job
     from ftprep.upload.registry import FileRegistry
-    from ftprep.upload.uploader import CheckFailed, Uploader, checked_method, own_estimate
+    from ftprep.upload.uploader import CheckFailed, Uploader, checked_method
 
     progress, close_progress = make_progress(progress_enabled(quiet))
     # One record per target and account (an Azure resource is its own base URL); the record names the target.
@@ -522,8 +533,7 @@ def _upload(client: Any, train: str, validation: str | None, request: RequestPla
     spec = built.spec
     # OpenAI keeps its own model table and epochs rule (target None); another target (Azure) states its own.
     own_target = job_target.target if job_target.states_own_figures else None
-    estimate = own_estimate(train, validation=validation, model=spec.model, method=spec.method_type,
-                            n_epochs=_n_epochs(spec), target=own_target)
+    estimate = job_target.own_estimate(train, validation, spec, own_target)
     check_budget(job_target, estimate.trained_tokens)
     job_target.check_quotas(client, uploader.registry, train, validation)
     with _closing(close_progress):
@@ -650,10 +660,8 @@ def _dry_run(
 def own_figures(train: str, validation: str | None, spec: JobSpec, job_target: TargetPlan) -> Figures:
     """ftprep's estimate of the job on the target (tokens x epochs, cost), before anything is sent."""
     from ftprep.upload.service import Figures
-    from ftprep.upload.uploader import own_estimate
 
-    estimate = own_estimate(train, validation=validation, model=spec.model, method=spec.method_type,
-                            n_epochs=_n_epochs(spec), target=job_target.target)
+    estimate = job_target.own_estimate(train, validation, spec, job_target.target)
     if estimate.note:
         click.echo(f"ftprep: note: {safe_text(estimate.note)}", err=True)
     return Figures(estimate.trained_tokens, estimate.n_epochs, estimate.cost_usd)

@@ -516,7 +516,7 @@ class OwnEstimate:
 
 def own_estimate(
     train: str, *, validation: str | None, model: str, method: str | None, n_epochs: int | str | None,
-    target: Any = None,
+    target: Any = None, progress: Callable[[int], None] | None = None,
 ) -> OwnEstimate:
     """ftprep's own trained-token estimate for the job, for comparison with the API's ``trained_tokens``.
 
@@ -528,7 +528,7 @@ def own_estimate(
     except (ImportError, AttributeError):
         return OwnEstimate(None, "ftprep's estimate is not available in this installation")
     epochs = n_epochs if isinstance(n_epochs, int) else "auto"
-    extra = {} if target is None else {"target": target}
+    extra: dict[str, Any] = {"progress": progress} if target is None else {"target": target, "progress": progress}
     try:
         result = estimate(train, validation=validation, model=model, method=method, n_epochs=epochs, **extra)
     except ConfigError as exc:

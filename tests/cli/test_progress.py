@@ -123,3 +123,19 @@ def test_progress_is_off_in_ci_under_pre_commit_and_when_piped(monkeypatch: pyte
     monkeypatch.delenv("PRE_COMMIT")
     monkeypatch.setattr("sys.stderr.isatty", lambda: False)
     assert not progress_enabled(False)
+
+
+@pytest.mark.parametrize(("args", "labels"), [
+    (["--model", "gpt-4o-mini"], ["checking"]),  # OpenAI's dry run: the gate (its estimate comes with the job)
+    (["--target", "together", "--model", "Qwen/Qwen3-8B"], ["checking", "estimating"]),  # the gate, then figures
+])
+def test_upload_shows_its_check_and_its_estimate(args: list[str], labels: list[str], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _rows(tmp_path / "data.jsonl", 2_000)
+    bars = _recording(monkeypatch, "ftprep.cli.upload")
+    assert main(["upload", str(data), *args, "--dry-run"]) == 0
+    size = data.stat().st_size
+    assert bars == [(label, True, size, size) for label in labels]
+    bars.clear()
+    assert main(["upload", str(data), *args, "--dry-run", "--quiet"]) == 0
+    assert [bar[1] for bar in bars] == [False] * len(labels)
