@@ -28,6 +28,8 @@ class FileDiagnosis(Rule):
     array or pretty-printed JSON, rows of a foreign format (Alpaca, ShareGPT, KTO, Bedrock, LLaMA-Factory,
     question/answer pairs), or reinforcement rows checked without `--method reinforcement`; and gives the
     command that makes it usable. The line findings it explains are cut to a few examples of each rule.
+    A row format is read from rows spread over the file's first megabyte and, in a larger file, from windows
+    a quarter, half and three quarters into it and at its end: a mixed file gets its line findings instead.
 
     Why it matters
     Such a file fails on every line: thousands of findings that each say the same thing and none that says
