@@ -459,8 +459,10 @@ def prompt_key(kind: str | None, record: Any) -> int:
 
     It is a 64-bit hash (Python's keyed SipHash: the forked workers of a run share its key) of the
     prompt's last segment (in a chat record, usually the last user message): its tag and its normal form
-    without spaces, a function of the prompt's normalised segments, so equal prompts share it, and only
-    that text is normalised. A collision only sends two more lines to the second step. On the 39 corpus
+    without spaces, and, when that segment is not a user text (an image, a tool result), the normal form of
+    the prompt's last user text too. It is a function of the prompt's normalised segments, so equal
+    prompts share it, and only those texts are normalised. A collision only sends two more lines to the
+    second step. On the 39 corpus
     files (50,819 records) it groups 1,967 records with another, against 1,958 for a digest of the whole
     normalised prompt.
     """
@@ -468,7 +470,13 @@ def prompt_key(kind: str | None, record: Any) -> int:
     if segment is None:
         return int.from_bytes(text_digests(kind, record).normalised[:8], "little")
     tag, text = segment
-    return hash((tag, key_text(text))) & 0xFFFF_FFFF_FFFF_FFFF
+    if tag == "user":
+        return hash((tag, key_text(text))) & 0xFFFF_FFFF_FFFF_FFFF
+    # The prompt ends with an image or a tool result, which many prompts may share (questions about one
+    # picture, calls of one tool): the last user text is part of the key too.
+    prompt = record_text(kind, record).prompt
+    user = next((value for where, value in reversed(prompt) if where == "user"), None)
+    return hash((tag, key_text(text), user if user is None else key_text(user))) & 0xFFFF_FFFF_FFFF_FFFF
 
 
 def words_of(kind: str | None, record: Any) -> tuple[str, ...]:
