@@ -462,9 +462,8 @@ def prompt_key(kind: str | None, record: Any) -> int:
     without spaces, and, when that segment is not a user text (an image, a tool result), the normal form of
     the prompt's last user text too. It is a function of the prompt's normalised segments, so equal
     prompts share it, and only those texts are normalised. A collision only sends two more lines to the
-    second step. On the 39 corpus
-    files (50,819 records) it groups 1,967 records with another, against 1,958 for a digest of the whole
-    normalised prompt.
+    second step. On the 39 corpus files (50,819 records) it groups 1,967 records with another, against
+    1,958 for a digest of the whole normalised prompt.
     """
     segment = last_prompt_segment(kind, record)
     if segment is None:

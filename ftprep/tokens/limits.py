@@ -53,9 +53,9 @@ def byte_bound(model: ModelInfo) -> Accountant | None:
 def tokens_over(record: Any, kind: str, limit: int, bound: Accountant,
                 exact_accountant: Callable[[], Accountant]) -> int | None:
     """None when the example (``kind``: chat, completion, preference) has at most ``limit`` tokens, else its
-    token count, as ``exact.count(record, kind).total`` counts it. ``bound`` is :func:`byte_bound`'s
-    accountant; ``exact_accountant`` (which may build a tokenizer) is only called when its bound is over the
-    limit."""
+    token count, the ``count(record, kind).total`` of the accountant ``exact_accountant`` returns. ``bound``
+    is :func:`byte_bound`'s accountant; ``exact_accountant`` (which may build a tokenizer) is only called
+    when the bound is over the limit."""
     bytes_plan = bound.plan(record, kind)
     lengths = [len(text.encode("utf-8", "surrogatepass")) for text in bytes_plan.texts]
     total = sum(bytes_plan.const) + sum(lengths)
