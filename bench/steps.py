@@ -5,9 +5,10 @@
 For each file, ``check_files`` runs pinned to one CPU (so in one process, no workers) four ways in
 alternating rounds: with every default rule, without the duplicate rules (FT502, FT524-FT527: the prompt key
 of every record in the pass and the second step over the lines sharing one), without the token-limit test
-(FT400: the byte pre-test, and tokenizing the lines it cannot rule out, which builds the tokenizer), and
-without both. The best time of each is printed with the differences; the count of lines the pre-test
-cannot rule out (longer than 32 KB, or holding an image, for gpt-4o-mini's 65,536 tokens) is printed too.
+(FT400: the line's byte pre-test, then, for the lines it cannot rule out, a bound by their texts' bytes,
+and tokenizing, which builds the tokenizer, only where that bound is over the limit), and without both.
+The best time of each is printed with the differences; the count of lines the pre-test cannot rule out
+(longer than 32 KB, or holding an image, for gpt-4o-mini's 65,536 tokens) is printed too.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ WAYS = {"every rule": [], "no duplicate rules": DUPLICATES, "no token limit": TO
 
 def unruled(path: Path, limit: int = 65_536) -> tuple[int, int]:
     """Lines (and their bytes) the token-limit pre-test cannot rule out by their length alone, or that may
-    hold an image (the test also tokenizes those)."""
+    hold an image (the test bounds those by their texts' bytes and images, and tokenizes the rest)."""
     count = size = 0
     with path.open("rb") as handle:
         for line in handle:

@@ -82,21 +82,40 @@ def _fold_table() -> bytes:
     return bytes(ascii_bytes) + bytes(range(0x80, 0x100))
 
 
-# Per non-ASCII character seen: its case folding as UTF-8 (b"" when folding keeps it), or None for
-# punctuation and whitespace, which the byte path cannot handle.
-_CHAR_FOLDS: dict[str, bytes | None] = {}
+# Per non-ASCII character seen in NFKC-normal text: what normalisation makes of it, as UTF-8 (b"" when it keeps
+# it): its case folding, with punctuation and whitespace as a space.
+_CHAR_FOLDS: dict[str, bytes] = {}
+# Per non-ASCII character seen in text NFKC changes: its compatibility decomposition when that is ASCII (the
+# ellipsis, ligatures, full-width forms, no-break spaces ...), else None.
+_ASCII_FORMS: dict[str, str | None] = {}
 
 
-def _char_fold(char: str) -> bytes | None:
-    if unicodedata.category(char).startswith("P") or char.isspace():
-        fold = None
-    else:
-        folded = char.casefold()
-        fold = b"" if folded == char else folded.encode("utf-8", "surrogatepass")
+def _char_fold(char: str) -> bytes:
+    spaced = "".join(" " if unicodedata.category(c).startswith("P") or c.isspace() else c for c in char.casefold())
+    fold = b"" if spaced == char else spaced.encode("utf-8", "surrogatepass")
     _CHAR_FOLDS[char] = fold
     if fold == b"":
         _Inert.chars.append(char)
     return fold
+
+
+def _ascii_form(char: str) -> str | None:
+    decomposed = unicodedata.normalize("NFKD", char)
+    form = decomposed if decomposed.isascii() else None
+    _ASCII_FORMS[char] = form
+    return form
+
+
+def _nfkc(text: str, others: str) -> str | None:
+    """NFKC of a text that NFKC changes, when its non-ASCII characters (``others``) that NFKC maps to ASCII
+    are all that changes; else None. Each such character is replaced by its compatibility decomposition: the
+    decompositions of the text and of the result are then the same string, so are their NFKC forms, and the
+    result is checked to be its own (a combining mark after a replaced character composes with it)."""
+    for char in set(others):
+        form = _ASCII_FORMS[char] if char in _ASCII_FORMS else _ascii_form(char)
+        if form is not None and form != char:
+            text = text.replace(char, form)
+    return text if unicodedata.is_normalized("NFKC", text) else None
 
 
 class _Inert:
@@ -119,21 +138,26 @@ class _Inert:
 
 
 def _casefolded_bytes(text: str) -> bytes | None:
-    """The text NFKC-normalised and case-folded except for ASCII letters, as UTF-8; None when it holds a
-    character only the Unicode path handles: text NFKC changes, or non-ASCII punctuation or whitespace.
-    Case folding works per character, so each distinct non-ASCII character is folded once (and remembered)
-    and replaced in the bytes (UTF-8 sequences cannot match across character boundaries)."""
+    """The text NFKC-normalised and case-folded except for ASCII letters, with its non-ASCII punctuation and
+    whitespace as spaces, as UTF-8; None when NFKC changes it otherwise than by mapping characters to ASCII
+    (see :func:`_nfkc`). Case folding works per character, so each distinct non-ASCII character is folded
+    once (and remembered) and replaced in the bytes (UTF-8 sequences cannot match across character
+    boundaries)."""
     encoded = text.encode("utf-8", "surrogatepass")
     if not encoded.isascii():
-        if not unicodedata.is_normalized("NFKC", text):
-            return None
         others = encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+        if not unicodedata.is_normalized("NFKC", text):
+            normal = _nfkc(text, others)
+            if normal is None:
+                return None
+            encoded = normal.encode("utf-8", "surrogatepass")
+            if encoded.isascii():
+                return encoded
+            others = encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
         if _Inert.pattern.fullmatch(others) is not None:
             return encoded  # every non-ASCII character is one that needs nothing
         for char in set(others):
             fold = _CHAR_FOLDS[char] if char in _CHAR_FOLDS else _char_fold(char)
-            if fold is None:
-                return None
             if fold:
                 encoded = encoded.replace(char.encode("utf-8", "surrogatepass"), fold)
         if len(_Inert.chars) > _Inert.size:
@@ -173,10 +197,13 @@ def normalize_bytes(text: str) -> bytes:
     """``normalize_text(text)`` as UTF-8 (surrogates passed through), computed on bytes where that is exact.
 
     The byte path lowers ASCII and turns ASCII punctuation and whitespace into single spaces with one
-    256-byte table. It is exact when the non-ASCII characters are inert: NFKC leaves the text as it is,
-    case folding leaves each of them (it works per character, so testing them alone suffices), and none
-    is punctuation or whitespace. Otherwise the text takes the Unicode path. Both give the same bytes
-    (tests/properties/test_normalize_properties.py); the byte path is about twice as fast.
+    256-byte table. Before it, each distinct non-ASCII character is replaced in the bytes by what
+    normalisation makes of it (case folding works per character, so each can be handled alone): nothing
+    for most (the inert ones), its case folding, or a space for punctuation and whitespace. That is exact
+    when NFKC leaves the text as it is, or changes it only by mapping characters to ASCII (the ellipsis,
+    ligatures, full-width letters, no-break spaces: :func:`_nfkc`). Other texts take the Unicode path. Both
+    give the same bytes (tests/properties/test_normalize_properties.py); the byte path is several times
+    faster.
     """
     return _normalize_bytes_cached(text) if len(text) <= _CACHED_TEXT_MAX else _normalize_bytes(text)
 
@@ -432,16 +459,23 @@ def prompt_key(kind: str | None, record: Any) -> int:
 
     It is a 64-bit hash (Python's keyed SipHash: the forked workers of a run share its key) of the
     prompt's last segment (in a chat record, usually the last user message): its tag and its normal form
-    without spaces, a function of the prompt's normalised segments, so equal prompts share it, and only
-    that text is normalised. A collision only sends two more lines to the second step. On the 39 corpus
-    files (50,819 records) it groups 1,967 records with another, against 1,958 for a digest of the whole
-    normalised prompt.
+    without spaces, and, when that segment is not a user text (an image, a tool result), the normal form of
+    the prompt's last user text too. It is a function of the prompt's normalised segments, so equal
+    prompts share it, and only those texts are normalised. A collision only sends two more lines to the
+    second step. On the 39 corpus files (50,819 records) it groups 1,967 records with another, against
+    1,958 for a digest of the whole normalised prompt.
     """
     segment = last_prompt_segment(kind, record)
     if segment is None:
         return int.from_bytes(text_digests(kind, record).normalised[:8], "little")
     tag, text = segment
-    return hash((tag, key_text(text))) & 0xFFFF_FFFF_FFFF_FFFF
+    if tag == "user":
+        return hash((tag, key_text(text))) & 0xFFFF_FFFF_FFFF_FFFF
+    # The prompt ends with an image or a tool result, which many prompts may share (questions about one
+    # picture, calls of one tool): the last user text is part of the key too.
+    prompt = record_text(kind, record).prompt
+    user = next((value for where, value in reversed(prompt) if where == "user"), None)
+    return hash((tag, key_text(text), user if user is None else key_text(user))) & 0xFFFF_FFFF_FFFF_FFFF
 
 
 def words_of(kind: str | None, record: Any) -> tuple[str, ...]:

@@ -3,7 +3,10 @@ texts whose tokens are counted in pieces.
 
 The limit check tokenizes only examples whose size could exceed the limit: a token covers at least one
 byte of text and the per-message overheads stay under one token per byte of JSON syntax, so a line of
-``n`` bytes without images has fewer than ``2n + 16`` tokens; smaller lines are skipped untokenized.
+``n`` bytes without images has fewer than ``2n + 16`` tokens; smaller lines are skipped untokenized. For
+the others (long lines, lines with images), :func:`ftprep.tokens.limits.tokens_over` bounds the example's
+tokens by its texts' bytes and its images' tokens before it builds a tokenizer, and then encodes only as
+much of the texts as it takes to show that the example fits.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ftprep.rules.facts import LIST_CONTENT, WEIGHT, chat_facts
 from ftprep.tokens.accounting import LONG_TEXT, PIECE, REPLY_PRIMER, Accountant, pieces
 from ftprep.tokens.counter import counting_for, get_counter
 from ftprep.tokens.encoding import ENDOFPROMPT, ENDOFTEXT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
+from ftprep.tokens.limits import byte_bound, tokens_over
 
 SPECIAL_TOKENS = (ENDOFTEXT, FIM_PREFIX, FIM_MIDDLE, FIM_SUFFIX, ENDOFPROMPT)
 MAX_SPECIAL_FINDINGS = 5
@@ -133,6 +137,7 @@ def use_model_table(table: ModelTable) -> None:
     """Resolve ``ctx.model`` against ``table`` (the configuration's models) instead of the packaged one."""
     _TABLE[:] = [table]
     _model_info.cache_clear()
+    _bound.cache_clear()  # a configured model may change a packaged one's encoding or image formula
 
 
 @cache
@@ -151,6 +156,34 @@ def _accountant(name: str) -> Accountant | None:
     if model is None or counting_for(model.encoding)[0] == "estimate":
         return None
     return Accountant(get_counter(model.encoding), model)
+
+
+@cache
+def _bound(name: str) -> Accountant | None:
+    """The model's byte-bound accountant (no tokenizer), when its tokenizer is a tiktoken encoding."""
+    model = _model_info(name)
+    return None if model is None else byte_bound(model)
+
+
+def _exact(name: str) -> Accountant:
+    accountant = _accountant(name)
+    if accountant is None:  # not for a tiktoken encoding, the only kind of model with a byte bound
+        raise ConfigError(f"no offline tokenizer for {name}")
+    return accountant
+
+
+def _tokens_over(record: Any, kind: str, limit: int, name: str) -> int | None:
+    """The example's token count when it is over ``limit``; None when it is not, or when the model has no
+    tokenizer to count with. A tiktoken model's examples go through :func:`tokens_over`, which builds the
+    tokenizer only when their byte bound is over the limit."""
+    bound = _bound(name)
+    if bound is not None:
+        return tokens_over(record, kind, limit, bound, lambda: _exact(name))
+    accountant = _accountant(name)
+    if accountant is None:
+        return None
+    total = accountant.count(record, kind).total
+    return total if total > limit else None
 
 
 def _has_image(record: Record) -> bool:
@@ -190,17 +223,14 @@ def check_token_limit(record: Record, ctx: RecordContext) -> None:
     kind = ctx.kind or detect_format(record) or CHAT
     if len(ctx.raw) * 2 + 16 <= limit and (kind == COMPLETION or not _may_have_image(record, kind, ctx)):
         return
-    accountant = _accountant(ctx.model)
-    if accountant is None:
-        return
     name = model.name if model is not None else ctx.model
     if kind == PREFERENCE:
-        _check_preference_limit(accountant, record, limit, name, ctx)
+        _check_preference_limit(record, limit, ctx.model, name, ctx)
         return
-    total = accountant.count(record, kind).total
-    if total <= limit:
+    total = _tokens_over(record, kind, limit, ctx.model)
+    if total is None:
         return
-    where, cut_from = _cut_point(accountant, record, kind, limit)
+    where, cut_from = _cut_point(_exact(ctx.model), record, kind, limit)
     ctx.emit(ExampleOverLimit, where,
              f"example has {total:,} tokens, {total - limit:,} over the {limit:,}-token limit of {name}; "
              f"training cuts it from the end{cut_from}",
@@ -208,14 +238,13 @@ def check_token_limit(record: Record, ctx: RecordContext) -> None:
              "learned")
 
 
-def _check_preference_limit(accountant: Accountant, record: Record, limit: int, name: str,
-                            ctx: RecordContext) -> None:
+def _check_preference_limit(record: Record, limit: int, model: str, name: str, ctx: RecordContext) -> None:
     """A DPO row trains on two sequences, the input with the preferred output and the input with the
     non-preferred one: each must fit (the row's total, counting the input once and both outputs, need not)."""
     for key in ("preferred_output", "non_preferred_output"):
         side = {"input": record.get("input"), key: record.get(key)}
-        total = accountant.count(side, PREFERENCE).total
-        if total > limit:
+        total = _tokens_over(side, PREFERENCE, limit, model)
+        if total is not None:
             ctx.emit(ExampleOverLimit, pointer(key),
                      f"input + {key} has {total:,} tokens, {total - limit:,} over the {limit:,}-token limit of "
                      f"{name}; training cuts it from the end",

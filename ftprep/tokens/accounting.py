@@ -123,6 +123,25 @@ def long_text_len(encode: Callable[[str], list[int]], text: str) -> tuple[int, i
     return total, forced
 
 
+def piece_counts(encode: Callable[[str], list[int]], text: str, size: int = PIECE,
+                 whole_up_to: int = LONG_TEXT) -> Iterator[tuple[int, int]]:
+    """``(tokens, UTF-8 bytes)`` of consecutive spans of ``text`` whose tokens add up to the text's count as
+    the accountant takes it: a text over ``whole_up_to`` characters in its :func:`pieces`, a shorter one
+    whole. The shorter text is still cut at pretoken boundaries, which keeps its count exact, until a piece
+    would be cut inside a pretoken: from there on the rest (which starts at a boundary) is encoded whole. A
+    caller may stop early: the spans are counted one by one."""
+    if len(text) <= size:
+        yield len(encode(text)), len(text.encode("utf-8", "surrogatepass"))
+        return
+    for start, end, forced in pieces(text, size):
+        if forced and len(text) <= whole_up_to:
+            end = len(text)
+        span = text[start:end]
+        yield len(encode(span)), len(span.encode("utf-8", "surrogatepass"))
+        if end == len(text):
+            return
+
+
 @dataclass(frozen=True, slots=True)
 class ExampleTokens:
     """Tokens of one example: the total, what is trained on, and the split by role.
@@ -223,6 +242,25 @@ class Accountant:
         n, cuts = self._len_cuts(text)
         self._sighted(key, text, n, cuts)
         return n
+
+    def known_len(self, text: str) -> int | None:
+        """The cached token length of a text, or None (nothing is encoded)."""
+        entry = self._texts.get(hash(text))
+        if entry is not None and entry & _CHARS_MASK == len(text) & _CHARS_MASK:
+            return self._cached(entry)
+        return None
+
+    def sighted(self, text: str) -> bool:
+        """Whether the text (or one of the same hash slot) was met before; marks it as met."""
+        mark = hash(text) & (_SEEN_SLOTS - 1)
+        seen = bool(self._seen[mark])
+        self._seen[mark] = 1
+        return seen
+
+    def span_counts(self, text: str) -> Iterator[tuple[int, int]]:
+        """:func:`piece_counts` of a text with this accountant's encoding: spans whose tokens add up to
+        :meth:`text_len`, counted one by one (nothing is cached)."""
+        return piece_counts(self._safe_encode, text)
 
     def _cached(self, entry: int) -> int:
         """The token count of a cache entry (adding the cuts of its pieces to :attr:`forced_cuts`)."""

@@ -15,7 +15,7 @@ from ftprep.check import check_files
 from ftprep.lint.finding import Severity
 from ftprep.overlap import DigestCollector, find_duplicates
 from ftprep.overlap.compare import PromptKeys
-from ftprep.overlap.normalize import last_prompt_segment, record_text
+from ftprep.overlap.normalize import last_prompt_segment, prompt_key, record_text
 from ftprep.overlap_pass import find_file_duplicates, scan_records
 from ftprep.rules.overlap import duplicate_findings
 from tests.unit.overlap.leakset import chat, write
@@ -90,11 +90,17 @@ def test_merged_collectors_equal_one_pass(tmp_path: Path) -> None:
     assert find_duplicates(first) == find_duplicates(whole)
 
 
+_IMAGE = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
 _MESSAGES = st.sampled_from([
     {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello, World!"},
     {"role": "user", "content": "hello world"}, {"role": "assistant", "content": "Hi."},
     {"role": "assistant", "content": "hi"}, {"role": "assistant", "content": None},
     {"role": "assistant", "content": "Bye."}, {"role": "user", "content": "Ａｎｏｔｈｅｒ"},
+    # Prompts ending with an image or a tool result: their key holds the last user text too.
+    {"role": "user", "content": [{"type": "text", "text": "What is it?"}, _IMAGE]},
+    {"role": "user", "content": [{"type": "text", "text": "what is it"}, _IMAGE]},
+    {"role": "user", "content": [_IMAGE]},
+    {"role": "tool", "content": "42", "tool_call_id": "c"},
 ])
 _RECORDS = st.one_of(
     st.builds(lambda ms: {"messages": ms}, st.lists(_MESSAGES, max_size=4)),
@@ -143,3 +149,24 @@ def test_repeated_lines_of_a_file_equal_those_of_stdin(tmp_path: Path, monkeypat
     as_stdin = check_files(["-"], select=["FT502", "FT52"])
     assert [(f.code, f.line, f.message) for f in as_file.findings] == \
            [(f.code, f.line, f.message) for f in as_stdin.findings]
+
+
+def test_prompts_ending_with_one_image_are_keyed_by_their_question_too() -> None:
+    def row(question: str) -> dict[str, object]:
+        return {"messages": [{"role": "user", "content": [{"type": "text", "text": question}, _IMAGE]},
+                             {"role": "assistant", "content": "A cat."}]}
+
+    assert prompt_key("chat", row("What is it?")) == prompt_key("chat", row("what is it"))
+    assert prompt_key("chat", row("What is it?")) != prompt_key("chat", row("What colour is it?"))
+
+
+def test_prompts_ending_with_one_tool_result_are_keyed_by_the_question_too() -> None:
+    def row(question: str) -> dict[str, object]:
+        call = {"id": "c", "type": "function", "function": {"name": "clock", "arguments": "{}"}}
+        return {"messages": [{"role": "user", "content": question},
+                             {"role": "assistant", "content": None, "tool_calls": [call]},
+                             {"role": "tool", "content": "12:00", "tool_call_id": "c"},
+                             {"role": "assistant", "content": "Noon."}]}
+
+    assert prompt_key("chat", row("Time?")) == prompt_key("chat", row("time"))
+    assert prompt_key("chat", row("Time?")) != prompt_key("chat", row("Time in Paris?"))
