@@ -26,9 +26,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TypeVar
 
 from ftprep.errors import InputError
+
+T = TypeVar("T")
 
 STDIN = "-"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -332,16 +334,22 @@ def iter_lines(source: str | os.PathLike[str]) -> Iterator[RawLine]:
 def reporting(lines: Iterable[RawLine], progress: Callable[[int], None] | None) -> Iterator[RawLine]:
     """``lines`` as they are, calling ``progress`` with the bytes read (line and end of line), about once per
     megabyte and at the end (a progress bar over a second pass that ``iter_lines`` makes)."""
+    return metered(lines, lambda raw: raw.size or len(raw.data) + len(raw.eol), progress)
+
+
+def metered(items: Iterable[T], size: Callable[[T], int], progress: Callable[[int], None] | None) -> Iterator[T]:
+    """``items`` as they are, calling ``progress`` with the bytes ``size`` says each took, about once per
+    megabyte and at the end."""
     if progress is None:
-        yield from lines
+        yield from items
         return
     pending = 0
-    for raw in lines:
-        pending += raw.size or len(raw.data) + len(raw.eol)
+    for item in items:
+        pending += size(item)
         if pending >= 1 << 20:
             progress(pending)
             pending = 0
-        yield raw
+        yield item
     if pending:
         progress(pending)
 

@@ -31,6 +31,7 @@ import orjson
 
 from ftprep.errors import ConfigError
 from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE, detect_format
+from ftprep.jsonl.reader import metered
 from ftprep.jsonl.writer import AtomicOutput, atomic_outputs, record_bytes
 from ftprep.rules.nulls import NULL_FIELDS, strip_nulls
 from ftprep.rules.schema import InvalidContent, UnrecognizedRecord
@@ -113,18 +114,7 @@ class ConvertResult:
 def reporting_rows(rows: Iterable[SourceRow], progress: Progress | None) -> Iterator[SourceRow]:
     """``rows`` as they are, calling ``progress`` with the bytes each took (its text and a newline), about once
     per megabyte and at the end."""
-    if progress is None:
-        yield from rows
-        return
-    pending = 0
-    for row in rows:
-        pending += len(row.raw) + 1
-        if pending >= 1 << 20:
-            progress(pending)
-            pending = 0
-        yield row
-    if pending:
-        progress(pending)
+    return metered(rows, lambda row: len(row.raw) + 1, progress)
 
 
 def detect_source(row: Mapping[str, Any]) -> str | None:

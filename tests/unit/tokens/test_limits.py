@@ -158,30 +158,28 @@ def test_a_long_row_under_the_limit_in_bytes_needs_no_tokenizer() -> None:
     assert findings({"messages": [{"role": "user", "content": text}, {"role": "assistant", "content": "ok"}]}) == []
 
 
-def test_a_long_row_is_tokenized_only_as_far_as_it_takes(monkeypatch: pytest.MonkeyPatch) -> None:
-    encoded: list[int] = []
+@pytest.fixture
+def encoded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The lengths of the texts the accountants encode from here on."""
+    lengths: list[int] = []
     original = Accountant._safe_encode
 
     def counting(self: Accountant, text: str) -> list[int]:
-        encoded.append(len(text))
+        lengths.append(len(text))
         return original(self, text)
 
     monkeypatch.setattr(Accountant, "_safe_encode", counting)
+    return lengths
+
+
+def test_a_long_row_is_tokenized_only_as_far_as_it_takes(encoded: list[int]) -> None:
     text = "The parties agree that the clause applies. " * 1_900  # 81,700 bytes, about 15,200 tokens
     assert findings({"messages": [{"role": "user", "content": text}, {"role": "assistant", "content": "ok"}]}) == []
     assert 0 < sum(encoded) < len(text) // 2
 
 
-def test_a_long_text_met_again_is_counted_once_whole_then_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_long_text_met_again_is_counted_once_whole_then_cached(encoded: list[int]) -> None:
     token_rules._accountant.cache_clear()
-    encoded: list[int] = []
-    original = Accountant._safe_encode
-
-    def counting(self: Accountant, text: str) -> list[int]:
-        encoded.append(len(text))
-        return original(self, text)
-
-    monkeypatch.setattr(Accountant, "_safe_encode", counting)
     system = "Read the agreement below and answer with the clause number. " * 1_200  # 74,400 bytes
     for question in ("first?", "second?", "third?"):
         encoded.clear()
