@@ -73,11 +73,11 @@ _PARSE_RULES = {"invalid-utf8": InvalidUtf8, "invalid-json": InvalidJson, "non-f
 _KIND_INDEX = {kind: index for index, kind in enumerate(KINDS)}
 _NO_KIND = 255
 _ALWAYS = Gate()
-# Below this size one process is as fast as starting workers (measured on 2 CPUs: 4 MB, 0.13 s in one
-# process, 0.10 s in two; docs/performance.md).
 # Bytes of a file's head the file-level diagnosis reads (kept while reading a stream that cannot be read
 # again): enough for the first records of a pretty-printed file.
 HEAD_BYTES = 1 << 20
+# Below this size one process is as fast as starting workers (measured on 2 CPUs: 4 MB, 0.13 s in one
+# process, 0.10 s in two; docs/performance.md).
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 # Ranges per worker: more ranges balance uneven lines (a worker idles less at the end) and report progress
 # more often; 8 measured a little faster than 4 and 16 for estimate on 100 MB (docs/performance.md).
