@@ -150,6 +150,7 @@ def check_files(
     tokenizer: str | None = None,
     trainer: str | None = None,
     max_length: int | None = None,
+    keep_findings: int = 0,
 ) -> CheckResult:
     """Check training files (and a validation file) against the format the target service enforces.
 
@@ -166,6 +167,9 @@ def check_files(
     byte counts as the files are read. ``tokenizer`` is a Hugging Face tokenizer folder whose chat template every
     chat row is rendered with (FT410-FT413); ``trainer`` (``trl``, ``unsloth``, ``axolotl``, ``llamafactory``;
     default ``trl`` on the ``hf`` target) adds its habits (FT414, FT415) and its default ``max_length`` (FT411).
+    ``keep_findings`` (0: all) keeps at most that many line findings of each rule per byte range of a file and
+    counts the others in :attr:`FileScan.omitted`, for a caller that needs counts and examples, not every
+    finding (memory stays bounded on a file with millions of errors).
     Raises
     :class:`ConfigError` for an unknown target, model, method or rule selector or a bad grader file and
     :class:`InputError` for an unreadable file.
@@ -177,7 +181,7 @@ def check_files(
                             ignore=ignore, config=config, observers=observers, min_examples=min_examples,
                             today=today, grader=grader, strict_overlap=strict_overlap, within_near=within_near,
                             threshold=threshold, progress=progress, tokenizer=tokenizer, trainer=trainer,
-                            max_length=max_length)
+                            max_length=max_length, keep_findings=keep_findings)
 
 
 def _check_paths(
@@ -201,6 +205,7 @@ def _check_paths(
     tokenizer: str | None,
     trainer: str | None,
     max_length: int | None,
+    keep_findings: int,
 ) -> CheckResult:
     """:func:`check_files` on paths (records in memory already written to a file)."""
     config = config or Config()
@@ -241,7 +246,7 @@ def _check_paths(
             expected_kinds=expected_kinds(info, method),
             model_label=f"a {METHOD_NAMES[method]} job on {model_name}" if method else model_name,
             min_examples=1 if path == validation or _configured_validation(path, config) else training_minimum,
-            max_examples=params.max_examples, target=params,
+            max_examples=params.max_examples, target=params, keep_findings=keep_findings,
         )
         facts = JobFacts(job_grader)
         # Duplicates need a digest of every record's normalised text: only when a duplicate rule is on. A
@@ -375,9 +380,14 @@ def _size(size: int) -> str:
     return f"{size} bytes"
 
 
+def severity_levels(job_target: Target) -> dict[str, Severity]:
+    """The severities the target sets, per rule code (a rule it switches to warning or info)."""
+    return {get_rule(key).code: Severity(level) for key, level in job_target.severity.items() if level != "off"}
+
+
 def _apply_severities(result: CheckResult, job_target: Target) -> None:
     """The target's severities: a rule it switches to warning or info (``off`` rules were never enabled)."""
-    levels = {get_rule(key).code: Severity(level) for key, level in job_target.severity.items() if level != "off"}
+    levels = severity_levels(job_target)
     if not levels:
         return
     for scan in result.files:

@@ -5,6 +5,7 @@ it to a few examples of each rule."""
 from __future__ import annotations
 
 import os
+import random
 from collections import Counter
 from collections.abc import Sequence
 
@@ -12,6 +13,7 @@ from ftprep.engine import HEAD_BYTES, FileScan
 from ftprep.errors import InputError
 from ftprep.jsonl.reader import STDIN, open_binary, original_path, source_kind
 from ftprep.lint.finding import Finding, Severity
+from ftprep.lint.registry import RULES
 from ftprep.rules.bytes import NotJsonl
 from ftprep.rules.diagnosis import (
     JSON_ARRAY,
@@ -68,17 +70,15 @@ def diagnose(head: bytes, scan: FileScan, *, method_given: bool, reinforcement_m
                                   reinforcement_model=reinforcement_model)
             if other is None or other.what != found.what:
                 return None
-    # And the rows it describes are what fails: at least half of the file's records have an error the
-    # diagnosis explains.
-    failing = {f.line for f in scan.findings
-               if f.line is not None and f.severity is Severity.ERROR and found.explains(f.code)}
-    if not failing or len(failing) * 2 < scan.examples:
+    # And the scan found errors it explains (kept, or only counted: check_files' keep_findings).
+    if not any(f.line is not None and f.severity is Severity.ERROR and found.explains(f.code) for f in scan.findings) \
+            and not any(found.explains(code) and RULES[code].severity is Severity.ERROR for code in scan.omitted):
         return None
     return found
 
 
 def spread_records(data: bytes, limit: int = SAMPLED_ROWS, *, partial_first: bool = False) -> list[Record]:
-    """Up to ``limit`` records of the complete lines of ``data``, spread evenly over them (the whole of a
+    """Up to ``limit`` records of the complete lines of ``data``, sampled over all of them (the whole of a
     small file, whose head is all of it). ``partial_first``: ``data`` starts inside a line, skipped."""
     lines = data.split(b"\n")
     if partial_first:
@@ -86,9 +86,11 @@ def spread_records(data: bytes, limit: int = SAMPLED_ROWS, *, partial_first: boo
     if len(data) >= HEAD_BYTES or partial_first:
         lines = lines[:-1]  # cut by the read: maybe not a whole line
     lines = [line for line in lines if line.strip()]
-    step = max(1, len(lines) / limit)
-    picked = [lines[int(i * step)] for i in range(min(limit, len(lines)))]
-    return line_records(b"\n".join(picked), limit)
+    if len(lines) > limit:
+        # A sample drawn at random (seeded by the count, so the same file gives the same rows): evenly spaced
+        # rows can fall in step with a pattern of the file and see only one kind of row.
+        lines = [lines[i] for i in sorted(random.Random(len(lines)).sample(range(len(lines)), limit))]
+    return line_records(b"\n".join(lines), limit)
 
 
 def read_windows(path: str, size: int = WINDOW_BYTES) -> list[bytes]:
@@ -140,6 +142,8 @@ def apply_diagnosis(path: str, scan: FileScan, *, enabled: frozenset[str], metho
                 cut[finding.code] += 1
                 continue
         kept.append(finding)
+    for code in [code for code in scan.omitted if found.explains(code)]:
+        cut[code] += scan.omitted.pop(code)  # counted in the message, like the findings cut above
     message = found.what
     if cut:
         rules = ", ".join(f"{code} x{count:,}" for code, count in sorted(cut.items()))

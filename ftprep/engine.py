@@ -106,6 +106,8 @@ class ScanOptions:
     min_examples: int | None = MIN_EXAMPLES
     max_examples: int | None = None
     line_digests: bool = True
+    # Line findings kept per rule and byte range (0: all); the others are counted in FileScan.omitted.
+    keep_findings: int = 0
     target: RuleParams = OPENAI_PARAMS
 
 
@@ -124,6 +126,8 @@ class FileScan:
     # The first bytes of standard input or a pipe (read once), for the file-level diagnosis (FT012); None
     # for a file, whose head is read again. ftprep.diagnose drops it once used.
     head: bytes | None = None
+    # Line findings counted but not kept, per rule code (ScanOptions.keep_findings).
+    omitted: dict[str, int] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:
@@ -157,6 +161,7 @@ class RangeState:
     """
 
     findings: list[Finding] = field(default_factory=list)
+    omitted: dict[str, int] = field(default_factory=dict)
     digests: array[int] = field(default_factory=lambda: array("Q"))
     digest_lines: array[int] = field(default_factory=lambda: array("I"))
     kinds: bytearray = field(default_factory=bytearray)
@@ -200,7 +205,8 @@ class _Pass:
         method = options.method or method
         self.state = RangeState(observers=self.observers)
         self.ctx = RecordContext(path=path, enabled=options.enabled, method=method or "supervised",
-                                 model=options.model, target=options.target, findings=self.state.findings)
+                                 model=options.model, target=options.target, findings=self.state.findings,
+                                 keep=options.keep_findings, omitted=self.state.omitted)
         self.method_known = method is not None
         # A check's only output is ctx.emit, a no-op for rules not enabled: with none enabled (estimate,
         # overlap) the checks cannot matter.
@@ -437,6 +443,8 @@ class _Pass:
             self.bad_run += len(other.bad_head)
         state.stopped, state.stop_message = other.stopped, other.stop_message
         state.findings.extend(other.findings)
+        for code, count in other.omitted.items():
+            state.omitted[code] = state.omitted.get(code, 0) + count
         state.digests.extend(other.digests)
         state.digest_lines.extend(other.digest_lines)
         state.kinds.extend(other.kinds)
@@ -454,7 +462,7 @@ class _Pass:
         state = self.state
         examples = state.examples
         scan = FileScan(path=path, method=ctx.method, lines=state.lines, examples=examples,
-                        not_jsonl=state.stop_message or None)
+                        not_jsonl=state.stop_message or None, omitted=state.omitted)
         counts = Counter(state.kinds)
         counts.pop(_NO_KIND, None)
         if examples == 0 and not ctx.findings:

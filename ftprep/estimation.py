@@ -35,6 +35,7 @@ from ftprep.jsonl.discover import expand_paths
 from ftprep.jsonl.records import as_paths
 from ftprep.lint.context import RecordObserver
 from ftprep.lint.finding import Finding, Severity
+from ftprep.lint.registry import RULES
 from ftprep.rules.dataset import DuplicateLine
 from ftprep.rules.lifecycle import lifecycle_findings
 from ftprep.tokens.accounting import PIECE
@@ -63,35 +64,51 @@ def _feed(path: str, method: str | None, model: str | None, observers: Sequence[
 
 # Error findings an estimate carries as examples of why the job would be rejected.
 VERDICT_EXAMPLES = 5
+# Line findings of each rule the verdict's pass keeps per byte range (the others are only counted): at least
+# VERDICT_EXAMPLES, so the first errors in line order are among them; a file with millions of errors keeps
+# its memory bounded (559,250 findings took about 170 MB in a 1 GB file).
+VERDICT_KEEP = 100
+# Findings counted but not kept: rule code, severity (the target's), how many.
+Omitted = list[tuple[str, Severity, int]]
 
 
 def _checked(path: str, job_target: Target, model: str, method: str | None, tokens: TokenCollector,
              today: dt.date | None, progress: Progress | None, config: Config | None, *,
-             validation: bool) -> tuple[FileScan, list[Finding]]:
+             validation: bool) -> tuple[FileScan, list[Finding], Omitted]:
     """The check's pass over ``path`` (the rules of ``ftprep check`` with ``config``'s selection, less the
     duplicate search) feeding ``tokens``: the file's scan and its findings.
 
     Duplicates are warnings, which do not decide whether the job runs, and finding them was about two thirds
     of what a verdict added to an estimate (57 MB, 100,000 chat rows, 2 busy CPUs: 10.1 s with every rule,
     8.0 s without the duplicate rules)."""
-    from ftprep.check import DUPLICATE_CODES, check_files  # the check layer sits beside this one
+    from ftprep.check import DUPLICATE_CODES, check_files, severity_levels  # the check layer sits beside this one
 
     result = check_files([path], model=model, method=method, target=job_target, observers=lambda _: [tokens],
                          today=today, progress=progress, min_examples=1 if validation else None, config=config,
-                         ignore=[*sorted(DUPLICATE_CODES), DuplicateLine.code])
+                         ignore=[*sorted(DUPLICATE_CODES), DuplicateLine.code], keep_findings=VERDICT_KEEP)
     scan = result.files[0]
     if scan.not_jsonl:
         raise InputError(f"{scan.path}: {scan.not_jsonl}; pass a JSONL file (`ftprep check` lists the lines)")
-    return scan, result.findings
+    levels = severity_levels(job_target)
+    omitted = [(code, levels.get(code, RULES[code].severity), count) for code, count in sorted(scan.omitted.items())]
+    return scan, result.findings, omitted
 
 
-def verdict_of(findings: Sequence[Finding]) -> CheckVerdict:
-    """The check's verdict on the findings of the files an estimate priced."""
+def verdict_of(findings: Sequence[Finding], omitted: Sequence[tuple[str, Severity, int]] = ()) -> CheckVerdict:
+    """The check's verdict on the findings of the files an estimate priced (and those only counted)."""
     errors = [f for f in findings if f.severity is Severity.ERROR]
     by_rule: dict[str, int] = {}
     for finding in errors:
         by_rule[finding.code] = by_rule.get(finding.code, 0) + 1
-    return CheckVerdict(errors=len(errors), warnings=sum(1 for f in findings if f.severity is Severity.WARNING),
+    warnings = sum(1 for f in findings if f.severity is Severity.WARNING)
+    more_errors = 0
+    for code, severity, count in omitted:
+        if severity is Severity.ERROR:
+            by_rule[code] = by_rule.get(code, 0) + count
+            more_errors += count
+        elif severity is Severity.WARNING:
+            warnings += count
+    return CheckVerdict(errors=len(errors) + more_errors, warnings=warnings,
                         by_rule=dict(sorted(by_rule.items(), key=lambda item: (-item[1], item[0]))),
                         first=[f.to_dict() for f in errors[:VERDICT_EXAMPLES]])
 
@@ -206,11 +223,13 @@ def _estimate_path(train: str, *, validation: str | os.PathLike[str] | None, mod
     # With a model of the table the pass is the check's (every rule), so the estimate carries its verdict.
     checking = verdict and info is not None and model is not None
     found: list[Finding] = []
+    omitted: Omitted = []
     train_tokens = TokenCollector(enc, info)
     if checking and model is not None:
-        train_scan, train_found = _checked(train, job_target, model, method, train_tokens, today, progress,
-                                           config, validation=False)
+        train_scan, train_found, train_omitted = _checked(train, job_target, model, method, train_tokens, today,
+                                                          progress, config, validation=False)
         found += train_found
+        omitted += train_omitted
     else:
         train_scan = _feed(train, method, model, [train_tokens], progress)
     train_tokens.finish()
@@ -222,9 +241,10 @@ def _estimate_path(train: str, *, validation: str | os.PathLike[str] | None, mod
     if validation is not None:
         valid_tokens = TokenCollector(enc, info)
         if checking and model is not None:
-            valid_scan, valid_found = _checked(validation, job_target, model, method_used, valid_tokens, today,
-                                               progress, config, validation=True)
+            valid_scan, valid_found, valid_omitted = _checked(validation, job_target, model, method_used,
+                                                              valid_tokens, today, progress, config, validation=True)
             found += valid_found
+            omitted += valid_omitted
         else:
             valid_scan = _feed(validation, method_used, model, [valid_tokens], progress)
         valid_tokens.finish()
@@ -272,7 +292,7 @@ def _estimate_path(train: str, *, validation: str | os.PathLike[str] | None, mod
         examples=first.examples, total_tokens=first.total_tokens, billing_tokens=first.billing_tokens,
         trained_tokens=first.trained_tokens or 0, cost_usd=first.cost_usd, price=first.price, files=files,
         notes=notes, findings=findings, target=job_target.name, tier=tier, exact_tokens=exact,
-        counting=counting, tier_costs=tier_costs, verdict=verdict_of(found) if checking else None,
+        counting=counting, tier_costs=tier_costs, verdict=verdict_of(found, omitted) if checking else None,
     )
 
 

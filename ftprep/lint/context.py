@@ -39,12 +39,22 @@ class RecordContext:
     findings: list[Finding] = field(default_factory=list)
     # Free-form facts checks share within one record (e.g. declared tool names); reset per record.
     scratch: dict[str, Any] = field(default_factory=dict)
+    # Line findings kept per rule (0: all); those past it are only counted in ``omitted`` (per rule code).
+    keep: int = 0
+    omitted: dict[str, int] = field(default_factory=dict)
+    _kept: dict[str, int] = field(default_factory=dict)
 
     def emit(self, rule: type[Rule], pointer: str | None, message: str, fix: str = "",
              column: int | None = None, *, file_level: bool = False) -> None:
         """Record a finding of ``rule`` at the current line (or for the file) if the rule is enabled."""
         if rule.code not in self.enabled:
             return
+        if self.keep and not file_level:
+            kept = self._kept.get(rule.code, 0)
+            if kept >= self.keep:
+                self.omitted[rule.code] = self.omitted.get(rule.code, 0) + 1
+                return
+            self._kept[rule.code] = kept + 1
         self.findings.append(Finding(
             code=rule.code, name=rule.name, severity=rule.severity, path=self.path,
             line=None if file_level else self.line, column=column, pointer=pointer,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -529,3 +530,43 @@ def test_shingle_counts_over_ranges_count_every_sampled_record(tmp_path: Path,
         c._flush()  # hashes still buffered count too
     assert counts[0].records == counts[1].records > 100
     assert (counts[0]._table == counts[1]._table).all()
+
+
+def _error_rows(path: Path, count: int) -> Path:
+    """Chat rows that fail: every third has no assistant message (FT208), every fifth an unknown key
+    (FT209); the rest pass."""
+    rows = []
+    for i in range(count):
+        messages = [{"role": "user", "content": f"Question {i}"}]
+        if i % 3:
+            messages.append({"role": "assistant", "content": f"Answer {i}"})
+        row: dict[str, object] = {"messages": messages}
+        if i % 5 == 0:
+            row["system"] = "Be brief."
+        rows.append(orjson.dumps(row))
+    return _write(path, rows)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_keep_findings_keeps_the_first_of_each_rule_and_counts_the_rest(tmp_path: Path, many_ranges: None,
+                                                                        workers: int) -> None:
+    path = _error_rows(tmp_path / "errors.jsonl", 600)
+    every = scan_file(str(path), OPTIONS, workers=workers)
+    kept = scan_file(str(path), replace(OPTIONS, keep_findings=2), workers=workers)
+    by_code = {code: [f for f in every.findings if f.code == code] for code in {f.code for f in every.findings}}
+    assert by_code["FT208"] and by_code["FT209"] and not every.omitted
+    for code, findings in by_code.items():
+        ours = [f for f in kept.findings if f.code == code]
+        # Each byte range keeps its first two (one process: the file's first two), in line order.
+        assert ours == [f for f in findings if f in ours] and len(ours) + kept.omitted.get(code, 0) == len(findings)
+        assert ours[:2] == findings[:2] and (len(ours) == 2 if workers == 1 else 2 <= len(ours) <= 2 * 48)
+
+
+def test_an_estimates_verdict_counts_the_findings_it_does_not_keep(tmp_path: Path) -> None:
+    path = _error_rows(tmp_path / "errors.jsonl", 3_000)
+    result = check_files([str(path)], today=TODAY, ignore=["FT502", "FT524", "FT525", "FT526", "FT527"])
+    errors = [f for f in result.findings if f.severity.value == "error"]
+    verdict = estimate(str(path), model="gpt-4o-mini", today=TODAY).verdict
+    assert verdict is not None and verdict.errors == len(errors) > 1_000
+    assert verdict.by_rule == {code: sum(1 for f in errors if f.code == code) for code in {f.code for f in errors}}
+    assert verdict.first == [f.to_dict() for f in errors[:5]]
