@@ -29,9 +29,10 @@ from ftprep.rules.diagnosis import (
     line_records,
 )
 
-# Rows of the head (or of a window) a row diagnosis looks at, spread over it; bytes of each later window.
+# Rows of the head (or of a window) a row diagnosis looks at, sampled over it; bytes of each later window.
 SAMPLED_ROWS = 50
 WINDOW_BYTES = 1 << 18
+
 
 def read_head(path: str, size: int = HEAD_BYTES) -> bytes | None:
     """The first ``size`` bytes of ``path`` (decompressed for ``.gz``); None for standard input or a pipe,
