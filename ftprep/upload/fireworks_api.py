@@ -10,10 +10,8 @@ base URL is itself plain http (a local stand-in).
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import os
-import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -26,6 +24,7 @@ from ftprep.textsafe import escape_controls
 from ftprep.upload.answers import describe_value
 from ftprep.upload.client import CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, api_error
 from ftprep.upload.registry import FileRecord, FileRegistry
+from ftprep.upload.sdk import rejection_message, sdk_call, timestamp, transient
 from ftprep.upload.secrets import redact, strip_userinfo
 from ftprep.upload.service import (
     CANCELLED,
@@ -50,38 +49,15 @@ STATES = {"JOB_STATE_COMPLETED": SUCCEEDED, "JOB_STATE_EARLY_STOPPED": SUCCEEDED
 KINDS = (("supervisedFineTuningJobs", "supervised"), ("dpoJobs", "dpo"))
 WANDB_KEY_ENV = "WANDB_API_KEY"
 DATASET_POLL_INTERVAL = 2.0
-_LINE = re.compile(r"\bline\s*(?:number\s*)?#?\s*(\d+)", re.IGNORECASE)
 T = TypeVar("T")
 
 
 def _call(action: str, func: Callable[[], T]) -> T:
-    """``func()``, with the SDK's errors and answers that are not what the request returns as one UploadError."""
-    try:
-        return func()
-    except fireworks.FireworksError as exc:
-        raise api_error(exc, action, fireworks) from None
-    except httpx.HTTPError as exc:  # the signed-URL PUT goes through plain httpx
-        raise UploadError(escape_controls(redact(f"{action} failed: {type(exc).__name__}: {exc}"))) from None
-    except (ValueError, AttributeError, TypeError) as exc:
-        raise UploadError(f"{action} failed: the API's answer is not what the request returns "
-                          f"({describe_value(str(exc))}); is FIREWORKS_BASE_URL Fireworks' API?") from None
+    return sdk_call(action, func, fireworks, fireworks.FireworksError, "FIREWORKS_BASE_URL", "Fireworks")
 
 
 def _transient(exc: BaseException) -> bool:
-    if isinstance(exc, httpx.TransportError | fireworks.APIConnectionError):
-        return True
-    if isinstance(exc, httpx.HTTPStatusError):
-        return exc.response.status_code == 429 or exc.response.status_code >= 500
-    return isinstance(exc, fireworks.APIStatusError) and (exc.status_code == 429 or exc.status_code >= 500)
-
-
-def _timestamp(value: Any) -> int | None:
-    if isinstance(value, str) and value:
-        try:
-            return int(dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
-        except ValueError:
-            return None
-    return None
+    return transient(exc, fireworks.APIConnectionError, fireworks.APIStatusError)
 
 
 def dataset_id(sha256: str) -> str:
@@ -278,10 +254,7 @@ class FireworksService:
             code = getattr(status, "code", None)
             if code not in (None, "OK"):
                 message = getattr(status, "message", None) or str(code)
-                found = _LINE.search(message)
-                where = f"{local.path}:{found.group(1)}" if found else local.path
-                raise FileRejected(escape_controls(redact(f"{where}: Fireworks refused the file after upload: "
-                                                          f"{message}")))
+                raise FileRejected(escape_controls(redact(rejection_message(local.path, message, "Fireworks"))))
             if dataset.state == "READY":
                 return
             if time.monotonic() - started > limit:
@@ -328,7 +301,7 @@ class FireworksService:
         return JobView(
             id=name.rsplit("/", 1)[-1], status=state, state=STATES.get(state, RUNNING),
             model=config.get("baseModel"), fine_tuned_model=config.get("outputModel") or data.get("outputModel"),
-            created_at=_timestamp(data.get("createTime")), reported_tokens=None, tokens_field="tokens",
+            created_at=timestamp(data.get("createTime")), reported_tokens=None, tokens_field="tokens",
             error=status.get("message") or None, training_file=data.get("dataset"),
             validation_file=evaluation, method=dict(KINDS).get(kind), data=data,
         )  # fmt: skip

@@ -13,9 +13,7 @@ waits for that and reports the service's error at its line when the message name
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import os
-import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,8 +26,9 @@ from together.types.fine_tuning_estimate_price_response import AvailableEstimate
 from ftprep.errors import ConfigError, InputError, UploadError
 from ftprep.textsafe import escape_controls
 from ftprep.upload.answers import describe_value, valid_id
-from ftprep.upload.client import CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, api_error
+from ftprep.upload.client import CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES
 from ftprep.upload.registry import FileRecord, FileRegistry
+from ftprep.upload.sdk import rejection_message, sdk_call, timestamp, transient
 from ftprep.upload.secrets import redact, strip_userinfo
 from ftprep.upload.service import (
     CANCELLED,
@@ -56,50 +55,19 @@ PREVIEW_ROWS = 5
 # Seconds between looks at an uploaded file while the service validates it.
 FILE_POLL_INTERVAL = 2.0
 WANDB_KEY_ENV = "WANDB_API_KEY"
-_LINE = re.compile(r"\bline\s*(?:number\s*)?#?\s*(\d+)", re.IGNORECASE)
 T = TypeVar("T")
 
 
 def _call(action: str, func: Callable[[], T]) -> T:
-    """``func()``, with the SDK's errors and answers that are not what the request returns as one UploadError."""
-    try:
-        return func()
-    except together.TogetherError as exc:
-        raise api_error(exc, action, together) from None
-    except httpx.HTTPError as exc:  # the upload's PUT goes through plain httpx
-        raise UploadError(escape_controls(redact(f"{action} failed: {type(exc).__name__}: {exc}"))) from None
-    except (ValueError, AttributeError, TypeError) as exc:
-        raise UploadError(f"{action} failed: the API's answer is not what the request returns "
-                          f"({describe_value(str(exc))}); is TOGETHER_BASE_URL Together's API?") from None
+    return sdk_call(action, func, together, together.TogetherError, "TOGETHER_BASE_URL", "Together")
 
 
 def _transient(exc: BaseException) -> bool:
-    """A failure worth sending the whole upload again for: lost connection, 429 or 5xx."""
-    if isinstance(exc, httpx.TransportError | together.APIConnectionError):
-        return True
-    return isinstance(exc, together.APIStatusError) and (exc.status_code == 429 or exc.status_code >= 500)
+    return transient(exc, together.APIConnectionError, together.APIStatusError, plain_status=False)
 
 
 def _text(value: Any) -> str:
     return str(getattr(value, "value", value))
-
-
-def _timestamp(value: Any) -> int | None:
-    if isinstance(value, dt.datetime):
-        return int(value.timestamp())
-    if isinstance(value, str) and value:
-        try:
-            return int(dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
-        except ValueError:
-            return None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def rejection_message(path: str, error: str) -> str:
-    """The service's validation error, at ``path:LINE`` when the message names a line."""
-    found = _LINE.search(error)
-    where = f"{path}:{found.group(1)}" if found else path
-    return f"{where}: Together refused the file after upload: {error}"
 
 
 class TogetherService:
@@ -282,7 +250,7 @@ class TogetherService:
             report = getattr(remote, "validation_report", None)
             if status in FILE_FAILED or (report is not None and report.valid is False):
                 error = (report.error if report is not None else None) or f"processing status {status}"
-                raise FileRejected(escape_controls(redact(rejection_message(local.path, error))))
+                raise FileRejected(escape_controls(redact(rejection_message(local.path, error, "Together"))))
             if status in FILE_DONE or not status:  # no status: a purpose the service does not validate
                 return
             if time.monotonic() - started > self.file_wait_limit:
@@ -374,7 +342,7 @@ class TogetherService:
         return JobView(
             id=str(job_id), status=status, state=STATES.get(status, RUNNING), model=data.get("model"),
             fine_tuned_model=data.get("model_output_name") or data.get("output_name"),
-            created_at=_timestamp(data.get("created_at")), reported_tokens=data.get("token_count"),
+            created_at=timestamp(data.get("created_at")), reported_tokens=data.get("token_count"),
             tokens_field="token_count", training_file=data.get("training_file"),
             validation_file=data.get("validation_file") or None,
             method=method.get("method") if isinstance(method, dict) else None, data=data,
@@ -406,7 +374,7 @@ class TogetherService:
         events = []
         for index, event in enumerate(page.data or []):
             data = event.to_dict(mode="json")
-            events.append(EventView(f"{data.get('created_at')}#{index}", _timestamp(data.get("created_at")),
+            events.append(EventView(f"{data.get('created_at')}#{index}", timestamp(data.get("created_at")),
                                     _text(data.get("level") or "info"), str(data.get("message") or ""), data))
         return events[-limit:]
 
