@@ -17,6 +17,7 @@ from ftprep.cli.upload import (
     explain_unfinished,
     job_data,
     note,
+    outcome_lines,
     output_format_option,
     retries_on_stderr,
     safe_text,
@@ -119,12 +120,8 @@ def _show_service_job(job: JobView, estimate: dict[str, Any]) -> None:
 
 def _service_job_lines(job: JobView, estimate: dict[str, Any]) -> None:
     echo(f"{job.id}: {job.status}")
-    if job.fine_tuned_model:
-        echo(f"fine_tuned_model: {job.fine_tuned_model}")
-    if job.reported_tokens is not None:
-        trained = estimate.get("estimated_trained_tokens")
-        mine = f" (ftprep estimated {trained} trained)" if trained is not None else ""
-        echo(f"{job.tokens_field}: {job.reported_tokens}{mine}")
+    outcome_lines(job.fine_tuned_model, job.tokens_field, job.reported_tokens,
+                  estimate.get("estimated_trained_tokens"), say_trained=True)
 
 
 def _show_job(job: FineTuningJob, estimate: int | None) -> None:
@@ -292,11 +289,7 @@ def wait_command(job_id: str, poll_interval: float, timeout: float, output_forma
         echo_json({**job_data(job), "estimated_trained_tokens": estimate})
     else:
         echo(f"{job.id}: {job.status}")
-        if job.fine_tuned_model:
-            echo(f"fine_tuned_model: {job.fine_tuned_model}")
-        if job.trained_tokens is not None:
-            mine = f" (ftprep estimated {estimate})" if estimate is not None else ""
-            echo(f"trained_tokens: {job.trained_tokens}{mine}")
+        outcome_lines(job.fine_tuned_model, "trained_tokens", job.trained_tokens, estimate)
     if job.status == "succeeded":
         return EXIT_OK
     explain_unfinished(job)

@@ -589,6 +589,17 @@ def _upload(client: Any, train: str, validation: str | None, request: RequestPla
     return code
 
 
+def outcome_lines(fine_tuned_model: str | None, tokens_field: str, reported: int | None, estimate: Any, *,
+                  say_trained: bool = False) -> None:
+    """The model a job made and the tokens the service reports, beside ftprep's estimate (``say_trained``: the
+    estimate is named as trained tokens, where the service's field has another name)."""
+    if fine_tuned_model:
+        echo(f"fine_tuned_model: {fine_tuned_model}")
+    if reported is not None:
+        mine = f" (ftprep estimated {estimate}{' trained' if say_trained else ''})" if estimate is not None else ""
+        echo(f"{tokens_field}: {reported}{mine}")
+
+
 def _render_text(result: dict[str, Any], job: FineTuningJob, waited: bool) -> None:
     echo(f"job: {job.id}")
     for field, item in result["files"].items():
@@ -596,12 +607,8 @@ def _render_text(result: dict[str, Any], job: FineTuningJob, waited: bool) -> No
     echo(f"method: {result['method']}")
     if waited:
         echo(f"status: {job.status}")
-        if job.fine_tuned_model:
-            echo(f"fine_tuned_model: {job.fine_tuned_model}")
-        if job.trained_tokens is not None:
-            estimate = result.get("estimated_trained_tokens")
-            mine = f" (ftprep estimated {estimate})" if estimate is not None else ""
-            echo(f"trained_tokens: {job.trained_tokens}{mine}")
+        outcome_lines(job.fine_tuned_model, "trained_tokens", job.trained_tokens,
+                      result.get("estimated_trained_tokens"))
     for extra in result.get("notes", []):
         echo(f"note: {extra}", err=True)
 
@@ -784,8 +791,4 @@ def render_service_job(job: JobView, estimate: int | None, *, waited: bool) -> N
             echo(f"{field}: {value}")
     if waited:
         echo(f"status: {job.status}")
-        if job.fine_tuned_model:
-            echo(f"fine_tuned_model: {job.fine_tuned_model}")
-        if job.reported_tokens is not None:
-            mine = f" (ftprep estimated {estimate} trained)" if estimate is not None else ""
-            echo(f"{job.tokens_field}: {job.reported_tokens}{mine}")
+        outcome_lines(job.fine_tuned_model, job.tokens_field, job.reported_tokens, estimate, say_trained=True)
