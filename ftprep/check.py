@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
 from ftprep.jsonl.discover import expand_paths
 from ftprep.jsonl.reader import display_name, original_path, source_kind
 from ftprep.jsonl.records import as_paths
-from ftprep.lint.context import RecordContext, RecordObserver
+from ftprep.lint.context import Omitted, RecordContext, RecordObserver
 from ftprep.lint.finding import Finding, Severity
 from ftprep.overlap.compare import DigestCollector, PromptKeys, find_duplicates
 from ftprep.overlap.near import DEFAULT_THRESHOLD
@@ -59,9 +60,15 @@ class CheckResult:
         found = [f for scan in self.files for f in scan.findings] + self.extra_findings
         return sorted(found, key=Finding.sort_key)
 
+    @property
+    def total(self) -> int:
+        """Number of findings, those only counted (``keep_findings``) included."""
+        return sum(scan.total for scan in self.files) + len(self.extra_findings)
+
     def count(self, severity: Severity) -> int:
-        """Number of findings of one severity."""
-        return sum(1 for f in self.findings if f.severity is severity)
+        """Number of findings of one severity, those only counted (``keep_findings``) included."""
+        return (sum(scan.count(severity) for scan in self.files)
+                + sum(1 for f in self.extra_findings if f.severity is severity))
 
     @property
     def errors(self) -> int:
@@ -268,15 +275,15 @@ def _check_paths(
         _add(scan, compat_findings(info, method, scan, enabled=enabled, facts=facts, models=table))
         _add(scan, size_findings(scan.path, path, job_target, enabled))
         if template is not None and template_checks is not None:
-            _add(scan, template_checks.findings(scan.path, template.max_length, enabled))
+            _add(scan, template_checks.findings(scan.path, template.max_length, enabled), keep_findings)
         if isinstance(digests, PromptKeys):
             duplicates, repeats = find_file_repeats(path, digests)
-            _add(scan, duplicate_findings(scan.path, duplicates, enabled=enabled))
+            _add(scan, duplicate_findings(scan.path, duplicates, enabled=enabled), keep_findings)
             context = RecordContext(path=scan.path, enabled=enabled, target=params)
             emit_repeated_lines(context, repeats)
-            _add(scan, context.findings)
+            _add(scan, context.findings, keep_findings)
         elif digests is not None:
-            _add(scan, duplicate_findings(scan.path, find_duplicates(digests), enabled=enabled))
+            _add(scan, duplicate_findings(scan.path, find_duplicates(digests), enabled=enabled), keep_findings)
         # The file as a whole (a JSON array, Alpaca rows ...): one finding, and the line findings cut.
         apply_diagnosis(path, scan, enabled=enabled, method_given=method is not None,
                         reinforcement_model=_reinforcement_model(table))
@@ -293,7 +300,7 @@ def _check_paths(
         for train_path in paths:
             report = find_overlap(train_path, validation, threshold=threshold)
             _add(valid_scan, overlap_findings(display_name(train_path), valid_scan.path, report, strict=strict_overlap,
-                                              enabled=enabled))
+                                              enabled=enabled), keep_findings)
     _apply_severities(result, job_target)
     return result
 
@@ -392,11 +399,29 @@ def _apply_severities(result: CheckResult, job_target: Target) -> None:
         return
     for scan in result.files:
         scan.findings = [replace(f, severity=levels[f.code]) if f.code in levels else f for f in scan.findings]
+        for code, tally in scan.omitted.items():
+            tally.severity = levels.get(code, tally.severity)
     result.extra_findings = [replace(f, severity=levels[f.code]) if f.code in levels else f
                              for f in result.extra_findings]
 
 
-def _add(scan: FileScan, findings: Sequence[Finding]) -> None:
-    """Merge findings into a file's sorted list."""
-    if findings:
-        scan.findings = sorted([*scan.findings, *findings], key=Finding.sort_key)
+def _add(scan: FileScan, findings: Sequence[Finding], keep: int = 0) -> None:
+    """Merge findings into a file's sorted list; with ``keep``, a rule's line findings past the first
+    ``keep`` of the file are only counted (:attr:`FileScan.omitted`), as the pass counts them."""
+    if not findings:
+        return
+    added = sorted(findings, key=Finding.sort_key)
+    if keep:
+        kept = Counter(f.code for f in scan.findings if f.line is not None)
+        listed = []
+        for finding in added:
+            if finding.line is None or kept[finding.code] < keep:
+                kept[finding.code] += finding.line is not None
+                listed.append(finding)
+                continue
+            tally = scan.omitted.get(finding.code)
+            if tally is None:
+                tally = scan.omitted[finding.code] = Omitted(finding.name, finding.severity)
+            tally.add(finding.line, finding.fix)
+        added = listed
+    scan.findings = sorted([*scan.findings, *added], key=Finding.sort_key)

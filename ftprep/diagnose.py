@@ -13,7 +13,6 @@ from ftprep.engine import HEAD_BYTES, FileScan
 from ftprep.errors import InputError
 from ftprep.jsonl.reader import STDIN, open_binary, original_path, source_kind
 from ftprep.lint.finding import Finding, Severity
-from ftprep.lint.registry import RULES
 from ftprep.rules.bytes import NotJsonl
 from ftprep.rules.diagnosis import (
     JSON_ARRAY,
@@ -72,8 +71,9 @@ def diagnose(head: bytes, scan: FileScan, *, method_given: bool, reinforcement_m
             if other is None or other.what != found.what:
                 return None
     # And the scan found errors it explains (kept, or only counted: check_files' keep_findings).
+    counted = [code for code, tally in scan.omitted.items() if tally.severity is Severity.ERROR]
     if not any(f.line is not None and f.severity is Severity.ERROR and found.explains(f.code) for f in scan.findings) \
-            and not any(found.explains(code) and RULES[code].severity is Severity.ERROR for code in scan.omitted):
+            and not any(found.explains(code) for code in counted):
         return None
     return found
 
@@ -144,7 +144,7 @@ def apply_diagnosis(path: str, scan: FileScan, *, enabled: frozenset[str], metho
                 continue
         kept.append(finding)
     for code in [code for code in scan.omitted if found.explains(code)]:
-        cut[code] += scan.omitted.pop(code)  # counted in the message, like the findings cut above
+        cut[code] += scan.omitted.pop(code).count  # counted in the message, like the findings cut above
     message = found.what
     if cut:
         rules = ", ".join(f"{code} x{count:,}" for code, count in sorted(cut.items()))

@@ -37,8 +37,17 @@ from ftprep.jsonl.reader import (
     open_binary,
     read_lines,
 )
-from ftprep.lint.context import CHECK_GATES, RECORD_CHECKS, Gate, RecordCheck, RecordContext, RecordObserver, shifted
-from ftprep.lint.finding import Finding
+from ftprep.lint.context import (
+    CHECK_GATES,
+    RECORD_CHECKS,
+    Gate,
+    Omitted,
+    RecordCheck,
+    RecordContext,
+    RecordObserver,
+    shifted,
+)
+from ftprep.lint.finding import Finding, Severity
 from ftprep.overlap.compare import SMALL_COUNT
 from ftprep.rules.bytes import BlankLine, InvalidUtf8, LineTooLong, MissingBom, NotJsonl, NulByte, Utf8Bom
 from ftprep.rules.catalog import all_rules
@@ -127,17 +136,27 @@ class FileScan:
     # for a file, whose head is read again. ftprep.diagnose drops it once used.
     head: bytes | None = None
     # Line findings counted but not kept, per rule code (ScanOptions.keep_findings).
-    omitted: dict[str, int] = field(default_factory=dict)
+    omitted: dict[str, Omitted] = field(default_factory=dict)
+
+    def count(self, severity: Severity) -> int:
+        """Number of findings of one severity, the counted ones included."""
+        return (sum(1 for f in self.findings if f.severity is severity)
+                + sum(tally.count for tally in self.omitted.values() if tally.severity is severity))
 
     @property
     def errors(self) -> int:
         """Number of error findings."""
-        return sum(1 for f in self.findings if f.severity.value == "error")
+        return self.count(Severity.ERROR)
 
     @property
     def warnings(self) -> int:
         """Number of warning findings."""
-        return sum(1 for f in self.findings if f.severity.value == "warning")
+        return self.count(Severity.WARNING)
+
+    @property
+    def total(self) -> int:
+        """Number of findings, the counted ones included."""
+        return len(self.findings) + sum(tally.count for tally in self.omitted.values())
 
 
 def all_codes() -> frozenset[str]:
@@ -161,7 +180,7 @@ class RangeState:
     """
 
     findings: list[Finding] = field(default_factory=list)
-    omitted: dict[str, int] = field(default_factory=dict)
+    omitted: dict[str, Omitted] = field(default_factory=dict)
     digests: array[int] = field(default_factory=lambda: array("Q"))
     digest_lines: array[int] = field(default_factory=lambda: array("I"))
     kinds: bytearray = field(default_factory=bytearray)
@@ -186,6 +205,8 @@ class RangeState:
         if not offset:
             return
         self.findings[:] = [f if f.line is None else replace(f, line=f.line + offset) for f in self.findings]
+        for tally in self.omitted.values():
+            tally.shift_lines(offset)
         for numbers in (self.digest_lines, self.kind_lines, self.trailing_blank, self.bad_head):
             numbers[:] = shifted(numbers, offset)
         self.lines += offset
@@ -433,6 +454,7 @@ class _Pass:
             # does. The range holds no record before that line, so only its findings up to it count.
             last = other.bad_head[MAX_BAD_RUN - self.bad_run - 1]
             state.findings.extend(f for f in other.findings if f.line is not None and f.line <= last)
+            self._merge_omitted({code: tally.until(last) for code, tally in other.omitted.items()})
             self.stop(self.bad_start, last, f"{MAX_BAD_RUN} lines in a row hold no JSON object")
             return
         if other.examples:
@@ -443,8 +465,7 @@ class _Pass:
             self.bad_run += len(other.bad_head)
         state.stopped, state.stop_message = other.stopped, other.stop_message
         state.findings.extend(other.findings)
-        for code, count in other.omitted.items():
-            state.omitted[code] = state.omitted.get(code, 0) + count
+        self._merge_omitted(other.omitted)
         state.digests.extend(other.digests)
         state.digest_lines.extend(other.digest_lines)
         state.kinds.extend(other.kinds)
@@ -455,6 +476,17 @@ class _Pass:
             self._set_method(other.method)
         for mine, theirs in zip(self.observers, other.observers, strict=True):
             mine.merge(theirs)
+
+    def _merge_omitted(self, other: dict[str, Omitted]) -> None:
+        """Fold in the counted findings of the following byte range."""
+        for code, tally in other.items():
+            if not tally.count:
+                continue
+            mine = self.state.omitted.get(code)
+            if mine is None:
+                self.state.omitted[code] = tally
+            else:
+                mine.merge(tally)
 
     def finish(self, path: str) -> FileScan:
         """Run the file-level rules and return the scan."""

@@ -35,7 +35,6 @@ from ftprep.jsonl.discover import expand_paths
 from ftprep.jsonl.records import as_paths
 from ftprep.lint.context import RecordObserver
 from ftprep.lint.finding import Finding, Severity
-from ftprep.lint.registry import RULES
 from ftprep.rules.dataset import DuplicateLine
 from ftprep.rules.lifecycle import lifecycle_findings
 from ftprep.tokens.accounting import PIECE
@@ -81,7 +80,7 @@ def _checked(path: str, job_target: Target, model: str, method: str | None, toke
     Duplicates are warnings, which do not decide whether the job runs, and finding them was about two thirds
     of what a verdict added to an estimate (57 MB, 100,000 chat rows, 2 busy CPUs: 10.1 s with every rule,
     8.0 s without the duplicate rules)."""
-    from ftprep.check import DUPLICATE_CODES, check_files, severity_levels  # the check layer sits beside this one
+    from ftprep.check import DUPLICATE_CODES, check_files  # the check layer sits beside this one
 
     result = check_files([path], model=model, method=method, target=job_target, observers=lambda _: [tokens],
                          today=today, progress=progress, min_examples=1 if validation else None, config=config,
@@ -89,8 +88,8 @@ def _checked(path: str, job_target: Target, model: str, method: str | None, toke
     scan = result.files[0]
     if scan.not_jsonl:
         raise InputError(f"{scan.path}: {scan.not_jsonl}; pass a JSONL file (`ftprep check` lists the lines)")
-    levels = severity_levels(job_target)
-    omitted = [(code, levels.get(code, RULES[code].severity), count) for code, count in sorted(scan.omitted.items())]
+    # The target's severities are applied to the counted findings too (check_files).
+    omitted = [(code, tally.severity, tally.count) for code, tally in sorted(scan.omitted.items())]
     return scan, result.findings, omitted
 
 

@@ -27,7 +27,7 @@ from ftprep.data.targets import ALL_TARGETS
 from ftprep.jsonl.discover import expand_paths
 from ftprep.jsonl.reader import spooled_all
 from ftprep.matrix import check_targets
-from ftprep.report import CHECK_REPORTERS, TEXT_MAX_FINDINGS, ReportOptions
+from ftprep.report import CHECK_REPORTERS, TEXT_MAX_FINDINGS, ReportOptions, findings_to_keep
 from ftprep.report.github import step_summary
 from ftprep.report.matrix import MATRIX_REPORTERS
 from ftprep.report.options import DEFAULT_MAX_FINDINGS, SARIF_MAX_PER_RULE
@@ -104,12 +104,13 @@ def check_command(files: tuple[str, ...], validation: str | None, model: str | N
             return EXIT_FINDINGS if matrix.errors and not exit_zero else EXIT_OK
         if output_format in MATRIX_ONLY_FORMATS:
             raise fail(f"--output-format {output_format} is for a target matrix: add --target all")
+        if max_findings is None:
+            max_findings = DEFAULT_MAX_FINDINGS.get(output_format)
+        report_options = ReportOptions(max_findings=max_findings or None, statistics=statistics)
         with progress_bar("checking", progress_enabled(quiet), input_size(*paths, local_validation)) as advance:
             result = check_files(paths, model=model, target=target, progress=advance, tokenizer=tokenizer,
-                                 trainer=trainer, max_length=max_length, **options)
-    if max_findings is None:
-        max_findings = DEFAULT_MAX_FINDINGS.get(output_format)
-    report_options = ReportOptions(max_findings=max_findings or None, statistics=statistics)
+                                 trainer=trainer, max_length=max_length,
+                                 keep_findings=findings_to_keep(output_format, report_options), **options)
     click.echo(CHECK_REPORTERS[output_format](result, report_options), nl=False)
     if output_format == "github":
         _write_step_summary(result)

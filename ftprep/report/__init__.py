@@ -25,4 +25,17 @@ CHECK_REPORTERS: dict[str, CheckReporter] = {
     "github": github.render,
 }
 
-__all__ = ["CHECK_REPORTERS", "TEXT_MAX_FINDINGS", "CheckReporter", "ReportOptions"]
+
+
+def findings_to_keep(output_format: str, options: ReportOptions) -> int:
+    """How many findings of each rule a report lists at most per file (0: all): ``check_files``'s
+    ``keep_findings``, so that a file with a million findings is not held in memory to list fifty. The
+    report is the same as from every finding (tests/report/test_kept_findings.py)."""
+    if output_format == "github":
+        return github.MAX_PER_LEVEL
+    if output_format == "text" and options.statistics:
+        return 1
+    return options.max_findings or 0
+
+
+__all__ = ["CHECK_REPORTERS", "TEXT_MAX_FINDINGS", "CheckReporter", "ReportOptions", "findings_to_keep"]

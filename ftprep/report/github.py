@@ -42,6 +42,7 @@ def render(result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS, *, lim
     rule with its count and how many were annotated, then a summary notice. ``options`` is not read: the
     caps are GitHub's."""
     findings = sorted(result.findings, key=lambda f: (f.severity.rank, *f.sort_key()))
+    totals = rule_totals(result)
     annotated: list[Finding] = []
     for severity in COMMANDS:
         # Each rule of a level gets its share of the level's annotations before any rule gets two.
@@ -49,18 +50,19 @@ def render(result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS, *, lim
         for finding in findings:
             if finding.severity is severity:
                 by_rule.setdefault(finding.code, []).append(finding)
-        counts = share([len(items) for items in by_rule.values()], limit)
+        counted = {t.code: t.count for t in totals if t.severity is severity}
+        counts = share([counted[code] for code in by_rule], limit)
         annotated += [f for items, n in zip(by_rule.values(), counts, strict=True) for f in items[:n]]
     annotated.sort(key=lambda f: (f.severity.rank, *f.sort_key()))
     lines = [annotation(f) for f in annotated]
-    shown = {t.code: 0 for t in rule_totals(findings)}
+    shown = {t.code: 0 for t in totals}
     for finding in annotated:
         shown[finding.code] += 1
-    for total in rule_totals(findings):
+    for total in totals:
         lines.append(_escape_data(f"ftprep: {total.code} {total.severity.value} [{total.name}]: "
                                   f"{plural(total.count, 'finding')}, {shown[total.code]:,} annotated"))
     summary = summary_line(result)
-    hidden = len(findings) - len(annotated)
+    hidden = result.total - len(annotated)
     if hidden > 0:
         summary += f" ({hidden:,} more not annotated; run `ftprep check` locally for all)"
     lines.append(f"::notice title=ftprep::{_escape_data(summary)}")
@@ -79,7 +81,7 @@ def step_summary(result: CheckResult) -> str:
         verdict = "ok" if scan.errors == 0 else "**fails**"
         lines.append(f"| {_cell(scan.path)} | {verdict} | {_cell(scan.kind or 'unknown')} | {scan.examples:,} | "
                      f"{scan.errors:,} | {scan.warnings:,} |")
-    totals = rule_totals(result.findings)
+    totals = rule_totals(result)
     if totals:
         lines += ["", "| rule | name | severity | findings |", "|---|---|---|---:|"]
         lines += [f"| {t.code} | {t.name} | {t.severity.value} | {t.count:,} |" for t in totals]

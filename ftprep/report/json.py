@@ -16,10 +16,10 @@ def shown_findings(result: CheckResult, max_findings: int | None) -> list[Findin
     """The findings to list: all (``max_findings`` None), else each rule's share, worst first, in file and
     line order."""
     findings = result.findings
-    if max_findings is None or len(findings) <= max_findings:
+    if max_findings is None or result.total <= max_findings:
         return findings
-    groups = group_by_rule(findings)
-    counts = share([len(g.findings) for g in groups], max_findings)
+    groups = group_by_rule(result)
+    counts = share([g.count for g in groups], max_findings)
     kept = [f for group, n in zip(groups, counts, strict=True) for f in group.findings[:n]]
     return sorted(kept, key=Finding.sort_key)
 
@@ -27,7 +27,7 @@ def shown_findings(result: CheckResult, max_findings: int | None) -> list[Findin
 def to_data(result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
     """The report as plain data: every finding unless ``options.max_findings`` caps them (``omitted`` says
     how many were left out; ``by_rule`` counts them all)."""
-    findings = result.findings
+    total = result.total
     listed = shown_findings(result, options.max_findings)
     return {
         "version": SCHEMA_VERSION,
@@ -44,9 +44,9 @@ def to_data(result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS) -> di
             "examples": sum(s.examples for s in result.files),
             "errors": result.errors,
             "warnings": result.warnings,
-            "info": len(findings) - result.errors - result.warnings,
-            "by_rule": {t.code: t.count for t in rule_totals(findings)},
-            "omitted": len(findings) - len(listed),
+            "info": total - result.errors - result.warnings,
+            "by_rule": {t.code: t.count for t in rule_totals(result)},
+            "omitted": total - len(listed),
         },
     }
 

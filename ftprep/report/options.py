@@ -6,8 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from ftprep.lint.context import Omitted
 from ftprep.lint.finding import Finding, Severity
+
+if TYPE_CHECKING:
+    from ftprep.check import CheckResult
 
 # Findings the text report shows by default: enough to see every kind of problem at a glance, few enough to
 # read (a 10,000-line file with 5 kinds of error printed 28,128 lines before this cap).
@@ -35,13 +40,43 @@ DEFAULT_MAX_FINDINGS = {"text": TEXT_MAX_FINDINGS, "sarif": SARIF_MAX_PER_RULE}
 
 @dataclass(frozen=True, slots=True)
 class RuleGroup:
-    """The findings of one rule in one file, in line order."""
+    """The findings of one rule in one file: those kept, in line order, and those only counted
+    (:attr:`~ftprep.engine.FileScan.omitted`, which a capped report need not keep)."""
 
     path: str
     code: str
     name: str
     severity: Severity
     findings: tuple[Finding, ...]
+    omitted: Omitted | None = None
+
+    @property
+    def count(self) -> int:
+        """How many findings the rule has in the file, the counted ones included."""
+        return len(self.findings) + (self.omitted.count if self.omitted is not None else 0)
+
+    def fixes(self, most: int) -> tuple[list[tuple[str, list[int]]], int]:
+        """The first ``most`` distinct fixes, by the line each first applies to, each with its lines (0 for a
+        file-level finding), and how many distinct fixes there are; an empty fix is none."""
+        lines = [f.line or 0 for f in self.findings]
+        keys = [hash(f.fix) for f in self.findings]
+        texts = {key: f.fix for key, f in zip(keys, self.findings, strict=True)}
+        if self.omitted is not None:
+            lines += self.omitted.lines
+            keys += self.omitted.fix_hashes
+            for key, text in self.omitted.texts.items():
+                texts.setdefault(key, text)
+        empty = hash("")
+        first: dict[int, int] = {}
+        for line, key in zip(lines, keys, strict=True):
+            if key != empty and (key not in first or line < first[key]):
+                first[key] = line
+        chosen = sorted(first, key=first.__getitem__)[:most]
+        where: dict[int, list[int]] = {key: [] for key in chosen}
+        for line, key in zip(lines, keys, strict=True):
+            if key in where:
+                where[key].append(line)
+        return [(texts[key], where[key]) for key in chosen], len(first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,27 +89,38 @@ class RuleTotal:
     count: int
 
 
-def group_by_rule(findings: Sequence[Finding]) -> list[RuleGroup]:
-    """Findings grouped per file and rule: errors first, then warnings, then info; within a severity, files
-    in the order they were given and rules by code."""
-    order: dict[str, int] = {}
+def group_by_rule(result: CheckResult) -> list[RuleGroup]:
+    """The result's findings grouped per file and rule: errors first, then warnings, then info; within a
+    severity, files in the order they were given and rules by code."""
+    order = {scan.path: number for number, scan in enumerate(result.files)}
     groups: dict[tuple[str, str], list[Finding]] = {}
-    for finding in findings:
+    for finding in result.findings:
         order.setdefault(finding.path, len(order))
         groups.setdefault((finding.path, finding.code), []).append(finding)
-    built = [RuleGroup(path, code, items[0].name, items[0].severity, tuple(items))
-             for (path, code), items in groups.items()]
+    tallies = {(scan.path, code): tally for scan in result.files for code, tally in scan.omitted.items()
+               if tally.count}
+    built = []
+    for key in [*groups, *(key for key in tallies if key not in groups)]:
+        items, tally = groups.get(key, []), tallies.get(key)
+        name, severity = (items[0].name, items[0].severity) if items else (tally.name, tally.severity)  # type: ignore[union-attr]
+        built.append(RuleGroup(key[0], key[1], name, severity, tuple(items), tally))
     return sorted(built, key=lambda g: (g.severity.rank, order[g.path], g.code))
 
 
-def rule_totals(findings: Sequence[Finding]) -> list[RuleTotal]:
-    """Findings per rule over every file, the worst severity first, then the most frequent."""
+def rule_totals(result: CheckResult) -> list[RuleTotal]:
+    """Findings per rule over every file, the counted ones included: the worst severity first, then the most
+    frequent."""
     counts: dict[str, int] = {}
-    first: dict[str, Finding] = {}
-    for finding in findings:
+    first: dict[str, tuple[str, Severity]] = {}
+    for finding in result.findings:
         counts[finding.code] = counts.get(finding.code, 0) + 1
-        first.setdefault(finding.code, finding)
-    totals = [RuleTotal(code, first[code].name, first[code].severity, n) for code, n in counts.items()]
+        first.setdefault(finding.code, (finding.name, finding.severity))
+    for scan in result.files:
+        for code, tally in scan.omitted.items():
+            if tally.count:
+                counts[code] = counts.get(code, 0) + tally.count
+                first.setdefault(code, (tally.name, tally.severity))
+    totals = [RuleTotal(code, *first[code], n) for code, n in counts.items()]
     return sorted(totals, key=lambda t: (t.severity.rank, -t.count, t.code))
 
 

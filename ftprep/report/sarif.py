@@ -84,10 +84,11 @@ def render(result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS,
     says in ``properties`` how many it has (``findings``) and how many are listed (``results``).
     ``digests`` are the record digests of :func:`record_digests` (default: read from the files)."""
     cap = options.max_findings
-    findings = result.findings
     per_rule: dict[str, list[Finding]] = {}
-    for group in group_by_rule(findings):
+    counts: dict[str, int] = {}
+    for group in group_by_rule(result):
         per_rule.setdefault(group.code, []).extend(group.findings)
+        counts[group.code] = counts.get(group.code, 0) + group.count
     listed = sorted((f for items in per_rule.values() for f in items[:cap]), key=Finding.sort_key)
     shown = {code: len(items[:cap]) for code, items in per_rule.items()}
     if digests is None:
@@ -113,7 +114,7 @@ def render(result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS,
             "defaultConfiguration": {"level": LEVELS[r.severity]},
         }
         if r.code in per_rule:
-            descriptor["properties"] = {"findings": len(per_rule[r.code]), "results": shown[r.code]}
+            descriptor["properties"] = {"findings": counts[r.code], "results": shown[r.code]}
         descriptors.append(descriptor)
     log = {
         "$schema": SARIF_SCHEMA,
@@ -126,8 +127,8 @@ def render(result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS,
                 "rules": descriptors,
             }},
             "results": results,
-            "properties": {"findings": len(findings), "results": len(results),
-                           "omitted": len(findings) - len(results), "maxResultsPerRule": cap},
+            "properties": {"findings": result.total, "results": len(results),
+                           "omitted": result.total - len(results), "maxResultsPerRule": cap},
         }],
     }
     return dumps_json(log, indent=True) + "\n"

@@ -62,18 +62,19 @@ def render_finding(finding: Finding) -> str:
 def summary_line(result: CheckResult) -> str:
     """One line: files, examples, errors, warnings."""
     examples = sum(s.examples for s in result.files)
-    info = len(result.findings) - result.errors - result.warnings
+    errors, warnings = result.errors, result.warnings
+    info = result.total - errors - warnings
     files = len(result.files)
     return (f"{files} file{'s' if files != 1 else ''}, {examples} example{'s' if examples != 1 else ''} "
             f"(model {escape_controls(result.model)}, target {escape_controls(result.target)}): "
-            f"{result.errors} error{'s' if result.errors != 1 else ''}, "
-            f"{result.warnings} warning{'s' if result.warnings != 1 else ''}, {info} info")
+            f"{errors} error{'s' if errors != 1 else ''}, "
+            f"{warnings} warning{'s' if warnings != 1 else ''}, {info} info")
 
 
 def _group_lines(group: RuleGroup, shown: int) -> list[str]:
     """A rule's findings in one file: a header with the count, the findings shown, then each distinct fix
     once with the lines it applies to."""
-    total = len(group.findings)
+    total = group.count
     if total == 1 and shown == 1:
         return render_finding(group.findings[0]).split("\n")
     path = escape_controls(group.path)
@@ -86,30 +87,26 @@ def _group_lines(group: RuleGroup, shown: int) -> list[str]:
         out.append(f"  (not shown: {plural(total, 'finding')})")
     elif shown < total:
         out.append(f"  ... {total - shown:,} more {group.code} in this file")
-    fixes: dict[str, list[int | None]] = {}
-    for finding in group.findings:
-        if finding.fix:
-            fixes.setdefault(finding.fix, []).append(finding.line)
     # A rule none of whose findings is shown keeps to one fix: the totals say the rest.
     most = MAX_FIXES if shown else 1
-    for number, (fix, lines) in enumerate(fixes.items()):
-        if number == most:
-            out.append(f"  ({len(fixes) - most:,} other fix{'es' if len(fixes) - most != 1 else ''}: "
-                       "--output-format json lists each)")
-            break
-        numbered = [line for line in lines if line is not None]
+    fixes, distinct = group.fixes(most)
+    for fix, lines in fixes:
+        numbered = [line for line in lines if line]
         where = f" (line{'s' if len(numbered) > 1 else ''} {line_list(numbered)})" if numbered else ""
         out.append(f"  fix{where}: {escape_controls(fix)}")
+    if distinct > most:
+        out.append(f"  ({distinct - most:,} other fix{'es' if distinct - most != 1 else ''}: "
+                   "--output-format json lists each)")
     return out
 
 
 def statistics_lines(result: CheckResult) -> list[str]:
     """Findings per rule over every file: count, code, severity, name."""
-    totals = rule_totals(result.findings)
+    totals = rule_totals(result)
     if not totals:
         return []
     width = max(len(f"{t.count:,}") for t in totals)
-    return [f"{plural(len(result.findings), 'finding')} by rule:",
+    return [f"{plural(result.total, 'finding')} by rule:",
             *(f"  {t.count:>{width},}  {t.code}  {t.severity.value:<7}  {t.name}" for t in totals)]
 
 
@@ -117,20 +114,20 @@ def render(result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS) -> str
     """The text report: findings grouped by file and rule, errors first, at most ``options.max_findings``
     of them (each rule gets its share); per-rule totals; a verdict per file; the summary. With
     ``options.statistics`` the totals replace the findings."""
-    findings = result.findings
+    total = result.total
     lines: list[str] = []
     hidden = 0
     if not options.statistics:
-        groups = group_by_rule(findings)
-        counts = share([len(g.findings) for g in groups], options.max_findings)
+        groups = group_by_rule(result)
+        counts = share([g.count for g in groups], options.max_findings)
         for group, shown in zip(groups, counts, strict=True):
             lines += _group_lines(group, shown)
-        hidden = len(findings) - sum(counts)
+        hidden = total - sum(counts)
     totals = statistics_lines(result)
-    if totals and (options.statistics or hidden or len(findings) > TOTALS_FROM):
+    if totals and (options.statistics or hidden or total > TOTALS_FROM):
         lines += totals
     if hidden:
-        lines.append(f"{hidden:,} of {plural(len(findings), 'finding')} not shown "
+        lines.append(f"{hidden:,} of {plural(total, 'finding')} not shown "
                      f"(--max-findings {options.max_findings}); --max-findings 0 or --output-format json "
                      "shows all")
     for scan in result.files:

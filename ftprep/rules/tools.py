@@ -488,9 +488,9 @@ def check_definitions(holder: Mapping[str, Any], ctx: RecordContext, base: Where
         return _check_definitions(holder, ctx, base)
     declared = _CLEAN_TOOLS.get(key)
     if declared is None:
-        found = len(ctx.findings)
+        found = ctx.emitted
         declared = _check_definitions(holder, ctx, base)
-        if declared is not None and len(ctx.findings) == found:
+        if declared is not None and ctx.emitted == found:
             if len(_CLEAN_TOOLS) >= _VERDICTS_MAX or _CLEAN_TOOLS_BYTES[0] + len(key[2]) > _CLEAN_TOOLS_MAX_BYTES:
                 _CLEAN_TOOLS.clear()
                 _CLEAN_TOOLS_BYTES[0] = 0
