@@ -40,6 +40,7 @@ from ftprep.jsonl.reader import (
 from ftprep.lint.context import (
     CHECK_GATES,
     RECORD_CHECKS,
+    Deferred,
     Gate,
     Omitted,
     RecordCheck,
@@ -199,6 +200,8 @@ class RangeState:
     examples: int = 0
     method: str | None = None
     observers: Sequence[RecordObserver] = ()
+    # Records whose check the parent process finishes (RecordContext.defer), in line order.
+    deferred: list[Deferred] = field(default_factory=list)
 
     def shift_lines(self, offset: int) -> None:
         """Add ``offset`` to every line number (a range numbered from 1 placed after ``offset`` lines)."""
@@ -207,6 +210,7 @@ class RangeState:
         self.findings[:] = [f if f.line is None else replace(f, line=f.line + offset) for f in self.findings]
         for tally in self.omitted.values():
             tally.shift_lines(offset)
+        self.deferred[:] = [replace(item, line=item.line + offset) for item in self.deferred]
         for numbers in (self.digest_lines, self.kind_lines, self.trailing_blank, self.bad_head):
             numbers[:] = shifted(numbers, offset)
         self.lines += offset
@@ -236,6 +240,8 @@ class _Pass:
         self._digests = DuplicateLine.code in options.enabled and options.line_digests
         self._formatless_digests = DuplicateLine.code in options.enabled and not options.line_digests
         self._duplicate_keys = DuplicateKey.code in options.enabled
+        # The file the records that byte ranges defer are read from again (see _resume).
+        self.source: str | None = None
         # Lines to feed (None: all); the others are skipped before parsing.
         self.only_lines: frozenset[int] | None = None
         self.last_line = 0
@@ -401,11 +407,13 @@ class _Pass:
         feed = self.feed_line
         only = self.only_lines
         state = self.state
+        ctx = self.ctx
         lineno = first_lineno - 1
         offset = start
         reported = start
         for line in read_lines(stream):  # a line is never empty: it holds at least its newline or one byte
             lineno += 1
+            ctx.offset = offset  # where a deferred record is read again
             offset += len(line)
             if only is not None and lineno not in only:
                 if lineno > self.last_line:
@@ -455,6 +463,7 @@ class _Pass:
             last = other.bad_head[MAX_BAD_RUN - self.bad_run - 1]
             state.findings.extend(f for f in other.findings if f.line is not None and f.line <= last)
             self._merge_omitted({code: tally.until(last) for code, tally in other.omitted.items()})
+            self._resume([item for item in other.deferred if item.line <= last])
             self.stop(self.bad_start, last, f"{MAX_BAD_RUN} lines in a row hold no JSON object")
             return
         if other.examples:
@@ -476,6 +485,31 @@ class _Pass:
             self._set_method(other.method)
         for mine, theirs in zip(self.observers, other.observers, strict=True):
             mine.merge(theirs)
+        self._resume(other.deferred)
+
+    def _resume(self, deferred: Sequence[Deferred]) -> None:
+        """Finish the checks a byte range handed back (RecordContext.defer), in this process: each line is
+        read again and made the record the range checked, as :meth:`feed_line` makes it."""
+        if not deferred:
+            return
+        if self.source is None:
+            raise RuntimeError("a pass that takes deferred records needs the file to read them from")
+        with open(self.source, "rb") as stream:
+            for item in deferred:
+                stream.seek(item.offset)
+                data = stream.readline()
+                data = data[:-2] if data.endswith(b"\r\n") else data[:-1] if data.endswith(b"\n") else data
+                if item.offset == 0 and data.startswith(BOM):
+                    data = data[3:]
+                data = data.replace(b"\x00", b"")
+                if data.endswith(b"\r"):
+                    data = data[:-1]
+                record = parse_line(data).value
+                if may_hold_nulls(data):
+                    record, _ = strip_nulls(record)
+                ctx = self.ctx.at(item.line)
+                ctx.kind, ctx.raw = item.kind, data
+                item.resume(record, ctx)
 
     def _merge_omitted(self, other: dict[str, Omitted]) -> None:
         """Fold in the counted findings of the following byte range."""
@@ -698,6 +732,7 @@ def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequen
     def job(index: int) -> RangeState:
         start, end = ranges[index]
         state = _Pass(name, options, pickle.loads(blank), method)
+        state.ctx.deferred = state.state.deferred  # what needs the tokenizer goes to the parent process
         state.file_start = start == 0
         with open(path, "rb") as stream:
             stream.seek(start)
@@ -707,6 +742,7 @@ def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequen
         return state.range_state()
 
     head = _Pass(name, options, observers, method)
+    head.source = path
     offset = 0
     try:
         for result in parallel.map_ordered(job, len(ranges), workers,

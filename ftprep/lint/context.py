@@ -103,6 +103,11 @@ class RecordContext:
     # Findings emitted so far, kept or only counted: what a check compares to see whether it found anything
     # (not len(findings), which a counted finding leaves as it was).
     emitted: int = 0
+    # Set (to a list) in the byte ranges of a parallel pass: records whose check needs something large that
+    # only the parent process builds (a tokenizer, about 50 MB in each process that builds it).
+    deferred: list[Deferred] | None = None
+    # Where the current line starts in the file (set by the pass when ``deferred`` is).
+    offset: int = 0
 
     def emit(self, rule: type[Rule], pointer: str | None, message: str, fix: str = "",
              column: int | None = None, *, file_level: bool = False) -> None:
@@ -130,6 +135,15 @@ class RecordContext:
         """Size in bytes of the current line."""
         return len(self.raw)
 
+    def defer(self, resume: RecordCheck) -> bool:
+        """Hand the current record to the parent process, which calls ``resume(record, ctx)`` on it; False
+        (nothing deferred) outside the byte ranges of a parallel pass. ``resume`` must emit what the check
+        would have emitted here, and be a module-level function (it is pickled by name)."""
+        if self.deferred is None:
+            return False
+        self.deferred.append(Deferred(self.line or 0, self.offset, self.kind or "", resume))
+        return True
+
     def at(self, line: int | None) -> RecordContext:
         """Point the context at a new line and clear the per-record scratch space."""
         self.line = line
@@ -138,6 +152,19 @@ class RecordContext:
 
 
 RecordCheck = Callable[[Record, RecordContext], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """A record whose check a byte range handed back: the parent process reads the line at byte ``offset``
+    again and calls ``resume(record, ctx)`` with the context at ``line`` and ``kind`` (see
+    :meth:`RecordContext.defer`). Where the line is, not the record: a few bytes to send, not the record's
+    100 KB, and nothing held while results wait for the ranges before them."""
+
+    line: int
+    offset: int
+    kind: str
+    resume: RecordCheck
 RECORD_CHECKS: dict[str, list[RecordCheck]] = {}
 
 

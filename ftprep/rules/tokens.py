@@ -23,7 +23,7 @@ from ftprep.lint.registry import Rule, register
 from ftprep.rules.facts import LIST_CONTENT, WEIGHT, chat_facts
 from ftprep.tokens.accounting import LONG_TEXT, PIECE, REPLY_PRIMER, Accountant, pieces
 from ftprep.tokens.counter import counting_for, get_counter
-from ftprep.tokens.encoding import ENDOFPROMPT, ENDOFTEXT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
+from ftprep.tokens.encoding import ENDOFPROMPT, ENDOFTEXT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, built
 from ftprep.tokens.limits import byte_bound, tokens_over
 
 SPECIAL_TOKENS = (ENDOFTEXT, FIM_PREFIX, FIM_MIDDLE, FIM_SUFFIX, ENDOFPROMPT)
@@ -172,13 +172,22 @@ def _exact(name: str) -> Accountant:
     return accountant
 
 
-def _tokens_over(record: Any, kind: str, limit: int, name: str) -> int | None:
+class _NeedsTokenizer(Exception):
+    """The byte bound cannot decide and this process is not to build the tokenizer (a worker)."""
+
+
+def _refuse() -> Accountant:
+    raise _NeedsTokenizer
+
+
+def _tokens_over(record: Any, kind: str, limit: int, name: str, *, build: bool = True) -> int | None:
     """The example's token count when it is over ``limit``; None when it is not, or when the model has no
     tokenizer to count with. A tiktoken model's examples go through :func:`tokens_over`, which builds the
-    tokenizer only when their byte bound is over the limit."""
+    tokenizer only when their byte bound is over the limit (raising :class:`_NeedsTokenizer` then, when not
+    ``build``)."""
     bound = _bound(name)
     if bound is not None:
-        return tokens_over(record, kind, limit, bound, lambda: _exact(name))
+        return tokens_over(record, kind, limit, bound, (lambda: _exact(name)) if build else _refuse)
     accountant = _accountant(name)
     if accountant is None:
         return None
@@ -217,20 +226,43 @@ def check_token_limit(record: Record, ctx: RecordContext) -> None:
     if ExampleOverLimit.code not in ctx.enabled or ctx.model is None:
         return
     model = _model_info(ctx.model)
-    limit = model.max_tokens if model is not None else None
-    if limit is None:
+    if model is None or model.max_tokens is None:
         return
+    limit = model.max_tokens
     kind = ctx.kind or detect_format(record) or CHAT
     if len(ctx.raw) * 2 + 16 <= limit and (kind == COMPLETION or not _may_have_image(record, kind, ctx)):
         return
-    name = model.name if model is not None else ctx.model
-    if kind == PREFERENCE:
-        _check_preference_limit(record, limit, ctx.model, name, ctx)
+    name = model.name
+    if ctx.deferred is not None and _bound(ctx.model) is not None and not built(model.encoding):
+        # A byte range of a parallel pass, and the tokenizer not built before the fork: the byte bound decides
+        # most long examples; those it cannot go to the parent process, so that only the parent builds the
+        # tokenizer (about 50 MB in each process that builds it).
+        try:
+            _over_limit(record, kind, limit, name, ctx, build=False)
+        except _NeedsTokenizer:
+            ctx.defer(resume_token_limit)
         return
-    total = _tokens_over(record, kind, limit, ctx.model)
+    _over_limit(record, kind, limit, name, ctx)
+
+
+def resume_token_limit(record: Record, ctx: RecordContext) -> None:
+    """FT400 for an example a worker deferred (:meth:`RecordContext.defer`): counted with the tokenizer."""
+    model = _model_info(ctx.model) if ctx.model is not None else None
+    if model is not None and model.max_tokens is not None:
+        _over_limit(record, ctx.kind or CHAT, model.max_tokens, model.name, ctx)
+
+
+def _over_limit(record: Record, kind: str, limit: int, name: str, ctx: RecordContext, *,
+                build: bool = True) -> None:
+    """FT400 when the example is over ``limit`` (``build``: see :func:`_tokens_over`)."""
+    model_name = ctx.model or name
+    if kind == PREFERENCE:
+        _check_preference_limit(record, limit, model_name, name, ctx, build=build)
+        return
+    total = _tokens_over(record, kind, limit, model_name, build=build)
     if total is None:
         return
-    where, cut_from = _cut_point(_exact(ctx.model), record, kind, limit)
+    where, cut_from = _cut_point(_exact(model_name), record, kind, limit)
     ctx.emit(ExampleOverLimit, where,
              f"example has {total:,} tokens, {total - limit:,} over the {limit:,}-token limit of {name}; "
              f"training cuts it from the end{cut_from}",
@@ -238,12 +270,13 @@ def check_token_limit(record: Record, ctx: RecordContext) -> None:
              "learned")
 
 
-def _check_preference_limit(record: Record, limit: int, model: str, name: str, ctx: RecordContext) -> None:
+def _check_preference_limit(record: Record, limit: int, model: str, name: str, ctx: RecordContext, *,
+                            build: bool = True) -> None:
     """A DPO row trains on two sequences, the input with the preferred output and the input with the
     non-preferred one: each must fit (the row's total, counting the input once and both outputs, need not)."""
     for key in ("preferred_output", "non_preferred_output"):
         side = {"input": record.get("input"), key: record.get(key)}
-        total = _tokens_over(side, PREFERENCE, limit, model)
+        total = _tokens_over(side, PREFERENCE, limit, model, build=build)
         if total is not None:
             ctx.emit(ExampleOverLimit, pointer(key),
                      f"input + {key} has {total:,} tokens, {total - limit:,} over the {limit:,}-token limit of "

@@ -196,9 +196,9 @@ def _encoding_class() -> type[tiktoken.Encoding]:
     return Encoding
 
 
-def built() -> bool:
-    """Whether this process has built an encoding."""
-    return bool(_CACHE)
+def built(name: str | None = None) -> bool:
+    """Whether this process has built the encoding ``name`` (None: any encoding)."""
+    return bool(_CACHE) if name is None else name in _CACHE
 
 
 def get_encoding(name: str) -> tiktoken.Encoding:

@@ -576,3 +576,65 @@ def test_an_estimates_verdict_counts_the_findings_it_does_not_keep(tmp_path: Pat
     assert verdict is not None and verdict.errors == len(errors) > 1_000
     assert verdict.by_rule == {code: sum(1 for f in errors if f.code == code) for code in {f.code for f in errors}}
     assert verdict.first == [f.to_dict() for f in errors[:5]]
+
+
+def _long_chat(i: int, words: int) -> bytes:
+    text = " ".join(f"w{i}x{j}" for j in range(words))
+    return orjson.dumps({"messages": [{"role": "user", "content": f"Question {i}"},
+                                      {"role": "assistant", "content": text, "name": None}]})
+
+
+def _long_lines() -> list[bytes]:
+    """Chat rows, every fifth long: some over gpt-3.5-turbo-0613's 4,096 tokens, some only over the byte
+    bound; with a BOM on line 1 (a long row), CRLF, NUL bytes and filled-in nulls on long rows."""
+    lines = [b"\xef\xbb\xbf" + _long_chat(0, 3_000)]
+    for i in range(1, 150):
+        if i % 5 == 1:
+            lines.append(_long_chat(i, 300))  # over the cheap test's 2,040 bytes, under the byte bound
+            continue
+        if i % 5:
+            lines.append(_chat(i))
+            continue
+        line = _long_chat(i, 1_000 + 400 * (i % 7))  # 1,000-3,400 words: about 3,000-10,000 tokens
+        if i % 3 == 0:
+            line += b"\r"
+        if i % 4 == 0:
+            line = line.replace(b"Question", b"Ques\x00tion")
+        lines.append(line)
+    return lines
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_examples_over_the_token_limit_are_counted_by_the_parent_with_the_same_findings(
+        tmp_path: Path, many_ranges: None, workers: int) -> None:
+    path = str(_write(tmp_path / "long.jsonl", _long_lines()))
+    options = replace(OPTIONS, model="gpt-3.5-turbo-0613")
+    serial = scan_file(path, options, workers=1)
+    over = [f for f in serial.findings if f.code == "FT400"]
+    assert len(over) > 10 and any(f.line == 1 for f in over)  # the BOM line too
+    _same(serial, scan_file(path, options, workers=workers))
+
+
+def test_a_byte_range_hands_back_the_examples_that_need_the_tokenizer(tmp_path: Path) -> None:
+    # In a fresh process: a range of a parallel pass defers what the byte bound cannot decide, and builds no
+    # tokenizer (the parent builds one, shared by nobody else); what the bound decides is not deferred.
+    path = _write(tmp_path / "long.jsonl", _long_lines())
+    code = f"""
+from ftprep import engine
+from ftprep.engine import ScanOptions, all_codes
+from ftprep.tokens.encoding import built
+options = ScanOptions(enabled=all_codes(), model="gpt-3.5-turbo-0613")
+state = engine._Pass("long.jsonl", options, (), "supervised")
+state.ctx.deferred = state.state.deferred
+with open({str(path)!r}, "rb") as stream:
+    state.read(stream)
+print([d.line for d in state.state.deferred], {{d.resume.__name__ for d in state.state.deferred}}, built())
+"""
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    lines = _long_lines()
+    longer = [number for number, line in enumerate(lines, 1) if len(line) > 4_096]
+    medium = [number for number, line in enumerate(lines, 1) if 2_100 < len(line) <= 4_096]
+    assert len(medium) > 20 and len(longer) == 30  # the medium ones: the byte bound says they fit
+    assert out == f"{longer} {{'resume_token_limit'}} False\n"
