@@ -27,7 +27,7 @@ from ftprep.data.targets import ALL_TARGETS
 from ftprep.jsonl.discover import expand_paths
 from ftprep.jsonl.reader import spooled_all
 from ftprep.matrix import check_targets
-from ftprep.report import CHECK_REPORTERS, TEXT_MAX_FINDINGS, ReportOptions, findings_to_keep
+from ftprep.report import CHECK_REPORTERS, CHECK_WRITERS, TEXT_MAX_FINDINGS, ReportOptions, findings_to_keep
 from ftprep.report.github import step_summary
 from ftprep.report.matrix import MATRIX_REPORTERS
 from ftprep.report.options import DEFAULT_MAX_FINDINGS, SARIF_MAX_PER_RULE
@@ -111,7 +111,10 @@ def check_command(files: tuple[str, ...], validation: str | None, model: str | N
             result = check_files(paths, model=model, target=target, progress=advance, tokenizer=tokenizer,
                                  trainer=trainer, max_length=max_length,
                                  keep_findings=findings_to_keep(output_format, report_options), **options)
-    click.echo(CHECK_REPORTERS[output_format](result, report_options), nl=False)
+    if output_format in CHECK_WRITERS:
+        CHECK_WRITERS[output_format](result, report_options, lambda text: click.echo(text, nl=False))
+    else:
+        click.echo(CHECK_REPORTERS[output_format](result, report_options), nl=False)
     if output_format == "github":
         _write_step_summary(result)
     failing = result.errors + (result.warnings if fail_on == "warning" else 0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -47,10 +47,11 @@ class Finding:
         return (self.path, self.line or 0, self.column or 0, self.code, self.pointer or "")
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract's finding object."""
-        data = asdict(self)
-        data["severity"] = self.severity.value
-        return data
+        """The JSON contract's finding object (built by hand: ``dataclasses.asdict`` copies deeply, five
+        times slower, which a report of a million findings feels)."""
+        return {"code": self.code, "name": self.name, "severity": self.severity.value, "path": self.path,
+                "line": self.line, "column": self.column, "pointer": self.pointer, "message": self.message,
+                "fix": self.fix}
 
 
 def escape_pointer_token(token: str | int) -> str:

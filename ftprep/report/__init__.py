@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from ftprep.check import CheckResult
@@ -16,6 +17,16 @@ class CheckReporter(Protocol):
     def __call__(self, result: CheckResult, options: ReportOptions = DEFAULT_OPTIONS, /) -> str:
         """The report as text."""
 
+
+class CheckWriter(Protocol):
+    """Writes a check result as one output format, piece by piece (a report too large for one string)."""
+
+    def __call__(self, result: CheckResult, options: ReportOptions, out: Callable[[str], object], /) -> None:
+        """Pass the report's text to ``out``, in order."""
+
+
+# The formats whose report grows with every finding: written piece by piece (the same text as rendered).
+CHECK_WRITERS: dict[str, CheckWriter] = {"json": json_report.write, "jsonl": json_report.write_lines}
 
 CHECK_REPORTERS: dict[str, CheckReporter] = {
     "text": text.render,
@@ -38,4 +49,5 @@ def findings_to_keep(output_format: str, options: ReportOptions) -> int:
     return options.max_findings or 0
 
 
-__all__ = ["CHECK_REPORTERS", "TEXT_MAX_FINDINGS", "CheckReporter", "ReportOptions", "findings_to_keep"]
+__all__ = ["CHECK_REPORTERS", "CHECK_WRITERS", "TEXT_MAX_FINDINGS", "CheckReporter", "CheckWriter", "ReportOptions",
+           "findings_to_keep"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -10,9 +11,12 @@ import jsonschema
 import pytest
 
 from ftprep.check import check_files
+from ftprep.lint.finding import Finding, Severity
 from ftprep.report import CHECK_REPORTERS, TEXT_MAX_FINDINGS, ReportOptions, sarif
+from ftprep.report import json as json_report
 from ftprep.report.github import render as render_github
 from ftprep.report.github import step_summary
+from ftprep.textsafe import dumps_json
 from tests.conftest import REPO, TODAY
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -183,3 +187,37 @@ def test_sarif_fingerprints_differ_for_the_same_problem_in_other_records(tmp_pat
     log = json.loads(sarif.render(result))
     prints = [r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in log["runs"][0]["results"]]
     assert len(prints) == len(set(prints)) == 100
+
+
+def test_a_finding_as_json_has_every_field_in_order() -> None:
+    finding = Finding(code="FT208", name="no-assistant", severity=Severity.WARNING, path="a.jsonl", line=3,
+                      column=None, pointer="/messages", message="m", fix="f")
+    expected = {**dataclasses.asdict(finding), "severity": "warning"}
+    assert finding.to_dict() == expected and list(finding.to_dict()) == list(expected)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+@pytest.mark.parametrize("cap", [None, 30])
+def test_json_written_in_pieces_is_the_document_dumped_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             chunk: int, cap: int | None) -> None:
+    result = check_files([str(_many_findings(tmp_path, 100))], today=TODAY)
+    options = ReportOptions(max_findings=cap)
+    monkeypatch.setattr(json_report, "CHUNK", chunk)
+    pieces: list[str] = []
+    json_report.write(result, options, pieces.append)
+    assert "".join(pieces) == dumps_json(json_report.to_data(result, options), indent=True) + "\n"
+    assert len(pieces) >= min(len(result.findings), cap or 100) // chunk  # written piece by piece
+    lines: list[str] = []
+    json_report.write_lines(result, options, lines.append)
+    assert "".join(lines) == "".join(dumps_json(f) + "\n" for f in json_report.to_data(result, options)["findings"])
+
+
+def test_json_of_a_clean_file_keeps_its_empty_findings_list(tmp_path: Path) -> None:
+    path = tmp_path / "ok.jsonl"
+    path.write_text("".join(json.dumps({"messages": [{"role": "user", "content": f"q{i}"},
+                                                     {"role": "assistant", "content": f"a{i}"}]}) + "\n"
+                            for i in range(12)))
+    result = check_files([str(path)], today=TODAY, ignore=["FT6"])
+    assert not result.findings
+    text = json_report.render(result)
+    assert text == dumps_json(json_report.to_data(result), indent=True) + "\n" and '"findings": []' in text
