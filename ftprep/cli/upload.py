@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ftprep.check import METHODS
+from ftprep.check import METHODS, CheckResult
 from ftprep.cli.common import EXIT_FINDINGS, EXIT_OK, input_size, progress_bar, progress_enabled, quiet_option
 from ftprep.config import Config, load_config
 from ftprep.data.targets import Target
@@ -148,15 +148,21 @@ def make_progress(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], 
 
 def render_gate_failure(result: CheckOutcome, output_format: str) -> None:
     """The check's errors, on stdout: the reason nothing was uploaded."""
-    errors = [f for f in result.findings if f.severity.value == "error"]
     if output_format == "json":
         echo_json({"uploaded": False, "check": {"errors": result.errors,
                                                 "findings": [f.to_dict() for f in result.findings]}})  # fmt: skip
+    elif isinstance(result, CheckResult):
+        # The check's own report, errors first: a file with 500,000 errors prints fifty and the totals.
+        from ftprep.report import TEXT_MAX_FINDINGS, ReportOptions
+        from ftprep.report.text import render
+
+        click.echo(render(result, ReportOptions(max_findings=TEXT_MAX_FINDINGS)), nl=False)
     else:
         from ftprep.report.text import render_finding
 
-        for finding in errors:
-            click.echo(render_finding(finding))
+        for finding in result.findings:
+            if finding.severity.value == "error":
+                click.echo(render_finding(finding))
     click.echo(
         f"ftprep: the check found {result.errors} error{'s' if result.errors != 1 else ''}; nothing was uploaded",
         err=True,

@@ -114,6 +114,23 @@ def test_a_broken_file_never_reaches_the_server(api: FakeAPI, train: Path, capsy
     assert "nothing was uploaded" in captured.err
 
 
+def test_a_file_with_hundreds_of_errors_prints_the_checks_capped_report(
+    api: FakeAPI, train: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = train.with_name("broken.jsonl")
+    broken.write_bytes(train.read_bytes() + b"".join(b'{"messages": [{"role": "wizard", "content": "q%d"}, '
+                                                     b'{"role": "assistant", "content": "a"}]}\n' % i
+                                                     for i in range(400)))
+
+    assert main(["upload", str(broken), "--model", "gpt-4o-mini"]) == 1
+
+    captured = capsys.readouterr()
+    assert api.log == []
+    listed = [line for line in captured.out.splitlines() if line.startswith(f"  {broken}:")]
+    assert len(listed) == 50 and "... 350 more FT203 in this file" in captured.out  # not 400 lines
+    assert "400 errors" in captured.out and "nothing was uploaded" in captured.err
+
+
 def test_a_65_character_suffix_never_reaches_the_server(
     api: FakeAPI, train: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
