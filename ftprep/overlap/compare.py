@@ -20,6 +20,7 @@ the kinds nest and "strongest kind" is well defined.
 
 from __future__ import annotations
 
+import weakref
 from array import array
 from collections import Counter
 from collections.abc import Iterable
@@ -131,6 +132,11 @@ def _duplicate_dict(dup: Duplicate) -> dict[str, Any]:
             "answers_differ": dup.answers_differ}
 
 
+# Indexes that pickled collectors probe, by id, for as long as something else holds them (see
+# DigestCollector.__getstate__).
+_PROBES: weakref.WeakValueDictionary[int, NearIndex] = weakref.WeakValueDictionary()
+
+
 @dataclass(slots=True)
 class DigestCollector:
     """Record observer keeping the digests of every record (and optionally MinHash signatures).
@@ -164,6 +170,27 @@ class DigestCollector:
 
     def __len__(self) -> int:
         return len(self._rows) // ROW_BYTES
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The probed index (the other file's signatures, tens of MB) travels as a key: a byte range's copy of
+        # the collector goes to a forked worker, which has the index already, and comes back to the process
+        # that made it. Copied, it was unpickled once per byte range in each worker and sent back with each
+        # range's result (1 GB of memory for a 100 MB file against a 25 MB one).
+        state = {name: getattr(self, name) for name in self.__slots__}
+        if self.probe is not None:
+            _PROBES[id(self.probe)] = self.probe
+            state["probe"] = id(self.probe)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        probe = state.get("probe")
+        if isinstance(probe, int):
+            found = _PROBES.get(probe)
+            if found is None:  # only in a process that did not fork from the one that pickled it
+                raise RuntimeError("a collector's probed index is not in this process")
+            state["probe"] = found
+        for name, value in state.items():
+            setattr(self, name, value)
 
     def observe(self, line: int, kind: str, record: Any, raw: bytes) -> TextDigests:
         """Digest one record (``kind`` as detected: chat, preference, completion, or anything else).

@@ -249,7 +249,7 @@ class NearMatch:
     similarity: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class NearIndex:
     """LSH index of signatures keyed by line number; stores signatures only, as packed uint32 values.
 

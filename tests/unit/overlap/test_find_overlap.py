@@ -99,3 +99,37 @@ def test_threshold_outside_range_is_refused(tmp_path: Path) -> None:
     train, valid, _, _ = build(tmp_path)
     with pytest.raises(ValueError, match="threshold"):
         find_overlap(train, valid, threshold=1.5)
+
+
+def test_a_probing_collector_travels_without_the_index_it_probes(tmp_path: Path) -> None:
+    # A byte range's copy of the collector goes to a forked worker and comes back: the index it probes (the
+    # other file's signatures) must not be copied each way.
+    import pickle
+
+    from ftprep.overlap.compare import DigestCollector
+    from ftprep.overlap_pass import scan_records
+
+    train, valid, _, _ = build(tmp_path)
+    small = DigestCollector(signatures=True)
+    scan_records(str(valid), small)
+    index = small.index
+    assert index is not None
+    large = DigestCollector(probe=index, probe_is_validation=True)
+    travelled = pickle.loads(pickle.dumps(large))
+    assert travelled.probe is index
+    assert len(pickle.dumps(large)) < 1_000 < len(pickle.dumps(index)) - 5_000  # the index is not in it
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_leaks_are_the_same_in_one_process_and_two(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       workers: int) -> None:
+    from ftprep import engine, parallel
+
+    if not parallel.fork_available():
+        pytest.skip("worker processes are forked")
+    train, valid, expected, _ = build(tmp_path)
+    # Both files cut into byte ranges checked by `workers` processes.
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: workers)
+    report = find_overlap(train, valid)
+    assert {p.validation_line: (p.kind, p.train_line) for p in report.pairs} == expected
