@@ -109,7 +109,7 @@ def test_a_probing_collector_travels_without_the_index_it_probes(tmp_path: Path)
     from ftprep.overlap.compare import DigestCollector
     from ftprep.overlap_pass import scan_records
 
-    train, valid, _, _ = build(tmp_path)
+    _, valid, _, _ = build(tmp_path)
     small = DigestCollector(signatures=True)
     scan_records(str(valid), small)
     index = small.index
