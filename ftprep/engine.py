@@ -669,7 +669,7 @@ def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequen
         start, end = ranges[index]
         state = _Pass(name, options, pickle.loads(blank), method)
         state.file_start = start == 0
-        with open(path, "rb") as stream:
+        with open(path, "rb", buffering=reader.READ_BUFFER) as stream:
             stream.seek(start)
             first = 1 if numbers is None else numbers.first_line(index)
             state.read(stream, first_lineno=first, start=start, end=end,
