@@ -305,7 +305,9 @@ class _Pass:
                 ctx.at(blank).emit(BlankLine, None, "blank line between records", "delete the line")
             del state.trailing_blank[:]
             ctx.at(lineno)
-        if b"\x00" in data:
+        # 0 (an integer): `b"\x00" in data` would first try its operand as an integer, and the TypeError
+        # CPython raises and clears inside costs three times the memchr (about 2,000 instructions a line).
+        if 0 in data:
             ctx.emit(NulByte, None, f"{data.count(0)} NUL byte(s) in the line (a UTF-16 file?)",
                      "convert the file to UTF-8 or remove the NUL bytes", column=data.index(0) + 1)
             data = data.replace(b"\x00", b"")
@@ -734,7 +736,7 @@ def _scan_parallel(path: str, name: str, options: ScanOptions, observers: Sequen
         state = _Pass(name, options, pickle.loads(blank), method)
         state.ctx.deferred = state.state.deferred  # what needs the tokenizer goes to the parent process
         state.file_start = start == 0
-        with open(path, "rb") as stream:
+        with open(path, "rb", buffering=reader.READ_BUFFER) as stream:
             stream.seek(start)
             first = 1 if numbers is None else numbers.first_line(index)
             state.read(stream, first_lineno=first, start=start, end=end,

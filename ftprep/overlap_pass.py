@@ -16,7 +16,7 @@ from ftprep import parallel
 from ftprep.engine import RANGES_PER_WORKER, ScanOptions, parallel_workers, scan_file
 from ftprep.formats.detect import detect_format
 from ftprep.jsonl.parse import read_object
-from ftprep.jsonl.reader import RawLine, count_lines, display_name, iter_lines, iter_stream, reporting
+from ftprep.jsonl.reader import READ_BUFFER, RawLine, count_lines, display_name, iter_lines, iter_stream, reporting
 from ftprep.lint.context import RecordObserver
 from ftprep.overlap.compare import (
     NEAR,
@@ -94,7 +94,7 @@ def _shingle_counts(path: str | os.PathLike[str], stride: int,
 
     def job(index: int) -> ShingleCounts:
         part = ranges[index]
-        with open(path, "rb") as stream:
+        with open(path, "rb", buffering=READ_BUFFER) as stream:
             stream.seek(part.start)
             lines = iter_stream(stream, first_lineno=part.first_line, start_offset=part.start, end_offset=part.end)
             return _count_shingles_of(lines, stride)

@@ -145,7 +145,7 @@ def _value_too_deep(value: Any) -> bool:
 
 def _may_have_long_integer(data: bytes) -> bool:
     """True when the line holds a run of 19 digits: maybe an integer orjson read as a float."""
-    return _LONG_DIGITS in data.translate(_DIGITS_AS_ZERO)
+    return data.translate(_DIGITS_AS_ZERO).find(_LONG_DIGITS) >= 0  # find(): no TypeError raised inside
 
 
 class _IntegerTooLong(ValueError):

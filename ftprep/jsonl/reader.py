@@ -48,6 +48,11 @@ PROBE_BYTES = 64 * 1024
 MAX_INFLATE_RATIO = 200
 INFLATE_GUARD_BYTES = 32 * 1024 * 1024
 _CHUNK = 1 << 20
+# The buffer a file is read through. Python's default is the file system's block size (4 KiB here), and a
+# 1.5 KB line read with readline then costs a read call every few lines and a join whenever it straddles
+# two buffers: 64 KiB halves the reader's CPU time (100 MB of chat rows: 0.07-0.11 s to 0.04 s; of the
+# real-data rows 0.08-0.14 s to 0.05-0.07 s), and a larger buffer saves little more.
+READ_BUFFER = 64 * 1024
 # A file stops being read after this many lines in a row without a JSON object (FT011, in the engine): a
 # binary or non-JSONL file would otherwise keep a finding per line (200 MB of random bytes held 1.6 GB).
 MAX_BAD_RUN = 100
@@ -158,7 +163,7 @@ def open_binary(source: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     path = Path(source)
     source_kind(path)  # a clear error for a missing path, a directory, a socket or a device
     try:
-        raw = path.open("rb")
+        raw = io.BufferedReader(io.FileIO(path, "rb"), READ_BUFFER)
     except OSError as exc:
         raise InputError(f"{path}: cannot open ({exc.strerror}); check its permissions") from exc
     with raw:

@@ -80,8 +80,11 @@ class JobFacts:
 
     def observe(self, line: int, kind: str, record: Record, raw: bytes) -> None:
         """Take one record: count it if it holds images, and note grader variables it lacks."""
-        # Byte test first: almost no row of a text-only file contains the word, so the walk is rare.
-        if b"image_url" in raw:
+        # Byte test first: almost no row of a text-only file contains the word, so the walk is rare. The
+        # underscore (0x5F) is looked for first (memchr, several times cheaper than the word's search): most
+        # rows hold none (no tool call, no image; 5-20% of the rows of the bench files have one). An integer
+        # operand and find(): see engine.feed_line on `bytes in bytes`.
+        if 0x5F in raw and raw.find(b"image_url") >= 0:
             messages = record.get("messages")
             if kind == PREFERENCE and isinstance(record.get("input"), dict):
                 messages = record["input"].get("messages")

@@ -53,24 +53,26 @@ class NullOptionalField(Rule):
 
 
 # A null kept wherever it stands: `"content": null` (an assistant message with tool calls), as orjson and
-# json.dumps write it.
-_KEPT_CONTENT = (b'"content":null', b'"content": null')
+# json.dumps write it; the key's opening quote escaped (`\\"content":`) is no key of its own.
+_KEPT_CONTENT = (b'"content":', b'"content": ')
+_ESCAPED_CONTENT = (b'\\"content":', b'\\"content": ')
 
 
 def may_hold_nulls(data: bytes) -> bool:
     """Whether the JSON line ``data`` may hold a null :func:`strip_nulls` removes (False: it holds none).
 
-    Every `null` of the line is counted; when each is the value of a `content` key (kept at any depth, see
-    :data:`KEEP_NULL`), there is nothing to strip. Inside a JSON string the quotes around `content` would be
-    escaped, so a match is a key (or the end of one after an escaped quote, which sends the line to the
-    walk). Counting in C is much cheaper than walking the record: tool-call datasets hold `"content": null`
-    on most lines."""
-    count = data.count(b"null")
-    if not count:
-        return False
-    kept = data.count(_KEPT_CONTENT[0]) + data.count(_KEPT_CONTENT[1])
-    # A key that only ends in `"content` (after an escaped quote) is not `content`: walk the record.
-    return count != kept or (kept > 0 and b'\\"content"' in data)
+    Every `null` of the line is looked at; when each is the value of a `content` key (kept at any depth,
+    see :data:`KEEP_NULL`), there is nothing to strip. Inside a JSON string the quotes around `content`
+    would be escaped, so a match is a key (or the end of one after an escaped quote, which sends the line to
+    the walk). A search in C is much cheaper than walking the record: tool-call datasets hold
+    `"content": null` on most lines. Each null is looked at where it stands (one search per null, one for a
+    line without any), not by counting the word and both spellings of the key over the whole line."""
+    found = data.find(b"null")
+    while found >= 0:
+        if not data.endswith(_KEPT_CONTENT, 0, found) or data.endswith(_ESCAPED_CONTENT, 0, found):
+            return True
+        found = data.find(b"null", found + 4)
+    return False
 
 
 def strip_nulls(record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -126,11 +126,13 @@ _TABLE: list[ModelTable] = []
 
 # Every special token starts with "<|"; in JSON text "<" may also be written \u003c (or \u003C) and "|"
 # \u007c. Byte searches (far cheaper than a regex) rule most lines out before the walk over every string:
-# a single byte is a memchr, so "<" and "\\" are looked for before the longer patterns.
+# a single byte is a memchr, so "<" and "\\" are looked for before the longer patterns. The single bytes are
+# given as integers and the patterns to find(): `bytes in bytes` first tries the operand as an integer, and
+# the TypeError it raises and clears costs more than a memchr over a 1.5 KB line (see engine.feed_line).
 def _may_hold_special(raw: bytes) -> bool:
-    if b"<" in raw and (b"<|" in raw or b"<\\u007" in raw):
+    if 0x3C in raw and (raw.find(b"<|") >= 0 or raw.find(b"<\\u007") >= 0):  # 0x3C: "<"
         return True
-    return b"\\" in raw and b"\\u003" in raw
+    return 0x5C in raw and raw.find(b"\\u003") >= 0  # 0x5C: a backslash
 
 
 def use_model_table(table: ModelTable) -> None:
@@ -217,7 +219,7 @@ def _may_have_image(record: Record, kind: str, ctx: RecordContext) -> bool:
         return bool(chat_facts(record, ctx) & LIST_CONTENT) and _has_image(record)
     if kind == COMPLETION:
         return False  # prompt and completion are texts
-    return b"image_url" in ctx.raw and _has_image(record)
+    return ctx.raw.find(b"image_url") >= 0 and _has_image(record)
 
 
 @record_check(CHAT, PREFERENCE, COMPLETION)

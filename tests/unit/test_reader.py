@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ftprep.errors import InputError
-from ftprep.jsonl.reader import RawLine, count_lines, iter_lines, split_eol
+from ftprep.jsonl.reader import PROBE_BYTES, READ_BUFFER, RawLine, count_lines, iter_lines, split_eol
 
 BYTE_TABLE = [
     (b"a\nb\n", [(1, 0, b"a", b"\n"), (2, 2, b"b", b"\n")]),
@@ -41,6 +41,39 @@ def test_count_lines_equals_the_lines_iterated(tmp_path: Path, lines: list[bytes
     path = tmp_path / "f.jsonl"
     path.write_bytes(gzip.compress(content) if zipped else content)
     assert count_lines(path) == sum(1 for _ in iter_lines(path))
+
+
+def _expected_lines(content: bytes) -> list[RawLine]:
+    """The lines of ``content`` cut by hand at each newline."""
+    rows: list[RawLine] = []
+    offset = 0
+    while offset < len(content):
+        newline = content.find(b"\n", offset)
+        end = len(content) if newline < 0 else newline + 1
+        rows.append(RawLine(len(rows) + 1, offset, *split_eol(content[offset:end])))
+        offset = end
+    return rows
+
+
+# Lines that end (or whose CRLF is cut) at the edges of the read buffer and of the reader's probe, a line
+# several buffers long, a BOM and NUL bytes, with and without a final newline: the file is read as cut by hand.
+_EDGES = [READ_BUFFER - 2, READ_BUFFER - 1, READ_BUFFER, READ_BUFFER + 1, PROBE_BYTES + 1, 3 * READ_BUFFER + 7]
+
+
+@pytest.mark.parametrize("final", [b"\n", b"\r\n", b""])
+@pytest.mark.parametrize("edge", _EDGES)
+def test_lines_at_the_read_buffer_edges_are_read_whole(tmp_path: Path, edge: int, final: bytes) -> None:
+    filler = b'{"messages": [{"role": "user", "content": "' + b"x" * edge + b'"}]}'
+    first = b"\xef\xbb\xbf" + filler[: edge - 4] + b"\r\n"  # CR: the file's byte `edge`, LF the next
+    content = (first + b'{"a": "\x00"}\n' + filler + b"\n" + b"\n" + filler[:edge] + b"\r\n"
+               + b"{}" + final)
+    path = tmp_path / "edges.jsonl"
+    path.write_bytes(content)
+    lines = list(iter_lines(path))
+    assert lines == _expected_lines(content)
+    assert lines[0].eol == b"\r\n" and lines[0].offset + len(lines[0].data) + 2 == len(first)
+    assert b"".join(line.data + line.eol for line in lines) == content
+    assert count_lines(path) == len(lines)
 
 
 def test_split_eol_keeps_a_lone_carriage_return_in_the_content() -> None:

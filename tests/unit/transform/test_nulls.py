@@ -117,3 +117,15 @@ def test_the_null_prefilter_skips_content_nulls_and_walks_the_rest() -> None:
     escaped_key = {"messages": [{'my"content': None}]}  # not `content`: its null is dropped
     assert strip_nulls(escaped_key)[1] and may_hold_nulls(orjson.dumps(escaped_key))
     assert not may_hold_nulls(orjson.dumps(CLEAN))
+
+
+def test_the_null_prefilter_looks_at_each_null_where_it_stands() -> None:
+    # A text that ends in `"content` (escaped in the line, `\\"content"`) does not send a line whose only null
+    # is a message's content to the walk; a null after an escaped quote and `content":` is walked.
+    call = {"messages": [{"role": "user", "content": 'rename the key "content'},
+                         {"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function"}]}]}
+    assert b'\\"content"' in orjson.dumps(call)
+    assert not may_hold_nulls(orjson.dumps(call)) and not may_hold_nulls(json.dumps(call).encode())
+    assert strip_nulls(call) == (call, [])
+    assert may_hold_nulls(b'{"messages": [{"role": "user", "content": "say \\"content\\": null"}]}')
+    assert may_hold_nulls(b'{"messages": [{"role": "user", "x\\"content": null}]}')
