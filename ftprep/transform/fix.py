@@ -148,7 +148,7 @@ def fix_file(
                 continue
             reasons = bad.get(raw.lineno)
             if reasons is None:
-                if b"\x00" in data:
+                if 0 in data:  # a NUL byte (an integer test: no TypeError raised and cleared inside)
                     repairs["nul"] += 1
                     data = data.replace(b"\x00", b"")
                 parsed = parse_line(data)
