@@ -371,9 +371,14 @@ class Accountant:
         The same walk as :meth:`plan` followed by :meth:`finish`, encoding each text as it is met.
         """
         sums = [0] * N_BUCKETS
+        return sums, self.tally_into(sums, record, kind)
+
+    def tally_into(self, sums: list[int], record: Any, kind: str) -> bool:
+        """:meth:`tally`, adding the record's tokens per bucket to ``sums`` (running totals, say); whether an image
+        size was assumed."""
         images = False
         if not isinstance(record, dict):
-            return sums, images
+            return images
         if kind == "chat":  # _tally_chat, inlined: the common case
             messages = record.get("messages")
             if isinstance(messages, list):
@@ -396,7 +401,7 @@ class Accountant:
                     images |= self._tally_messages(sums, outputs, True)
         else:
             images = self._tally_chat(sums, record)
-        return sums, images
+        return images
 
     def _tally_chat(self, sums: list[int], record: dict[str, Any]) -> bool:
         messages = record.get("messages")
@@ -448,7 +453,9 @@ class Accountant:
                     key = hash(content)
                     entry = cached(key)
                     if entry is not None and entry & _CHARS_MASK == len(content) & _CHARS_MASK:
-                        length = self._cached(entry)
+                        length = entry >> _COUNT_SHIFT  # _cached, inlined
+                        if entry >> _CHARS_BITS & _CUTS_MASK:
+                            self.forced_cuts += entry >> _CHARS_BITS & _CUTS_MASK
                     else:  # _len_cuts and _sighted, inlined: most texts are met once
                         cuts = 0
                         if len(content) > PIECE:  # in pieces, or a count span_counts began

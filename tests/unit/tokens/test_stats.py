@@ -87,3 +87,19 @@ def test_counted_as_observed_equals_batched_and_added() -> None:
     for other in (threaded, added):
         assert (other.totals, other.lines, other.trainable, other.roles, other.zero_trainable, other.kinds) == \
             (direct.totals, direct.lines, direct.trainable, direct.roles, direct.zero_trainable, direct.kinds)
+
+
+def test_examples_observed_after_a_merge_or_an_add_get_their_own_totals() -> None:
+    """The totals come from running sums per bucket: whatever was added before (a merged range, an example
+    counted elsewhere) is not part of the next example's total."""
+    from ftprep.tokens.accounting import Accountant
+
+    records = [record(n, weight=n % 2) for n in range(12)]
+    whole = feed(TokenCollector(O200K), records)
+    mixed = feed(TokenCollector(O200K), records[:4])
+    mixed.merge(feed(TokenCollector(O200K), records[4:8], first_line=5))
+    feed(mixed, records[8:10], first_line=9)
+    mixed.add(11, "chat", Accountant(O200K).count(records[10], "chat"))
+    feed(mixed, records[11:], first_line=12)
+    assert (mixed.totals, mixed.lines, mixed.trainable, mixed.roles, mixed.zero_trainable, mixed.kinds) == \
+        (whole.totals, whole.lines, whole.trainable, whole.roles, whole.zero_trainable, whole.kinds)
