@@ -9,6 +9,7 @@ its name where they are unpickled.
 
 from __future__ import annotations
 
+import bisect
 import math
 from array import array
 from collections import Counter
@@ -235,10 +236,16 @@ def histogram_of(values: Sequence[int], bins: int = 10) -> list[tuple[int, int, 
     """``bins`` equal-width bins ``(low, high, count)`` over [min, max] of ``values``; ``high`` is inclusive."""
     if not values:
         return []
-    low, high = min(values), max(values)
+    # Sorted (in C; a sorted list again costs a pass), each bin's count is two bisections apart: a loop over the
+    # values took as long as the sort (0.035 s for 168,554 examples).
+    ordered = sorted(values)
+    low, high = ordered[0], ordered[-1]
     width = max(1, math.ceil((high - low + 1) / bins))
-    counts = [0] * bins
-    for value in values:
-        counts[min((value - low) // width, bins - 1)] += 1
+    counts = []
+    start = 0
+    for i in range(bins):
+        end = bisect.bisect_right(ordered, low + (i + 1) * width - 1) if i < bins - 1 else len(ordered)
+        counts.append(end - start)
+        start = end
     return [(low + i * width, min(low + (i + 1) * width - 1, high), c) for i, c in enumerate(counts)
             if low + i * width <= high]
