@@ -40,7 +40,7 @@ from ftprep.rules.lifecycle import lifecycle_findings
 from ftprep.tokens.accounting import PIECE
 from ftprep.tokens.counter import counting_for, get_counter
 from ftprep.tokens.encoding import ENCODING_NAMES
-from ftprep.tokens.stats import TokenCollector
+from ftprep.tokens.stats import TokenCollector, histogram_of, summarise
 
 Progress = Callable[[int], None]
 # Epochs of a local trainer when none is given: transformers' TrainingArguments.num_train_epochs default, which
@@ -114,7 +114,8 @@ def verdict_of(findings: Sequence[Finding], omitted: Sequence[tuple[str, Severit
 
 def _file_estimate(path: str, role: str, scan: FileScan, tokens: TokenCollector, info: ModelInfo | None,
                    n_epochs: int | None, tier: str | None = None) -> FileEstimate:
-    summary = tokens.summary()
+    ordered = sorted(tokens.totals)  # sorted once, for the percentiles and the histogram
+    summary = summarise(ordered)
     price = info.tier_price(tier) if info is not None else None
     trained = trained_tokens(tokens.billing_tokens, n_epochs) if n_epochs is not None else None
     return FileEstimate(
@@ -122,7 +123,7 @@ def _file_estimate(path: str, role: str, scan: FileScan, tokens: TokenCollector,
         billing_tokens=tokens.billing_tokens, trainable_tokens=tokens.trainable, over_limit=tokens.over_limit,
         truncated_tokens=tokens.truncated_tokens, zero_trainable=tokens.zero_trainable,
         images_estimated=tokens.images_estimated, roles=dict(tokens.roles),
-        distribution=Distribution(**asdict(summary), histogram=tokens.histogram()),
+        distribution=Distribution(**asdict(summary), histogram=histogram_of(ordered)),
         n_epochs=n_epochs, trained_tokens=trained,
         cost_usd=cost_usd(trained, price) if trained is not None else None,
         price=PriceInfo.of(price), over_limit_lines=list(tokens.over_limit_lines),
@@ -359,7 +360,6 @@ def estimate_template(train: str, tokenizer: str, *, validation: str | None = No
     from ftprep.data.trainers import DEFAULT_TRAINER, get_trainer
     from ftprep.rules.template import TemplateChecks
     from ftprep.tokens.hf_tokenizer import load_hf_tokenizer
-    from ftprep.tokens.stats import histogram_of, summarise
 
     chosen = get_trainer(trainer or DEFAULT_TRAINER)
     limit = max_length if max_length is not None else chosen.max_length.value

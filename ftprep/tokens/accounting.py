@@ -84,6 +84,12 @@ _CHARS_MASK = (1 << _CHARS_BITS) - 1
 # inside a pretoken (at most 2**28 / PIECE of them), so that a cached count still adds its cuts to the note.
 _COUNT_SHIFT = 48
 _CUTS_MASK = (1 << (_COUNT_SHIFT - _CHARS_BITS)) - 1
+# Counts begun span by span (Accountant.span_counts: the token-limit rule stops once an example is shown to
+# fit), keyed like the cache: (characters, where the spans counted so far end, their tokens, their cuts). A
+# later count of the same text encodes only the rest (`estimate`'s collector counts the record the rule
+# looked at: on the real 100 MB file the rule's spans were 9.6M characters, which the collector encoded again).
+# At most _PARTIAL_TEXTS of them, then they start over.
+_PARTIAL_TEXTS = 1024
 # Token counts of tool-definition lists, keyed by their JSON, kept for up to this many distinct lists.
 _CACHED_TOOLS = 1024
 _SHORT_CACHE = 4096
@@ -96,10 +102,10 @@ PIECE = 1 << 14
 _BOUNDARY = re.compile(r" (?=\S)|\n(?=[^\s/])")
 
 
-def pieces(text: str, size: int = PIECE) -> Iterator[tuple[int, int, bool]]:
+def pieces(text: str, size: int = PIECE, start: int = 0) -> Iterator[tuple[int, int, bool]]:
     """``(start, end, forced)`` of consecutive pieces of ``text`` of at most ``size`` characters, cut at
-    pretoken boundaries; ``forced`` marks a piece cut inside a pretoken (no boundary in its second half)."""
-    start = 0
+    pretoken boundaries; ``forced`` marks a piece cut inside a pretoken (no boundary in its second half).
+    ``start``: the end of a piece given before, from which the same pieces follow."""
     length = len(text)
     while length - start > size:
         found = _BOUNDARY.search(text, start + size // 2, start + size)
@@ -130,14 +136,22 @@ def piece_counts(encode: Callable[[str], list[int]], text: str, size: int = PIEC
     whole. The shorter text is still cut at pretoken boundaries, which keeps its count exact, until a piece
     would be cut inside a pretoken: from there on the rest (which starts at a boundary) is encoded whole. A
     caller may stop early: the spans are counted one by one."""
+    for tokens, size_bytes, _, _ in _spans(encode, text, size, whole_up_to):
+        yield tokens, size_bytes
+
+
+def _spans(encode: Callable[[str], list[int]], text: str, size: int = PIECE,
+           whole_up_to: int = LONG_TEXT) -> Iterator[tuple[int, int, int, bool]]:
+    """:func:`piece_counts`' spans as ``(tokens, UTF-8 bytes, end, forced)``: where each span ends, and whether
+    it was cut inside a pretoken (a cut the accountant's count of the text has too)."""
     if len(text) <= size:
-        yield len(encode(text)), len(text.encode("utf-8", "surrogatepass"))
+        yield len(encode(text)), len(text.encode("utf-8", "surrogatepass")), len(text), False
         return
     for start, end, forced in pieces(text, size):
         if forced and len(text) <= whole_up_to:
-            end = len(text)
+            end, forced = len(text), False
         span = text[start:end]
-        yield len(encode(span)), len(span.encode("utf-8", "surrogatepass"))
+        yield len(encode(span)), len(span.encode("utf-8", "surrogatepass")), end, forced
         if end == len(text):
             return
 
@@ -183,15 +197,17 @@ class Plan:
 
 
 # Text-length caches per tokenizer object (held here too, so that its id is never reused while cached).
-_LENGTH_CACHES: dict[int, tuple[Any, dict[int, int], bytearray]] = {}
+Partial = tuple[int, int, int, int]
+_LENGTH_CACHES: dict[int, tuple[Any, dict[int, int], bytearray, dict[int, Partial]]] = {}
 
 
-def _length_cache(enc: Any) -> tuple[dict[int, int], bytearray]:
-    """The text-length cache and sightings of tokenizer ``enc`` in this process, shared by its accountants."""
+def _length_cache(enc: Any) -> tuple[dict[int, int], bytearray, dict[int, Partial]]:
+    """The text-length cache, sightings and counts begun span by span of tokenizer ``enc`` in this process,
+    shared by its accountants."""
     entry = _LENGTH_CACHES.get(id(enc))
     if entry is None or entry[0] is not enc:
-        entry = _LENGTH_CACHES[id(enc)] = (enc, {}, bytearray(_SEEN_SLOTS))
-    return entry[1], entry[2]
+        entry = _LENGTH_CACHES[id(enc)] = (enc, {}, bytearray(_SEEN_SLOTS), {})
+    return entry[1], entry[2], entry[3]
 
 
 class Accountant:
@@ -218,7 +234,7 @@ class Accountant:
         self._encode: Callable[[str], list[int]] = getattr(core, "encode_ordinary", self.enc.encode_ordinary)
         self._short: dict[str, int] = {}
         self._roles: dict[str, tuple[int, int]] = {}
-        self._texts, self._seen = _length_cache(self.enc)
+        self._texts, self._seen, self._partial = _length_cache(self.enc)
         self._tools_cache: dict[tuple[bool, bytes], int] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -259,8 +275,22 @@ class Accountant:
 
     def span_counts(self, text: str) -> Iterator[tuple[int, int]]:
         """:func:`piece_counts` of a text with this accountant's encoding: spans whose tokens add up to
-        :meth:`text_len`, counted one by one (nothing is cached)."""
-        return piece_counts(self._safe_encode, text)
+        :meth:`text_len`, counted one by one. What they counted is kept: once every span is counted, the text's
+        length (cached as :meth:`text_len` caches a long text); until then, where they stopped, from which a
+        later :meth:`text_len` of the text goes on."""
+        key = hash(text)
+        tokens = cuts = 0
+        for n, size, end, forced in _spans(self._safe_encode, text, PIECE, LONG_TEXT):
+            tokens += n
+            cuts += forced
+            if end == len(text):
+                self._partial.pop(key, None)
+                self._keep(key, text, tokens, cuts)
+            else:
+                if len(self._partial) >= _PARTIAL_TEXTS and key not in self._partial:
+                    self._partial.clear()
+                self._partial[key] = (len(text), end, tokens, cuts)
+            yield n, size
 
     def _cached(self, entry: int) -> int:
         """The token count of a cache entry (adding the cuts of its pieces to :attr:`forced_cuts`)."""
@@ -276,6 +306,10 @@ class Accountant:
             self._seen[mark] = 1
             if len(text) < _EAGER_CHARS:
                 return
+        self._keep(key, text, n, cuts)
+
+    def _keep(self, key: int, text: str, n: int, cuts: int) -> None:
+        """Cache the length of a text of hash ``key``: ``n`` tokens, ``cuts`` pieces cut inside a pretoken."""
         if len(self._texts) >= _CACHED_TEXTS:
             # Full: start over, forgetting the sightings too (they only accumulate, so false positives grow).
             self._texts.clear()
@@ -288,7 +322,19 @@ class Accountant:
 
     def _len_cuts(self, text: str) -> tuple[int, int]:
         """Token length of a text (a long one in pieces), and how many pieces were cut inside a pretoken
-        (added to :attr:`forced_cuts` too)."""
+        (added to :attr:`forced_cuts` too). A count :meth:`span_counts` began goes on from where it stopped."""
+        if len(text) > PIECE and self._partial:
+            begun = self._partial.pop(hash(text), None)
+            if begun is not None and begun[0] == len(text):
+                _, start, n, forced = begun
+                if len(text) > LONG_TEXT:  # the pieces that follow the counted ones
+                    for a, b, cut in pieces(text, PIECE, start):
+                        n += len(self._safe_encode(text[a:b]))
+                        forced += cut
+                else:  # encoded whole, as the accountant encodes it: the rest starts at a pretoken boundary
+                    n += len(self._safe_encode(text[start:]))
+                self.forced_cuts += forced
+                return n, forced
         if len(text) > LONG_TEXT:
             n, forced = long_text_len(self._safe_encode, text)
             self.forced_cuts += forced
@@ -325,9 +371,14 @@ class Accountant:
         The same walk as :meth:`plan` followed by :meth:`finish`, encoding each text as it is met.
         """
         sums = [0] * N_BUCKETS
+        return sums, self.tally_into(sums, record, kind)
+
+    def tally_into(self, sums: list[int], record: Any, kind: str) -> bool:
+        """:meth:`tally`, adding the record's tokens per bucket to ``sums`` (running totals, say); whether an image
+        size was assumed."""
         images = False
         if not isinstance(record, dict):
-            return sums, images
+            return images
         if kind == "chat":  # _tally_chat, inlined: the common case
             messages = record.get("messages")
             if isinstance(messages, list):
@@ -350,7 +401,7 @@ class Accountant:
                     images |= self._tally_messages(sums, outputs, True)
         else:
             images = self._tally_chat(sums, record)
-        return sums, images
+        return images
 
     def _tally_chat(self, sums: list[int], record: dict[str, Any]) -> bool:
         messages = record.get("messages")
@@ -402,10 +453,12 @@ class Accountant:
                     key = hash(content)
                     entry = cached(key)
                     if entry is not None and entry & _CHARS_MASK == len(content) & _CHARS_MASK:
-                        length = self._cached(entry)
+                        length = entry >> _COUNT_SHIFT  # _cached, inlined
+                        if entry >> _CHARS_BITS & _CUTS_MASK:
+                            self.forced_cuts += entry >> _CHARS_BITS & _CUTS_MASK
                     else:  # _len_cuts and _sighted, inlined: most texts are met once
                         cuts = 0
-                        if len(content) > LONG_TEXT:
+                        if len(content) > PIECE:  # in pieces, or a count span_counts began
                             length, cuts = self._len_cuts(content)
                         else:
                             try:

@@ -11,7 +11,9 @@ decoded size) and so gives an upper bound of the example's tokens without a toke
 :func:`tokens_over` answers in steps, each only when the one before could not: that bound; the bound with
 the example's constant tokens (roles, names) counted; the bound as its texts are encoded one span at a time
 (largest texts first; :func:`~ftprep.tokens.accounting.piece_counts`, exact), until it falls to the limit.
-Only an example over the limit is counted whole, and then exactly as the accountant counts it.
+Only an example over the limit is counted whole, and then exactly as the accountant counts it. What the spans
+counted is kept in the tokenizer's caches (:meth:`~ftprep.tokens.accounting.Accountant.span_counts`): a later count
+of the same text in the process (``estimate``'s collector) goes on from where they stopped.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ its name where they are unpickled.
 
 from __future__ import annotations
 
+import bisect
 import math
 from array import array
 from collections import Counter
@@ -77,8 +78,9 @@ class TokenCollector:
         self.num_threads = num_threads or 1
         self.totals = array("I")
         self.lines = array("I")
-        self.trainable = 0
+        # Tokens per bucket of every example so far (see ftprep.tokens.accounting), and their sum.
         self.buckets = [0] * N_BUCKETS
+        self._running = 0
         self.over_limit = 0
         self.truncated_tokens = 0
         self.zero_trainable = 0
@@ -94,8 +96,14 @@ class TokenCollector:
         """Count one record (with several threads: queue it; counted when the batch is full or at
         :meth:`flush`)."""
         if self.num_threads <= 1:
-            sums, images = self.accountant.tally(record, kind)
-            self._add(line, kind, sum(sums), sums, images)
+            # The walk adds the record's tokens to the running sums per bucket: the example's total is what
+            # they grew by (no list per example to add up and add in: a third of the collector's own time).
+            buckets = self.buckets
+            trained = buckets[ASSISTANT]
+            images = self.accountant.tally_into(buckets, record, kind)
+            running = sum(buckets)
+            self._counted(line, kind, running - self._running, buckets[ASSISTANT] == trained, images)
+            self._running = running
             return
         self._batch.append((line, record, kind))
         self._batch_bytes += len(raw)
@@ -108,8 +116,8 @@ class TokenCollector:
         other.flush()
         self.totals.extend(other.totals)
         self.lines.extend(other.lines)
-        self.trainable += other.trainable
         self.buckets = [mine + theirs for mine, theirs in zip(self.buckets, other.buckets, strict=True)]
+        self._running = sum(self.buckets)
         self.over_limit += other.over_limit
         self.truncated_tokens += other.truncated_tokens
         self.zero_trainable += other.zero_trainable
@@ -152,13 +160,17 @@ class TokenCollector:
 
     def _add(self, line: int, kind: str, total: int, sums: list[int], images_estimated: bool) -> None:
         """Add one counted example: its total and its tokens per bucket (see :mod:`ftprep.tokens.accounting`)."""
-        self.totals.append(min(total, 0xFFFFFFFF))
-        self.lines.append(line)
-        trainable = sums[ASSISTANT]
-        self.trainable += trainable
         self.buckets = list(map(int.__add__, self.buckets, sums))
+        self._running += total
+        self._counted(line, kind, total, sums[ASSISTANT] == 0, images_estimated)
+
+    def _counted(self, line: int, kind: str, total: int, untrained: bool, images_estimated: bool) -> None:
+        """Add one example whose tokens per bucket are added in: its total, whether it trains on nothing, whether
+        an image size was assumed."""
+        self.totals.append(total if total <= 0xFFFFFFFF else 0xFFFFFFFF)
+        self.lines.append(line)
         self.kinds[kind] += 1
-        if trainable == 0:
+        if untrained:
             self.zero_trainable += 1
         if images_estimated:
             self.images_estimated += 1
@@ -176,6 +188,11 @@ class TokenCollector:
         b = self.buckets
         return {"system": b[SYSTEM], "user": b[USER], "assistant": b[ASSISTANT] + b[ASSISTANT_UNTRAINED],
                 "tool": b[TOOL], "tools": b[TOOLS_DEF], "other": b[OTHER]}
+
+    @property
+    def trainable(self) -> int:
+        """Tokens trained on: assistant messages of weight other than 0 (completions, both DPO outputs)."""
+        return self.buckets[ASSISTANT]
 
     @property
     def examples(self) -> int:
@@ -219,10 +236,16 @@ def histogram_of(values: Sequence[int], bins: int = 10) -> list[tuple[int, int, 
     """``bins`` equal-width bins ``(low, high, count)`` over [min, max] of ``values``; ``high`` is inclusive."""
     if not values:
         return []
-    low, high = min(values), max(values)
+    # Sorted (in C; a sorted list again costs a pass), each bin's count is two bisections apart: a loop over the
+    # values took as long as the sort (0.035 s for 168,554 examples).
+    ordered = sorted(values)
+    low, high = ordered[0], ordered[-1]
     width = max(1, math.ceil((high - low + 1) / bins))
-    counts = [0] * bins
-    for value in values:
-        counts[min((value - low) // width, bins - 1)] += 1
+    counts = []
+    start = 0
+    for i in range(bins):
+        end = bisect.bisect_right(ordered, low + (i + 1) * width - 1) if i < bins - 1 else len(ordered)
+        counts.append(end - start)
+        start = end
     return [(low + i * width, min(low + (i + 1) * width - 1, high), c) for i, c in enumerate(counts)
             if low + i * width <= high]

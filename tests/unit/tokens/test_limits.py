@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 from typing import Any
 
 import orjson
@@ -15,7 +16,7 @@ from PIL import Image
 from ftprep.data.models import resolve_model
 from ftprep.lint.context import RecordContext
 from ftprep.rules import tokens as token_rules
-from ftprep.tokens.accounting import Accountant, piece_counts, pieces
+from ftprep.tokens.accounting import LONG_TEXT, PIECE, Accountant, long_text_len, piece_counts, pieces
 from ftprep.tokens.encoding import SPECS, get_encoding, load_ranks
 from ftprep.tokens.limits import byte_bound, tokens_over
 from tests.unit.tokens.test_accounting import VARIED
@@ -199,3 +200,50 @@ def test_an_example_over_the_limit_gets_its_exact_count(model: str) -> None:
     [finding] = findings(record, model)
     assert finding.message.startswith(f"example has {total:,} tokens, {total - info.max_tokens:,} over")
     assert finding.pointer == "/messages/1"
+
+
+@given(st.lists(st.sampled_from([*ATOMS, "word ", "x" * 9000]), min_size=1, max_size=30),
+       st.integers(PIECE + 1, 150_000), st.integers(0, 12))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_a_count_begun_span_by_span_goes_on_where_it_stopped(atoms: list[str], length: int, stop: int) -> None:
+    """The token-limit rule stops counting a text's spans once the example fits; a later count of the text (the
+    collector of `estimate`) encodes only the rest, and gives exactly the count and cuts of a fresh count."""
+    import ftprep.tokens.accounting as accounting
+
+    unit = "".join(atoms)
+    text = (unit * (length // len(unit) + 1))[:length]
+    for name in sorted(SPECS):
+        enc = get_encoding(name)
+        expected = long_text_len(enc.encode_ordinary, text) if len(text) > LONG_TEXT else (
+            len(enc.encode_ordinary(text)), 0)
+        accounting._LENGTH_CACHES.clear()  # fresh caches for this tokenizer (they only ever save time)
+        rule, collector = Accountant(enc), Accountant(enc)
+        encoded: list[int] = []
+        for accountant in (rule, collector):
+            accountant._encode = lambda t, e=enc, seen=encoded: seen.append(len(t)) or e.encode_ordinary(t)
+        spans = list(itertools.islice(rule.span_counts(text), stop))
+        assert sum(size for _, size in spans) <= len(text.encode("utf-8", "surrogatepass"))
+        assert (collector.text_len(text), collector.forced_cuts) == expected, (name, stop)
+        assert sum(encoded) == len(text)  # every character encoded once, by the rule or by the collector
+        encoded.clear()
+        assert (collector.text_len(text), collector.forced_cuts) == (expected[0], 2 * expected[1])  # now cached
+        assert encoded == []
+
+
+def test_the_collector_goes_on_from_the_spans_the_limit_rule_counted(encoded: list[int],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import ftprep.tokens.accounting as accounting
+
+    text = "The parties agree that the clause applies. " * 1_900  # 81,700 bytes, about 15,200 tokens
+    record = {"messages": [{"role": "user", "content": text}, {"role": "assistant", "content": "ok"}]}
+    model = resolve_model("gpt-4o-mini")
+    monkeypatch.setattr(accounting, "_LENGTH_CACHES", {})
+    expected = Accountant(get_encoding(model.encoding), model).count(record, "chat")
+    monkeypatch.setattr(accounting, "_LENGTH_CACHES", {})
+    token_rules._accountant.cache_clear()
+    encoded.clear()
+    assert findings(record) == []
+    by_rule = sum(encoded)
+    assert 0 < by_rule < len(text)
+    assert Accountant(get_encoding(model.encoding), model).count(record, "chat") == expected
+    assert sum(n for n in encoded if n > 100) == len(text)  # the collector encoded only what the rule had not

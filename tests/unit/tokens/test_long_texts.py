@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ftprep.estimation import estimate
+from ftprep.tokens import accounting
 from ftprep.tokens.accounting import LONG_TEXT, PIECE, Accountant, long_text_len, pieces
 from ftprep.tokens.encoding import get_encoding
 
@@ -103,3 +104,26 @@ def test_estimate_notes_counts_cut_inside_runs(tmp_path: Path, content: str, not
     assert bool(notes) is noted
     if noted:
         assert f"({70_000 // PIECE} cut(s))" in notes[0]
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "gpt-3.5-turbo"])
+def test_estimate_counts_long_rows_alike_with_and_without_the_verdict(tmp_path: Path, model: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the verdict the token-limit rule counts long texts first, span by span, and the collector goes on
+    from where it stopped: the counts, the cuts and the rows over the limit are those of the collector alone."""
+    rows = [[{"role": "user", "content": "Summarise: " + "The clause applies. " * n},
+             {"role": "assistant", "content": "a" * cut + " done"}] for n, cut in
+            [(900, 0), (3_500, 0), (9_000, 0), (40_000, 0), (2_000, 70_000), (30_000, 40_000), (900, 0)]]
+    # Under 65,536 characters but over 65,536 bytes: encoded whole by the collector, in spans by the rule.
+    rows.append([{"role": "user", "content": "\u6771\u4eac\u306e\u6761\u9805\u3002 " * 5_000},
+                 {"role": "assistant", "content": "ok"}])
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(b"".join(orjson.dumps({"messages": messages}) + b"\n" for messages in rows * 2))
+    results = []
+    for verdict in (True, False):
+        monkeypatch.setattr(accounting, "_LENGTH_CACHES", {})  # each count its own: the caches are per process
+        results.append(estimate(str(path), model=model, verdict=verdict))
+    checked, alone = results
+    assert checked.verdict is not None and checked.verdict.warnings > 0  # FT400 and FT403 looked at the rows
+    assert checked.files == alone.files
+    assert [n for n in checked.notes if "cut(s)" in n] == [n for n in alone.notes if "cut(s)" in n] != []

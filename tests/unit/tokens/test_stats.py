@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ftprep.data.models import load_models
 from ftprep.tokens.encoding import get_encoding
-from ftprep.tokens.stats import TokenCollector, percentile
+from ftprep.tokens.stats import TokenCollector, histogram_of, percentile
 
 O200K = get_encoding("o200k_base")
 
@@ -87,3 +90,39 @@ def test_counted_as_observed_equals_batched_and_added() -> None:
     for other in (threaded, added):
         assert (other.totals, other.lines, other.trainable, other.roles, other.zero_trainable, other.kinds) == \
             (direct.totals, direct.lines, direct.trainable, direct.roles, direct.zero_trainable, direct.kinds)
+
+
+def test_examples_observed_after_a_merge_or_an_add_get_their_own_totals() -> None:
+    """The totals come from running sums per bucket: whatever was added before (a merged range, an example
+    counted elsewhere) is not part of the next example's total."""
+    from ftprep.tokens.accounting import Accountant
+
+    records = [record(n, weight=n % 2) for n in range(12)]
+    whole = feed(TokenCollector(O200K), records)
+    mixed = feed(TokenCollector(O200K), records[:4])
+    mixed.merge(feed(TokenCollector(O200K), records[4:8], first_line=5))
+    feed(mixed, records[8:10], first_line=9)
+    mixed.add(11, "chat", Accountant(O200K).count(records[10], "chat"))
+    feed(mixed, records[11:], first_line=12)
+    assert (mixed.totals, mixed.lines, mixed.trainable, mixed.roles, mixed.zero_trainable, mixed.kinds) == \
+        (whole.totals, whole.lines, whole.trainable, whole.roles, whole.zero_trainable, whole.kinds)
+
+
+@given(st.lists(st.integers(0, 2**32 - 1), max_size=300) | st.lists(st.integers(0, 40), max_size=300),
+       st.integers(1, 12))
+@settings(max_examples=300, deadline=None)
+def test_histogram_puts_each_value_in_its_bin(values: list[int], bins: int) -> None:
+    """Bin ``i`` of equal width ``w`` from the minimum holds the values with ``(value - min) // w == i`` (the last
+    bin also the few above it); bins starting above the maximum are left out."""
+    result = histogram_of(values, bins)
+    if not values:
+        assert result == []
+        return
+    low, high = min(values), max(values)
+    width = max(1, math.ceil((high - low + 1) / bins))
+    expected = [0] * bins
+    for value in values:
+        expected[min((value - low) // width, bins - 1)] += 1
+    assert result == [(low + i * width, min(low + (i + 1) * width - 1, high), count)
+                      for i, count in enumerate(expected) if low + i * width <= high]
+    assert sum(count for _, _, count in result) == len(values)
