@@ -106,7 +106,7 @@ class RecordContext:
     # Set (to a list) in the byte ranges of a parallel pass: records whose check needs something large that
     # only the parent process builds (a tokenizer, about 50 MB in each process that builds it).
     deferred: list[Deferred] | None = None
-    # Where the current line starts in the file (set by the pass when ``deferred`` is).
+    # Where the current line starts in the file (set by the pass for every line; read by defer()).
     offset: int = 0
 
     def emit(self, rule: type[Rule], pointer: str | None, message: str, fix: str = "",
