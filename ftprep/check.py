@@ -22,7 +22,7 @@ from ftprep.formats.detect import CHAT, COMPLETION, PREFERENCE
 from ftprep.jsonl.discover import expand_paths
 from ftprep.jsonl.reader import display_name, original_path, source_kind
 from ftprep.jsonl.records import as_paths
-from ftprep.lint.context import Omitted, RecordContext, RecordObserver
+from ftprep.lint.context import RecordContext, RecordObserver, omit
 from ftprep.lint.finding import Finding, Severity
 from ftprep.overlap.compare import DigestCollector, PromptKeys, find_duplicates
 from ftprep.overlap.near import DEFAULT_THRESHOLD
@@ -410,8 +410,9 @@ def _add(scan: FileScan, findings: Sequence[Finding], keep: int = 0) -> None:
     ``keep`` of the file are only counted (:attr:`FileScan.omitted`), as the pass counts them."""
     if not findings:
         return
-    added = sorted(findings, key=Finding.sort_key)
+    added = findings
     if keep:
+        added = sorted(findings, key=Finding.sort_key)  # the first of each rule by line are the ones kept
         kept = Counter(f.code for f in scan.findings if f.line is not None)
         listed = []
         for finding in added:
@@ -419,9 +420,6 @@ def _add(scan: FileScan, findings: Sequence[Finding], keep: int = 0) -> None:
                 kept[finding.code] += finding.line is not None
                 listed.append(finding)
                 continue
-            tally = scan.omitted.get(finding.code)
-            if tally is None:
-                tally = scan.omitted[finding.code] = Omitted(finding.name, finding.severity)
-            tally.add(finding.line, finding.fix)
+            omit(scan.omitted, finding.code, finding.name, finding.severity, finding.line, finding.fix)
         added = listed
     scan.findings = sorted([*scan.findings, *added], key=Finding.sort_key)

@@ -77,6 +77,14 @@ class Omitted:
 FIX_TEXTS = 16
 
 
+def omit(omitted: dict[str, Omitted], code: str, name: str, severity: Severity, line: int, fix: str) -> None:
+    """Count a finding of rule ``code`` in ``omitted`` (per rule code) instead of keeping it."""
+    tally = omitted.get(code)
+    if tally is None:
+        tally = omitted[code] = Omitted(name, severity)
+    tally.add(line, fix)
+
+
 @dataclass(slots=True)
 class RecordContext:
     """Where a record sits and what the job is: path, line, method, model, target; collects findings."""
@@ -118,10 +126,7 @@ class RecordContext:
         if self.keep and not file_level:
             kept = self._kept.get(rule.code, 0)
             if kept >= self.keep:
-                tally = self.omitted.get(rule.code)
-                if tally is None:
-                    tally = self.omitted[rule.code] = Omitted(rule.name, rule.severity)
-                tally.add(self.line or 0, fix)
+                omit(self.omitted, rule.code, rule.name, rule.severity, self.line or 0, fix)
                 return
             self._kept[rule.code] = kept + 1
         self.findings.append(Finding(

@@ -16,9 +16,8 @@ SCHEMA_VERSION = 1
 def shown_findings(result: CheckResult, max_findings: int | None) -> list[Finding]:
     """The findings to list: all (``max_findings`` None), else each rule's share, worst first, in file and
     line order."""
-    findings = result.findings
     if max_findings is None or result.total <= max_findings:
-        return findings
+        return result.findings
     groups = group_by_rule(result)
     counts = share([g.count for g in groups], max_findings)
     kept = [f for group, n in zip(groups, counts, strict=True) for f in group.findings[:n]]

@@ -112,7 +112,9 @@ def rule_totals(result: CheckResult) -> list[RuleTotal]:
     frequent."""
     counts: dict[str, int] = {}
     first: dict[str, tuple[str, Severity]] = {}
-    for finding in result.findings:
+    # In any order (a rule's name and severity are the same in every file): not result.findings, which sorts.
+    for finding in (f for findings in [*(scan.findings for scan in result.files), result.extra_findings]
+                    for f in findings):
         counts[finding.code] = counts.get(finding.code, 0) + 1
         first.setdefault(finding.code, (finding.name, finding.severity))
     for scan in result.files:
